@@ -1,0 +1,41 @@
+"""poreflux continuum solvers: Poisson-Boltzmann, Poisson-Nernst-Planck and their diagnostics.
+
+Importing :mod:`pnp` is light: units, species and errors load at once; the finite-element parts
+(which import DOLFINx) load on first use of their names.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from pnp import backend as _backend  # noqa: F401  (must precede any dolfinx import)
+from pnp.errors import ConvergenceError, InputError, MeshTagError, PorefluxError
+from pnp.species import Electrolyte, Species, define_species, get_species, salt
+from pnp.units import Scales
+
+__version__ = "0.1.0"
+
+# name -> module, imported on first attribute access (PEP 562)
+_LAZY: dict[str, str] = {}
+
+__all__ = [
+    "ConvergenceError",
+    "Electrolyte",
+    "InputError",
+    "MeshTagError",
+    "PorefluxError",
+    "Scales",
+    "Species",
+    "define_species",
+    "get_species",
+    "salt",
+    *sorted(_LAZY),
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pnp' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,40 @@
+"""The one place that prepares the DOLFINx/PETSc bindings for import.
+
+The ``dolfinx-solver-real`` wheel needs ``import dolfinx_solver`` before the first import of
+dolfinx, petsc4py or slepc4py (it loads ``mpi4py.MPI`` first so that every binding shares one
+libmpi). A conda-forge DOLFINx has no such module, and then nothing needs doing. Importing the
+:mod:`pnp` or :mod:`meshes` package runs this module, so library code never repeats it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+MIN_DOLFINX = (0, 10)
+
+try:  # pragma: no cover - depends on how DOLFINx was installed
+    import dolfinx_solver  # noqa: F401  (orders mpi4py.MPI ahead of the compiled bindings)
+
+    WHEEL = True
+except ImportError:  # conda-forge or source DOLFINx
+    WHEEL = False
+
+
+def dolfinx_available() -> bool:
+    """True when DOLFINx can be imported."""
+    return importlib.util.find_spec("dolfinx") is not None
+
+
+def require_dolfinx() -> None:
+    """Raise a clear ImportError when DOLFINx is missing or older than 0.10."""
+    if not dolfinx_available():
+        raise ImportError(
+            "poreflux's finite-element solvers need DOLFINx >= 0.10 with petsc4py. Install it with "
+            "`pip install 'poreflux[fem]'` (the dolfinx-solver-real wheel) or from conda-forge "
+            "(`conda install -c conda-forge fenics-dolfinx petsc4py mpich`)."
+        )
+    import dolfinx
+
+    version = tuple(int(p) for p in dolfinx.__version__.split(".")[:2])
+    if version < MIN_DOLFINX:
+        raise ImportError(f"poreflux needs DOLFINx >= 0.10, found {dolfinx.__version__}")
