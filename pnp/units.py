@@ -159,12 +159,13 @@ class Scales:
         return rho_c_per_m3 / (E_CHARGE * N_A * self.c0_si)
 
     def surface_charge_to_scaled(self, sigma_c_per_m2: float) -> float:
-        """Surface charge density [C/m^2] -> scaled units ``sigma L0/(e N_A c0)``.
+        """Surface charge density [C/m^2] -> scaled units ``sigma / (e N_A c0 L0)``.
 
-        With this scaling the surface term of the weak form enters with the same
-        ``(L0/lambda0)^2`` coefficient as the volume charge.
+        From the jump condition ``[eps0 eps_r dphi/dn] = -sigma``: in scaled variables
+        ``[eps_r dpsi/dn'] = -(L0/lambda0)^2 sigma / (e N_A c0 L0)``, so the surface term of the
+        weak form enters with the same coefficient as the volume charge ``rho / (e N_A c0)``.
         """
-        return sigma_c_per_m2 * self.length_m / (E_CHARGE * N_A * self.c0_si)
+        return sigma_c_per_m2 / (E_CHARGE * N_A * self.c0_si * self.length_m)
 
     def potential_to_scaled(self, phi_mV: float) -> float:
         """Potential [mV] -> units of kT/e."""

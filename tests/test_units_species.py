@@ -41,6 +41,12 @@ def test_scales_make_the_poisson_equation_dimensionless():
     assert s.potential_from_scaled(s.potential_to_scaled(100.0)) == pytest.approx(100.0)
     # 1 M of unit charges is e N_A c0 = 9.6485e7 C/m^3 -> 1 in scaled units
     assert s.volume_charge_to_scaled(u.FARADAY * 1000.0) == pytest.approx(1.0)
+    # Grahame check of the surface scaling: the field jump eps0 eps_r dphi/dn = sigma in SI equals
+    # (kT/e)/L0 * [eps_r dpsi/dn'] with [eps_r dpsi/dn'] = K * sigma_scaled
+    sigma = 0.1  # C/m^2
+    jump_si = sigma / u.EPS0  # eps_r dphi/dn [V/m]
+    jump_scaled = s.poisson_coefficient * s.surface_charge_to_scaled(sigma)
+    assert jump_scaled * s.thermal_voltage / s.length_m == pytest.approx(jump_si, rel=1e-12)
 
 
 @pytest.mark.parametrize(
