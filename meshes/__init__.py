@@ -1,5 +1,52 @@
-"""poreflux channel geometries: parametric gmsh builders with named regions and boundaries."""
+"""poreflux channel geometries: parametric gmsh builders with named regions and boundaries.
+
+Importing :mod:`meshes` is light; builders (which import gmsh and DOLFINx) load on first use.
+
+>>> from meshes import build_channel, default_channel      # doctest: +SKIP
+>>> cm = build_channel(default_channel(), dim=2)            # doctest: +SKIP
+>>> cm.region("pore"), cm.boundary("top")                   # doctest: +SKIP
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from pnp import backend as _backend  # noqa: F401  (must precede any dolfinx import)
+
+_LAZY: dict[str, str] = {
+    "ChannelMesh": "meshes.record",
+    "PoreProfile": "meshes.profile",
+    "ChannelGeometry": "meshes.channel",
+    "build_channel": "meshes.channel",
+    "conical_pore": "meshes.channel",
+    "cylindrical_pore": "meshes.channel",
+    "default_channel": "meshes.channel",
+    "hourglass_pore": "meshes.channel",
+    "SphereGeometry": "meshes.sphere",
+    "build_sphere": "meshes.sphere",
+    "axisymmetric_rectangle": "meshes.boxes",
+    "slab_mesh": "meshes.boxes",
+    "unit_box": "meshes.boxes",
+    "wall_mesh": "meshes.boxes",
+    "mesh_radius": "meshes.radius",
+    "pore_radius": "meshes.radius",
+    "profile_radius": "meshes.radius",
+    "load_msh": "meshes.io",
+    "read_xdmf": "meshes.io",
+    "write_msh": "meshes.io",
+    "write_xdmf": "meshes.io",
+    "MeshQuality": "meshes.quality",
+    "mesh_quality": "meshes.quality",
+}
+
+__all__ = ["names", *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "names":
+        return importlib.import_module("meshes.names")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'meshes' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -25,3 +25,18 @@ MEMBRANE_WALL = "membrane_wall"  #: membrane-water interface (pore wall and memb
 PROTEIN_WALL = "protein_wall"  #: protein-water interface
 MEMBRANE_PROTEIN = "membrane_protein"  #: membrane-protein interface
 SOLUTE_SURFACE = "solute_surface"  #: solute-solvent interface (sphere surface)
+MEMBRANE_EDGE = "membrane_edge"  #: membrane rim cut by the outer cylinder r = R_bath (channels)
+PORE_MOUTH_TOP = "pore_mouth_top"  #: bath-pore cross-section at z = +L/2 (interior facets)
+PORE_MOUTH_BOTTOM = "pore_mouth_bottom"  #: bath-pore cross-section at z = -L/2 (interior facets)
+
+# --- validation meshes (meshes.boxes) ----------------------------------------------------------
+DOMAIN = "domain"  #: the single region of a unit square/cube or axisymmetric rectangle
+BOUNDARY = "boundary"  #: the whole exterior boundary (minus ``axis`` in axisymmetric meshes)
+WALL = "wall"  #: charged planar wall at x = 0 (Gouy-Chapman)
+FAR = "far"  #: far end of a wall problem (x = L, bulk)
+SIDES = "sides"  #: lateral faces of a strip/box wall problem or slab (symmetry, Neumann)
+LAYER_1 = "layer_1"  #: first dielectric layer of a slab (0 <= x <= L1)
+LAYER_2 = "layer_2"  #: second dielectric layer of a slab (L1 <= x <= L1 + L2)
+INTERFACE = "interface"  #: planar interface between the two layers of a slab (interior facets)
+LEFT = "left"  #: x = 0 end of a slab
+RIGHT = "right"  #: x = L1 + L2 end of a slab

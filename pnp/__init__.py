@@ -17,7 +17,9 @@ from pnp.units import Scales
 __version__ = "0.1.0"
 
 # name -> module, imported on first attribute access (PEP 562)
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "diagnose": "pnp.diagnostics",
+}
 
 __all__ = [
     "ConvergenceError",

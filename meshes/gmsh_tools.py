@@ -1,0 +1,241 @@
+"""Shared gmsh helpers: one session per build, graded size fields, model -> :class:`ChannelMesh`.
+
+Every builder in :mod:`meshes` follows the same pipeline:
+
+1. validate the geometry description on *all* ranks (so bad input raises everywhere at once);
+2. on rank 0 only, build the gmsh model (geometry, physical groups, size fields, mesh) inside
+   :func:`gmsh_model` - a session that sets ``General.NumThreads = 1`` (reproducible meshes) and
+   always finalizes gmsh, even on error;
+3. on all ranks, :func:`model_to_channel_mesh` distributes the mesh with the ghost mode
+   ``shared_facet`` (interior-facet ``dS`` integrals then work in parallel) and turns the
+   physical groups into the name tables of the record.
+
+A gmsh failure on rank 0 is broadcast, so every rank raises :class:`MeshGenerationError` instead
+of the other ranks waiting forever in a collective call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import dolfinx
+import gmsh
+from mpi4py import MPI
+
+from meshes.record import ChannelMesh
+from pnp.errors import InputError, MeshTagError
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "MeshGenerationError",
+    "build_on_rank0",
+    "distance_threshold_field",
+    "gmsh_model",
+    "model_to_channel_mesh",
+    "shared_facet_partitioner",
+    "use_size_field",
+]
+
+
+class MeshGenerationError(RuntimeError):
+    """gmsh failed to build a geometry or mesh (the message carries gmsh's own error)."""
+
+
+def shared_facet_partitioner() -> Callable:
+    """Cell partitioner with ghost mode ``shared_facet`` (``dS`` integrals work in parallel)."""
+    return dolfinx.mesh.create_cell_partitioner(dolfinx.mesh.GhostMode.shared_facet, 2)
+
+
+@contextlib.contextmanager
+def gmsh_model(name: str, verbosity: int = 0) -> Iterator[Any]:
+    """A fresh gmsh model with reproducible settings; gmsh is finalized (or the model removed).
+
+    When gmsh was already initialized by the caller, only the model made here is removed on exit,
+    so a user's own gmsh session survives.
+
+    Parameters
+    ----------
+    name
+        Name of the gmsh model.
+    verbosity
+        gmsh ``General.Verbosity`` (0 = silent, 5 = debug).
+
+    Yields
+    ------
+    The ``gmsh.model`` module, with ``name`` as the current model.
+    """
+    owner = not gmsh.isInitialized()
+    if owner:
+        gmsh.initialize(interruptible=False)
+    try:
+        gmsh.option.setNumber("General.Terminal", 1 if verbosity > 0 else 0)
+        gmsh.option.setNumber("General.Verbosity", verbosity)
+        gmsh.option.setNumber("General.NumThreads", 1)
+        gmsh.option.setNumber("Mesh.MaxNumThreads1D", 1)
+        gmsh.option.setNumber("Mesh.MaxNumThreads2D", 1)
+        gmsh.option.setNumber("Mesh.MaxNumThreads3D", 1)
+        gmsh.model.add(name)
+        gmsh.model.setCurrent(name)
+        yield gmsh.model
+    finally:
+        if owner:
+            gmsh.finalize()
+        else:
+            with contextlib.suppress(Exception):
+                gmsh.model.setCurrent(name)
+                gmsh.model.remove()
+
+
+def use_size_field(field: int) -> None:
+    """Make ``field`` the background mesh size and switch off the other size sources."""
+    gmsh.model.mesh.field.setAsBackgroundMesh(field)
+    gmsh.option.setNumber("Mesh.MeshSizeExtendFromBoundary", 0)
+    gmsh.option.setNumber("Mesh.MeshSizeFromPoints", 0)
+    gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", 0)
+
+
+def distance_threshold_field(
+    dim: int,
+    tags: Sequence[int],
+    size_min: float,
+    size_max: float,
+    dist_min: float,
+    growth: float,
+    sampling: int = 100,
+) -> int:
+    """Size ``size_min`` within ``dist_min`` of some entities, growing linearly to ``size_max``.
+
+    The size grows by ``growth`` (dimensionless, nm per nm) beyond ``dist_min``, so it reaches
+    ``size_max`` at the distance ``dist_min + (size_max - size_min) / growth``.
+
+    Parameters
+    ----------
+    dim
+        Dimension of the entities (0 points, 1 curves, 2 surfaces).
+    tags
+        gmsh tags of the entities the distance is measured from.
+    size_min, size_max
+        Mesh sizes near and far (nm).
+    dist_min
+        Distance (nm) over which the size stays ``size_min``.
+    growth
+        Rate of growth of the size with distance (0.2-0.5 gives well-shaped cells).
+    sampling
+        Points per curve / per surface direction used by gmsh's Distance field.
+
+    Returns
+    -------
+    The tag of the Threshold field.
+    """
+    fm = gmsh.model.mesh.field
+    dist = fm.add("Distance")
+    key = {0: "PointsList", 1: "CurvesList", 2: "SurfacesList"}[dim]
+    fm.setNumbers(dist, key, list(tags))
+    fm.setNumber(dist, "Sampling", sampling)
+    thr = fm.add("Threshold")
+    fm.setNumber(thr, "InField", dist)
+    fm.setNumber(thr, "SizeMin", size_min)
+    fm.setNumber(thr, "SizeMax", size_max)
+    fm.setNumber(thr, "DistMin", dist_min)
+    fm.setNumber(thr, "DistMax", dist_min + max(size_max - size_min, 0.0) / growth + 1e-12)
+    return thr
+
+
+def _raise(name: str, kind: str, message: str) -> None:
+    if kind == "MeshTagError":
+        raise MeshTagError(message)
+    if kind == "InputError":
+        raise InputError(message)
+    raise MeshGenerationError(f"gmsh could not build {name!r}: {message}")
+
+
+def build_on_rank0(
+    comm: MPI.Comm,
+    name: str,
+    make_model: Callable[[Any], None],
+    gdim: int | Callable[[], int],
+) -> dolfinx.io.gmsh.MeshData:
+    """Run ``make_model(gmsh.model)`` on rank 0 in a fresh session and distribute the mesh.
+
+    ``make_model`` must create (or load) the geometry, the physical groups (with names) and the
+    mesh. Collective on ``comm``. ``gdim`` may be a callable evaluated on rank 0 after
+    ``make_model`` (for files whose dimension is read from the file).
+
+    Raises
+    ------
+    InputError, MeshTagError
+        On every rank, when ``make_model`` raised one of them on rank 0 (bad input files).
+    MeshGenerationError
+        On every rank, when gmsh failed on rank 0.
+    """
+    partitioner = shared_facet_partitioner()
+    if comm.rank == 0:
+        with gmsh_model(name) as model:
+            status = ("", "", 0)
+            try:
+                make_model(model)
+                dim = gdim() if callable(gdim) else int(gdim)
+                status = ("", "", dim)
+            except Exception as exc:  # gmsh raises bare Exception
+                kind = "InputError" if isinstance(exc, InputError) else "gmsh"
+                kind = "MeshTagError" if isinstance(exc, MeshTagError) else kind
+                msg = str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
+                status = (kind, msg, 0)
+            comm.bcast(status, root=0)
+            if status[0]:
+                _raise(name, status[0], status[1])
+            return dolfinx.io.gmsh.model_to_mesh(
+                model, comm, 0, gdim=status[2], partitioner=partitioner
+            )
+    kind, msg, dim = comm.bcast(None, root=0)
+    if kind:
+        _raise(name, kind, msg)
+    return dolfinx.io.gmsh.model_to_mesh(None, comm, 0, gdim=dim, partitioner=partitioner)
+
+
+def model_to_channel_mesh(
+    data: dolfinx.io.gmsh.MeshData,
+    *,
+    axisymmetric: bool,
+    water_regions: Sequence[str],
+    geometry: Any = None,
+    meta: dict[str, Any] | None = None,
+) -> ChannelMesh:
+    """Turn dolfinx's gmsh import record into a :class:`ChannelMesh` (name tables by dimension)."""
+    tdim = data.mesh.topology.dim
+    regions: dict[str, int] = {}
+    boundaries: dict[str, int] = {}
+    for pname, group in data.physical_groups.items():
+        if group.dim == tdim:
+            regions[pname] = int(group.tag)
+        elif group.dim == tdim - 1:
+            boundaries[pname] = int(group.tag)
+    # make sure facet-to-cell connectivity exists for ds/dS measures and exterior-facet queries
+    data.mesh.topology.create_connectivity(tdim - 1, tdim)
+    return ChannelMesh(
+        mesh=data.mesh,
+        cell_tags=data.cell_tags,
+        facet_tags=data.facet_tags,
+        regions=regions,
+        boundaries=boundaries,
+        axisymmetric=axisymmetric,
+        water_regions=tuple(w for w in water_regions if w in regions),
+        geometry=geometry,
+        meta=dict(meta or {}),
+    )
+
+
+class Timer:
+    """Wall-clock timer used to record build times in ``ChannelMesh.meta``."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    def elapsed(self) -> float:
+        """Seconds since construction."""
+        return time.perf_counter() - self.start

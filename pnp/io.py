@@ -1,0 +1,174 @@
+"""Output of fields (for ParaView) and of tables, JSON and plots (rank 0 only).
+
+- :func:`write_vtx`: functions of one Lagrange space as an ADIOS2 BP directory
+  (``dolfinx.io.VTXWriter``, open ``*.bp`` in ParaView); keeps P2 exactly.
+- :func:`write_xdmf`: mesh, cell/facet tags and functions in XDMF/HDF5 (P1: higher degrees are
+  interpolated to P1 first).
+- :func:`write_solution`: a :class:`pnp.pb.PBSolution` (potential [mV] and concentrations [mM]).
+- :func:`write_json`, :func:`write_csv`, :func:`plot_axial_profile`: collective to call, written by
+  rank 0 (the data must already be the same on every rank, e.g. from
+  :func:`pnp.observables.axial_profile`).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import dolfinx
+import dolfinx.io
+import numpy as np
+from mpi4py import MPI
+
+logger = logging.getLogger(__name__)
+
+
+def _p1_copy(u: Any) -> Any:
+    msh = u.function_space.mesh
+    shape = u.ufl_shape
+    V1 = dolfinx.fem.functionspace(msh, ("Lagrange", 1, shape) if shape else ("Lagrange", 1))
+    v = dolfinx.fem.Function(V1, name=u.name)
+    v.interpolate(u)
+    return v
+
+
+def write_vtx(path: str | Path, functions: Sequence[Any], t: float = 0.0) -> Path:
+    """Write functions (same mesh and Lagrange degree) to a VTX ``.bp`` directory."""
+    path = Path(path)
+    if path.suffix != ".bp":
+        path = path.with_suffix(".bp")
+    functions = list(functions)
+    if not functions:
+        raise ValueError("write_vtx needs at least one function")
+    comm = functions[0].function_space.mesh.comm
+    if comm.rank == 0:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    comm.Barrier()
+    with dolfinx.io.VTXWriter(comm, str(path), functions, engine="BP4") as writer:
+        writer.write(t)
+    return path
+
+
+def write_xdmf(path: str | Path, cmesh: Any, functions: Sequence[Any] = (), t: float = 0.0) -> Path:
+    """Write mesh, tags and (P1-interpolated) functions to ``path`` (``.xdmf`` + ``.h5``)."""
+    path = Path(path).with_suffix(".xdmf")
+    comm = cmesh.comm
+    if comm.rank == 0:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    comm.Barrier()
+    msh = cmesh.mesh
+    msh.topology.create_connectivity(msh.topology.dim - 1, msh.topology.dim)
+    with dolfinx.io.XDMFFile(comm, str(path), "w") as xdmf:
+        xdmf.write_mesh(msh)
+        if cmesh.cell_tags is not None:
+            xdmf.write_meshtags(cmesh.cell_tags, msh.geometry)
+        if cmesh.facet_tags is not None:
+            xdmf.write_meshtags(cmesh.facet_tags, msh.geometry)
+        for u in functions:
+            degree = u.function_space.ufl_element().embedded_superdegree
+            xdmf.write_function(u if degree == 1 else _p1_copy(u), t)
+    return path
+
+
+def write_solution(solution: Any, path: str | Path, fmt: str = "vtx") -> Path:
+    """Write a PB solution's potential [mV] and ion concentrations [mM] (``"vtx"``/``"xdmf"``)."""
+    functions = [solution.potential]
+    if solution.ions is not None:
+        functions += [solution.concentration(name) for name in solution.ions.names]
+    if fmt == "vtx":
+        return write_vtx(path, functions)
+    if fmt == "xdmf":
+        return write_xdmf(path, solution.cmesh, functions)
+    raise ValueError(f"unknown field format {fmt!r}; use 'vtx' or 'xdmf'")
+
+
+def write_fields(path: str | Path, solution: Any, fmt: str | None = None) -> Path:
+    """Write a solution's fields; the format follows the suffix (``.bp`` VTX, ``.xdmf``)."""
+    path = Path(path)
+    if fmt is None:
+        fmt = "xdmf" if path.suffix == ".xdmf" else "vtx"
+    return write_solution(solution, path, fmt=fmt)
+
+
+def _to_builtin(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _to_builtin(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_builtin(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _to_builtin(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def write_json(path: str | Path, data: Mapping[str, Any], comm: Any = MPI.COMM_WORLD) -> Path:
+    """Write ``data`` as JSON from rank 0 (numpy values converted; NaN -> null)."""
+    path = Path(path)
+    if comm.rank == 0:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(_to_builtin(data), indent=2) + "\n")
+    comm.Barrier()
+    return path
+
+
+def write_csv(
+    path: str | Path, columns: Mapping[str, Sequence[Any]], comm: Any = MPI.COMM_WORLD
+) -> Path:
+    """Write equal-length columns as CSV from rank 0."""
+    path = Path(path)
+    lengths = {len(v) for v in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(
+            f"CSV columns differ in length: { {k: len(v) for k, v in columns.items()} }"
+        )
+    if comm.rank == 0:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(list(columns))
+            for row in zip(*columns.values(), strict=True):
+                writer.writerow([_to_builtin(v) for v in row])
+    comm.Barrier()
+    return path
+
+
+def plot_axial_profile(
+    profile: Mapping[str, np.ndarray], path: str | Path, comm: Any = MPI.COMM_WORLD, title: str = ""
+) -> Path:
+    """PNG of the potential [mV] and concentrations [mM] along the axis (rank 0 draws).
+
+    ``profile`` is the dict of :meth:`pnp.pb.PBSolution.axial_profile` (same on all ranks).
+    """
+    path = Path(path)
+    if comm.rank == 0:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig, (ax1, ax2) = plt.subplots(2, 1, sharex=True, figsize=(6, 6))
+        z = profile["z"]
+        ax1.plot(z, profile["potential"], color="k")
+        ax1.set_ylabel("potential [mV]")
+        for name, values in profile.items():
+            if name not in ("z", "potential"):
+                ax2.plot(z, values, label=name)
+        ax2.set_xlabel("z [nm]")
+        ax2.set_ylabel("concentration [mM]")
+        if len(profile) > 2:
+            ax2.legend()
+        if title:
+            ax1.set_title(title)
+        fig.tight_layout()
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+    comm.Barrier()
+    return path
