@@ -1,0 +1,853 @@
+"""Langevin and Brownian dynamics of independent particles in 1D or 3D.
+
+Units (DESIGN.md section 3, particle column): positions nm, time ps, velocities nm/ps, mass amu
+(g/mol), friction coefficient gamma amu/ps, forces kJ/(mol nm), energies kJ/mol, temperature K.
+With these ``kT/m`` is in nm^2/ps^2 and ``D = kT/gamma`` in nm^2/ps (= 1e3 nm^2/ns, the continuum
+unit). Conversions: :func:`gamma_from_D` (D in nm^2/ns -> gamma in amu/ps),
+:func:`stochastic.profiles.friction_kg_per_s_to_amu_per_ps` (SI -> amu/ps).
+
+Inertial Langevin ``m dv = F dt - gamma v dt + sqrt(2 gamma kT) dW`` is integrated with BAOAB
+(Leimkuhler & Matthews, Appl. Math. Res. Express 2013, 34), written as its split steps:
+
+- B (kick): ``v += (dt/2) F / m``
+- A (drift): ``x += (dt/2) v``
+- O (Ornstein-Uhlenbeck, exact): ``v = c1 v + sqrt((1 - c1^2) kT/m) xi``, ``c1 = exp(-gamma dt/m)``
+
+so the fluctuation-dissipation noise ``<eta(t) eta(t')> = 2 gamma kT delta(t - t')`` enters
+through the exact O step. Overdamped Brownian dynamics ``gamma dx = F dt + sqrt(2 gamma kT) dW``
+is integrated by Euler-Maruyama or by the Leimkuhler-Matthews scheme (noise averaged over two
+consecutive steps: second-order accurate invariant measure).
+
+A profile's own D(z) enters through :func:`brownian_in_profile` (Ito form with the
+noise-induced drift dD/dz, the particle version of the 1D Smoluchowski equation).
+
+Integrators are ``(init_fn, step_fn)`` pairs over a frozen :class:`ParticleState` (as in
+jax-md): ``step_fn(state, rng)`` returns a new state. :func:`run` and
+:func:`first_passage_times` drive the same split steps in place for speed (1e5 particles:
+~3-4e7 particle-steps/s in 1D on one core; ``backend="numba"`` fuses the BAOAB arithmetic into
+one compiled loop, ~1.7x faster, with identical trajectories). Random streams are
+``numpy.random.Generator`` objects; an integer seed gives :func:`make_rng` (SFC64) streams.
+Vectorised runs over ``n`` particles draw ``n`` normals per step in particle order, so a run is
+reproducible for a given seed, particle number and backend.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from pnp import units
+from stochastic.profiles import Profile, StochasticInputError
+
+__all__ = [
+    "A_step",
+    "B_step",
+    "FirstPassage",
+    "InstabilityError",
+    "Integrator",
+    "O_step",
+    "ParticleState",
+    "TabulatedForce",
+    "TimestepError",
+    "Trajectory",
+    "Walls",
+    "axial_force",
+    "baoab",
+    "brownian",
+    "brownian_in_profile",
+    "check_timestep",
+    "first_passage_times",
+    "gamma_from_D",
+    "kT",
+    "make_rng",
+    "profile_force",
+    "run",
+]
+
+logger = logging.getLogger(__name__)
+
+ForceFn = Callable[[np.ndarray], np.ndarray]
+
+
+class TimestepError(StochasticInputError):
+    """The time step is too large for the force curvature / friction (unstable)."""
+
+
+class InstabilityError(RuntimeError):
+    """Positions or velocities became non-finite during a run."""
+
+
+def kT(temperature: float) -> float:
+    """Thermal energy [kJ/mol]."""
+    return units.kT_kj_per_mol(temperature)
+
+
+def gamma_from_D(D_nm2_per_ns: float, temperature: float) -> float:
+    """Einstein friction ``gamma = kT/D`` [amu/ps] from D [nm^2/ns]."""
+    if not D_nm2_per_ns > 0:
+        raise StochasticInputError(f"D must be > 0 nm^2/ns, got {D_nm2_per_ns!r}")
+    return kT(temperature) / (D_nm2_per_ns * 1e-3)
+
+
+def make_rng(seed: int) -> np.random.Generator:
+    """Reproducible random stream for particle runs: ``Generator(SFC64(seed))``.
+
+    SFC64 passes the standard statistical test batteries and draws normal variates ~25% faster
+    than numpy's default PCG64 (the random numbers bound a vectorised Langevin step). Any
+    ``numpy.random.Generator`` may be passed instead.
+    """
+    return np.random.Generator(np.random.SFC64(seed))
+
+
+def _rng(rng: np.random.Generator | int | None) -> np.random.Generator:
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or isinstance(rng, bool) or not isinstance(rng, int | np.integer):
+        raise StochasticInputError(
+            f"pass a numpy Generator or an integer seed (reproducibility), got {rng!r}"
+        )
+    return make_rng(int(rng))
+
+
+# ------------------------------------------------------------------------------ forces
+@dataclass(frozen=True, eq=False)
+class TabulatedForce:
+    """Force [kJ/(mol nm)] on a uniform table with linear interpolation (fast, vectorised).
+
+    Outside ``[z0, z0 + h (n-1)]`` the end values are used; confine particles with walls.
+    ``max_curvature`` = max |dF/dz| [kJ/(mol nm^2)] is used to validate the time step.
+    """
+
+    z0: float
+    h: float
+    table: np.ndarray
+    max_curvature: float
+
+    def __post_init__(self) -> None:
+        t = np.asarray(self.table, dtype=float)
+        object.__setattr__(self, "table", t)
+        object.__setattr__(self, "_slope", np.append(np.diff(t), 0.0))
+
+    supports_out = True
+
+    def __call__(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        s = np.subtract(x, self.z0, out=out)
+        s *= 1.0 / self.h
+        np.clip(s, 0.0, self.table.size - 1.0, out=s)
+        i = s.astype(np.intp)
+        s -= i
+        s *= np.take(self._slope, i)
+        s += np.take(self.table, i)
+        return s
+
+
+def profile_force(profile: Profile, n_table: int | None = None) -> TabulatedForce:
+    """Mean force ``-kT dW/dz`` [kJ/(mol nm)] of a profile, tabulated on a uniform grid.
+
+    ``n_table`` points (default ``max(4 n_grid, 4001)``) of the profile's interpolant.
+    """
+    n = max(4 * profile.z.size, 4001) if n_table is None else int(n_table)
+    z = np.linspace(profile.z[0], profile.z[-1], n)
+    f = -profile.kT_kj_per_mol * profile.dW_at(z)
+    curv = float(np.max(np.abs(profile.kT_kj_per_mol * profile.dW_at(z, 2))))
+    return TabulatedForce(float(z[0]), float(z[1] - z[0]), f, curv)
+
+
+def axial_force(force_1d: ForceFn, axis: int = 2, radial_spring: float = 0.0) -> ForceFn:
+    """3D force: ``force_1d`` along ``axis``, optional harmonic confinement [kJ/(mol nm^2)]
+    towards the axis in the other two coordinates."""
+
+    def f(x: np.ndarray) -> np.ndarray:
+        out = np.empty_like(x) if radial_spring else np.zeros_like(x)
+        if radial_spring:
+            np.multiply(x, -radial_spring, out=out)
+        out[:, axis] = force_1d(x[:, axis])
+        return out
+
+    f.max_curvature = max(getattr(force_1d, "max_curvature", 0.0), radial_spring)  # type: ignore[attr-defined]
+    return f
+
+
+# ------------------------------------------------------------------------------ walls
+@dataclass(frozen=True)
+class Walls:
+    """Planar walls on one coordinate (the only one in 1D, ``axis`` in 3D).
+
+    ``low_kind``/``high_kind`` are ``"reflecting"`` or ``"absorbing"``; ``None`` means no wall.
+    """
+
+    low: float | None = None
+    high: float | None = None
+    low_kind: str = "reflecting"
+    high_kind: str = "absorbing"
+    axis: int = 2
+
+    def __post_init__(self) -> None:
+        for k in (self.low_kind, self.high_kind):
+            if k not in ("reflecting", "absorbing"):
+                raise StochasticInputError(
+                    f"wall kind must be 'reflecting' or 'absorbing', got {k!r}"
+                )
+        if self.low is not None and self.high is not None and not self.high > self.low:
+            raise StochasticInputError(
+                f"walls reversed or empty: low = {self.low!r} must be < high = {self.high!r} (nm)"
+            )
+
+    def coordinate(self, x: np.ndarray) -> np.ndarray:
+        """The walled coordinate of every particle (a view)."""
+        return x if x.ndim == 1 else x[:, self.axis]
+
+    def reflect(self, x: np.ndarray, v: np.ndarray | None) -> None:
+        """Mirror particles that crossed a reflecting wall (and flip that velocity) in place."""
+        c = self.coordinate(x)
+        cv = None if v is None else self.coordinate(v)
+        if c.size == 0:
+            return
+        for wall, kind, beyond, extreme in (
+            (self.low, self.low_kind, np.less, np.min),
+            (self.high, self.high_kind, np.greater, np.max),
+        ):
+            if wall is None or kind != "reflecting" or not beyond(extreme(c), wall):
+                continue  # one reduction: nobody crossed
+            m = beyond(c, wall)
+            c[m] = 2.0 * wall - c[m]
+            if cv is not None:
+                cv[m] = -cv[m]
+
+    def absorbed(self, x: np.ndarray) -> np.ndarray:
+        """Side of absorption per particle: -1 (low), +1 (high), 0 (not absorbed)."""
+        c = self.coordinate(x)
+        side = np.zeros(c.shape, dtype=np.int8)
+        if c.size == 0:
+            return side
+        if self.low is not None and self.low_kind == "absorbing" and np.min(c) <= self.low:
+            side[c <= self.low] = -1
+        if self.high is not None and self.high_kind == "absorbing" and np.max(c) >= self.high:
+            side[c >= self.high] = 1
+        return side
+
+    def any_absorbed(self, x: np.ndarray) -> bool:
+        """True when at least one particle is on or beyond an absorbing wall (cheap check)."""
+        c = self.coordinate(x)
+        if c.size == 0:
+            return False
+        low = self.low is not None and self.low_kind == "absorbing" and np.min(c) <= self.low
+        high = self.high is not None and self.high_kind == "absorbing" and np.max(c) >= self.high
+        return bool(low or high)
+
+    @property
+    def has_absorbing(self) -> bool:
+        """True when at least one wall absorbs."""
+        return (self.low is not None and self.low_kind == "absorbing") or (
+            self.high is not None and self.high_kind == "absorbing"
+        )
+
+
+# ------------------------------------------------------------------------------ state
+@dataclass(frozen=True, eq=False)
+class ParticleState:
+    """Positions ``x`` [nm] (shape (n,) or (n, 3)), velocities ``v`` [nm/ps] (None for BD),
+    forces ``f`` [kJ/(mol nm)], time ``t`` [ps]; ``noise`` is the previous step's noise of the
+    Leimkuhler-Matthews scheme."""
+
+    x: np.ndarray
+    v: np.ndarray | None
+    f: np.ndarray
+    t: float = 0.0
+    noise: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        """Number of particles."""
+        return self.x.shape[0]
+
+    def copy(self) -> ParticleState:
+        """Deep copy of the arrays."""
+        cp = lambda a: None if a is None else a.copy()  # noqa: E731
+        return ParticleState(cp(self.x), cp(self.v), cp(self.f), self.t, cp(self.noise))
+
+
+# ------------------------------------------------------------------------------ split steps
+def B_step(v: np.ndarray, f: np.ndarray, dt_over_m: float) -> np.ndarray:
+    """Kick (in place): ``v += (dt/m) F`` (called with dt/2)."""
+    v += dt_over_m * f
+    return v
+
+
+def A_step(x: np.ndarray, v: np.ndarray, dt: float) -> np.ndarray:
+    """Drift (in place): ``x += dt v`` (called with dt/2)."""
+    x += dt * v
+    return x
+
+
+def O_step(
+    v: np.ndarray, c1: float, sigma: float, rng: np.random.Generator, buf: np.ndarray
+) -> np.ndarray:
+    """Exact Ornstein-Uhlenbeck velocity update (in place): ``v = c1 v + sigma xi``.
+
+    ``c1 = exp(-gamma dt/m)``, ``sigma = sqrt((1 - c1^2) kT/m)`` (fluctuation-dissipation).
+    """
+    v *= c1
+    rng.standard_normal(out=buf)
+    buf *= sigma
+    v += buf
+    return v
+
+
+# ------------------------------------------------------------------------------ integrators
+def check_timestep(
+    dt: float,
+    *,
+    scheme: str,
+    gamma: float,
+    max_curvature: float | None,
+    mass: float | None = None,
+) -> None:
+    """Raise :class:`TimestepError` if ``dt`` [ps] is beyond the linear stability limit.
+
+    ``max_curvature`` = max |dF/dx| [kJ/(mol nm^2)]. BAOAB: ``dt < 2/omega``,
+    ``omega = sqrt(k_max/m)``; Brownian dynamics: ``dt < 2 gamma/k_max``. A warning is logged
+    when ``dt`` exceeds a tenth of the limit (stable but inaccurate).
+    """
+    if not (math.isfinite(dt) and dt > 0):
+        raise TimestepError(f"dt must be a finite positive time in ps, got {dt!r}")
+    if max_curvature is None or max_curvature <= 0:
+        logger.info("no force curvature known: dt = %g ps not checked for stability", dt)
+        return
+    if scheme == "baoab":
+        limit = 2.0 / math.sqrt(max_curvature / mass)
+        what = f"2/omega with omega = sqrt(k_max/m) = {math.sqrt(max_curvature / mass):.4g} 1/ps"
+    else:
+        limit = 2.0 * gamma / max_curvature
+        what = f"2 gamma/k_max = 2 * {gamma:.4g} / {max_curvature:.4g}"
+    if dt >= limit:
+        raise TimestepError(
+            f"dt = {dt:g} ps is unstable for {scheme}: the limit is {what} = {limit:.4g} ps "
+            f"(max force curvature {max_curvature:.4g} kJ/(mol nm^2)); use dt <= {0.1 * limit:.3g} "
+            "ps for accurate sampling, or soften the force field"
+        )
+    if dt > 0.1 * limit:
+        logger.warning(
+            "dt = %g ps is %.0f%% of the stability limit %.3g ps: expect a sampling bias",
+            dt,
+            100 * dt / limit,
+            limit,
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Integrator:
+    """An integrator: ``init_fn(x0, rng, v0=None) -> state`` and ``step_fn(state, rng) -> state``.
+
+    ``advance(state_arrays..., rng)`` is the in-place kernel used by :func:`run`.
+    """
+
+    name: str
+    dt: float
+    temperature: float
+    gamma: float
+    mass: float | None
+    force: ForceFn
+    walls: Walls | None
+    init_fn: Callable[..., ParticleState]
+    advance: Callable[[ParticleState, np.random.Generator, np.ndarray], None]
+
+    def step_fn(self, state: ParticleState, rng: np.random.Generator | int) -> ParticleState:
+        """One step; returns a new state and leaves ``state`` unchanged."""
+        new = state.copy()
+        self.advance(new, _rng(rng), np.empty_like(new.x))
+        return replace(new, t=state.t + self.dt)
+
+
+def _validate_common(dt, gamma, temperature, mass=None):
+    if not (math.isfinite(temperature) and temperature > 0):
+        raise StochasticInputError(f"temperature must be > 0 K, got {temperature!r}")
+    if not (np.all(np.asarray(gamma) > 0) and np.all(np.isfinite(gamma))):
+        raise StochasticInputError(f"friction gamma must be > 0 amu/ps, got {gamma!r}")
+    if mass is not None and not (np.all(np.asarray(mass) > 0) and np.all(np.isfinite(mass))):
+        raise StochasticInputError(f"mass must be > 0 amu, got {mass!r}")
+    if not (math.isfinite(dt) and dt > 0):
+        raise TimestepError(f"dt must be a finite positive time in ps, got {dt!r}")
+
+
+def _eval_force(force: ForceFn, x: np.ndarray, out: np.ndarray) -> None:
+    """``out[...] = force(x)``, written in place when the force supports ``out=``."""
+    if getattr(force, "supports_out", False):
+        force(x, out=out)
+    else:
+        out[...] = force(x)
+
+
+def _curvature(force: ForceFn, max_curvature: float | None) -> float | None:
+    return max_curvature if max_curvature is not None else getattr(force, "max_curvature", None)
+
+
+def baoab(
+    force: ForceFn,
+    *,
+    mass: float,
+    gamma: float,
+    temperature: float,
+    dt: float,
+    walls: Walls | None = None,
+    max_curvature: float | None = None,
+    backend: str = "numpy",
+) -> Integrator:
+    """Inertial Langevin dynamics with the BAOAB splitting.
+
+    Parameters
+    ----------
+    force
+        ``F(x)`` [kJ/(mol nm)] for positions of shape (n,) or (n, 3), e.g. :func:`profile_force`.
+    mass, gamma
+        Mass [amu] and friction coefficient [amu/ps] (``t_mom = m/gamma``).
+    temperature
+        Temperature [K].
+    dt
+        Time step [ps]; checked against ``max_curvature`` [kJ/(mol nm^2)] (taken from the
+        force's ``max_curvature`` attribute if present).
+    walls
+        Optional reflecting/absorbing walls.
+    backend
+        ``"numpy"`` (default): the split steps :func:`B_step`, :func:`A_step`, :func:`O_step` as
+        vectorised numpy calls. ``"numba"``: the same arithmetic fused into one compiled loop
+        per step (1D positions with a :class:`TabulatedForce` only; the normal variates still
+        come from ``rng``, so both backends give the same trajectory up to rounding).
+    """
+    if backend not in ("numpy", "numba"):
+        raise StochasticInputError(f"backend must be 'numpy' or 'numba', got {backend!r}")
+    _validate_common(dt, gamma, temperature, mass)
+    gamma, mass = float(gamma), float(mass)
+    check_timestep(
+        dt, scheme="baoab", gamma=gamma, mass=mass, max_curvature=_curvature(force, max_curvature)
+    )
+    kt = kT(temperature)
+    c1 = math.exp(-gamma * dt / mass)
+    sigma = math.sqrt((1.0 - c1 * c1) * kt / mass)
+    half_dt_over_m = 0.5 * dt / mass
+    half_dt = 0.5 * dt
+
+    def init_fn(x0, rng, v0=None) -> ParticleState:
+        x = np.array(x0, dtype=float)
+        if v0 is None:
+            v = _rng(rng).standard_normal(x.shape) * math.sqrt(kt / mass)
+        else:
+            v = np.array(np.broadcast_to(v0, x.shape), dtype=float)
+        return ParticleState(x, v, np.asarray(force(x), dtype=float).copy())
+
+    def advance(s: ParticleState, rng: np.random.Generator, buf: np.ndarray) -> None:
+        x, v = s.x, s.v
+        B_step(v, s.f, half_dt_over_m)
+        A_step(x, v, half_dt)
+        O_step(v, c1, sigma, rng, buf)
+        A_step(x, v, half_dt)
+        if walls is not None:
+            walls.reflect(x, v)
+        _eval_force(force, x, s.f)
+        B_step(v, s.f, half_dt_over_m)
+
+    if backend == "numba":
+        if not isinstance(force, TabulatedForce):
+            raise StochasticInputError("backend='numba' needs a TabulatedForce (profile_force)")
+        kernel = _numba_baoab_kernel()
+        lo, hi, refl_lo, refl_hi = _reflecting_bounds(walls)
+        table, slope = force.table, force._slope
+        z0, inv_h, top = force.z0, 1.0 / force.h, table.size - 1.0
+
+        def advance(s: ParticleState, rng: np.random.Generator, buf: np.ndarray) -> None:
+            if s.x.ndim != 1:
+                raise StochasticInputError("backend='numba' integrates 1D positions only")
+            rng.standard_normal(out=buf)
+            kernel(
+                s.x,
+                s.v,
+                s.f,
+                buf,
+                half_dt_over_m,
+                half_dt,
+                c1,
+                sigma,
+                z0,
+                inv_h,
+                top,
+                table,
+                slope,
+                lo,
+                hi,
+                refl_lo,
+                refl_hi,
+            )
+
+    return Integrator("baoab", dt, temperature, gamma, mass, force, walls, init_fn, advance)
+
+
+def _reflecting_bounds(walls: Walls | None) -> tuple[float, float, bool, bool]:
+    if walls is None:
+        return 0.0, 0.0, False, False
+    refl_lo = walls.low is not None and walls.low_kind == "reflecting"
+    refl_hi = walls.high is not None and walls.high_kind == "reflecting"
+    return (
+        float(walls.low) if refl_lo else 0.0,
+        float(walls.high) if refl_hi else 0.0,
+        refl_lo,
+        refl_hi,
+    )
+
+
+_KERNELS: dict[str, Callable] = {}
+
+
+def _numba_baoab_kernel() -> Callable:
+    """Compile (once, cached on disk) the fused 1D BAOAB step with a tabulated force."""
+    if "baoab" in _KERNELS:
+        return _KERNELS["baoab"]
+    try:
+        import numba
+    except ImportError as exc:  # pragma: no cover - numba is optional
+        raise StochasticInputError("backend='numba' needs numba; use backend='numpy'") from exc
+
+    @numba.njit(cache=True)
+    def kernel(
+        x,
+        v,
+        f,
+        xi,
+        half_dt_over_m,
+        half_dt,
+        c1,
+        sigma,
+        z0,
+        inv_h,
+        top,
+        table,
+        slope,
+        lo,
+        hi,
+        refl_lo,
+        refl_hi,
+    ):
+        for i in range(x.size):
+            vi = v[i] + half_dt_over_m * f[i]  # B
+            xx = x[i] + half_dt * vi  # A
+            vi = c1 * vi + sigma * xi[i]  # O
+            xx = xx + half_dt * vi  # A
+            # (this branch layout compiles to a fast loop; "if refl and xx < lo" did not)
+            if xx < lo:
+                if refl_lo:
+                    xx = 2.0 * lo - xx
+                    vi = -vi
+            elif xx > hi:  # noqa: SIM102 (keep the nesting: see above)
+                if refl_hi:
+                    xx = 2.0 * hi - xx
+                    vi = -vi
+            s = (xx - z0) * inv_h
+            s = min(max(s, 0.0), top)
+            k = int(s)
+            fi = (s - k) * slope[k] + table[k]
+            x[i] = xx
+            v[i] = vi + half_dt_over_m * fi  # B
+            f[i] = fi
+
+    _KERNELS["baoab"] = kernel
+    return kernel
+
+
+def brownian(
+    force: ForceFn,
+    *,
+    gamma: float,
+    temperature: float,
+    dt: float,
+    scheme: str = "euler_maruyama",
+    walls: Walls | None = None,
+    max_curvature: float | None = None,
+) -> Integrator:
+    """Overdamped Brownian dynamics ``dx = (F/gamma) dt + sqrt(2 kT dt/gamma) xi``.
+
+    ``scheme``: ``"euler_maruyama"`` or ``"leimkuhler_matthews"`` (``x += F dt/gamma +
+    sqrt(kT dt/(2 gamma)) (xi_n + xi_{n+1})``, second-order accurate configurational sampling).
+    Units as :func:`baoab`; ``D = kT/gamma`` [nm^2/ps].
+    """
+    if scheme not in ("euler_maruyama", "leimkuhler_matthews"):
+        raise StochasticInputError(
+            f"scheme must be 'euler_maruyama' or 'leimkuhler_matthews', got {scheme!r}"
+        )
+    _validate_common(dt, gamma, temperature)
+    check_timestep(dt, scheme=scheme, gamma=gamma, max_curvature=_curvature(force, max_curvature))
+    kt = kT(temperature)
+    drift = dt / gamma
+    lm = scheme == "leimkuhler_matthews"
+    amp = math.sqrt(kt * dt / (2.0 * gamma)) if lm else math.sqrt(2.0 * kt * dt / gamma)
+
+    def init_fn(x0, rng, v0=None) -> ParticleState:
+        x = np.array(x0, dtype=float)
+        noise = _rng(rng).standard_normal(x.shape) if lm else None
+        return ParticleState(x, None, np.asarray(force(x), dtype=float).copy(), noise=noise)
+
+    def advance(s: ParticleState, rng: np.random.Generator, buf: np.ndarray) -> None:
+        x = s.x
+        x += drift * s.f
+        rng.standard_normal(out=buf)
+        if lm:
+            prev = s.noise
+            prev += buf
+            prev *= amp
+            x += prev
+            prev[...] = buf
+        else:
+            buf *= amp
+            x += buf
+        if walls is not None:
+            walls.reflect(x, None)
+        _eval_force(force, x, s.f)
+
+    return Integrator(scheme, dt, temperature, gamma, None, force, walls, init_fn, advance)
+
+
+def brownian_in_profile(
+    profile: Profile,
+    *,
+    dt: float,
+    walls: Walls | None = None,
+    n_table: int | None = None,
+) -> Integrator:
+    """Brownian dynamics in a profile's W(z) with its position-dependent D(z) (1D, Ito).
+
+    ``dx = [D(x) (-dW/dx) + dD/dx] dt + sqrt(2 D(x) dt) xi`` (Euler-Maruyama) with W in kT and
+    D converted to nm^2/ps; the ``dD/dx`` (noise-induced) drift keeps the Boltzmann distribution
+    ``e^{-W}`` stationary, so this process is the particle version of the 1D Smoluchowski
+    equation of :mod:`stochastic.smoluchowski`. Drift and noise amplitude are tabulated on
+    ``n_table`` uniform points. ``state.f`` holds the drift velocity [nm/ps].
+    """
+    _validate_common(dt, 1.0, profile.temperature)
+    n = max(4 * profile.z.size, 4001) if n_table is None else int(n_table)
+    z = np.linspace(profile.z[0], profile.z[-1], n)
+    d_ps = profile.D_at(z) * 1e-3  # nm^2/ps
+    dd = np.gradient(d_ps, z, edge_order=2)
+    drift = d_ps * -profile.dW_at(z) + dd
+    curv = float(np.max(np.abs(d_ps * profile.dW_at(z, 2))))  # |d drift/dx| [1/ps], leading part
+    if dt * curv >= 2.0:
+        raise TimestepError(
+            f"dt = {dt:g} ps is unstable: the limit 2/max|D W''| is {2.0 / curv:.4g} ps; use "
+            f"dt <= {0.2 / curv:.3g} ps"
+        )
+    h = float(z[1] - z[0])
+    drift_tab = TabulatedForce(float(z[0]), h, drift, curv)
+    amp_tab = TabulatedForce(float(z[0]), h, np.sqrt(2.0 * d_ps * dt), 0.0)
+
+    def init_fn(x0, rng=None, v0=None) -> ParticleState:
+        x = np.array(x0, dtype=float)
+        if x.ndim != 1:
+            raise StochasticInputError("brownian_in_profile integrates 1D positions, shape (n,)")
+        return ParticleState(x, None, drift_tab(x))
+
+    def advance(s: ParticleState, rng: np.random.Generator, buf: np.ndarray) -> None:
+        x = s.x
+        rng.standard_normal(out=buf)
+        buf *= amp_tab(x)
+        x += dt * s.f
+        x += buf
+        if walls is not None:
+            walls.reflect(x, None)
+        drift_tab(x, out=s.f)
+
+    gamma_mid = kT(profile.temperature) / float(np.mean(d_ps))
+    return Integrator(
+        "brownian_in_profile",
+        dt,
+        profile.temperature,
+        gamma_mid,
+        None,
+        drift_tab,
+        walls,
+        init_fn,
+        advance,
+    )
+
+
+# ------------------------------------------------------------------------------ drivers
+@dataclass(frozen=True, eq=False)
+class Trajectory:
+    """Recorded positions (and velocities) every ``record_every`` steps; times in ps."""
+
+    times: np.ndarray
+    x: np.ndarray
+    v: np.ndarray | None
+
+
+def _check_finite(state: ParticleState, integ: Integrator) -> None:
+    if not np.all(np.isfinite(state.x)) or (
+        state.v is not None and not np.all(np.isfinite(state.v))
+    ):
+        raise InstabilityError(
+            f"{integ.name}: non-finite positions/velocities at t = {state.t:g} ps; dt = "
+            f"{integ.dt:g} ps is too large for the force field (pass max_curvature to get the "
+            "stability limit checked up front) or the force is singular"
+        )
+
+
+def run(
+    integrator: Integrator,
+    state: ParticleState,
+    n_steps: int,
+    rng: np.random.Generator | int,
+    *,
+    record_every: int = 0,
+    progress: bool = False,
+    check_every: int = 1000,
+) -> tuple[ParticleState, Trajectory]:
+    """Advance ``n_steps`` steps (in place on a copy of ``state``); record every k-th step.
+
+    Returns the final state and the recorded trajectory (empty if ``record_every`` is 0). A tqdm
+    progress bar is shown with ``progress=True``.
+    """
+    rng = _rng(rng)
+    s = state.copy()
+    buf = np.empty_like(s.x)
+    times, xs, vs = [], [], []
+    steps = range(1, int(n_steps) + 1)
+    if progress:
+        from tqdm.auto import tqdm
+
+        steps = tqdm(steps, desc=integrator.name, unit="step", mininterval=0.5)
+    t0 = s.t
+    for k in steps:
+        with np.errstate(over="ignore", invalid="ignore"):  # caught by _check_finite
+            integrator.advance(s, rng, buf)
+        if record_every and k % record_every == 0:
+            times.append(t0 + k * integrator.dt)
+            xs.append(s.x.copy())
+            if s.v is not None:
+                vs.append(s.v.copy())
+        if k % check_every == 0:
+            _check_finite(s, integrator)
+    s = replace(s, t=t0 + int(n_steps) * integrator.dt)
+    _check_finite(s, integrator)
+    traj = Trajectory(
+        np.array(times),
+        np.array(xs) if xs else np.empty((0, *s.x.shape)),
+        np.array(vs) if vs else None,
+    )
+    return s, traj
+
+
+@dataclass(frozen=True, eq=False)
+class FirstPassage:
+    """First-passage times [ps] (NaN where the particle had not been absorbed by ``t_max``)."""
+
+    times: np.ndarray
+    side: np.ndarray  # -1 low wall, +1 high wall, 0 survived
+    t_max: float
+
+    @property
+    def n_absorbed(self) -> int:
+        """Number of absorbed particles."""
+        return int(np.count_nonzero(self.side))
+
+    def mean(self) -> float:
+        """Mean first-passage time [ps]; raises if any particle survived (censored data)."""
+        if self.n_absorbed < self.times.size:
+            raise StochasticInputError(
+                f"{self.times.size - self.n_absorbed} particles not absorbed by t_max = "
+                f"{self.t_max:g} ps: the mean would be biased; run longer"
+            )
+        return float(np.mean(self.times))
+
+    def mean_with_tail(self) -> float:
+        """Mean first-passage time [ps] from censored data with an exponential tail.
+
+        ``<t> = int_0^T S(t) dt + S(T)/lambda``: the empirical survival up to ``T = t_max`` and,
+        beyond it, the exponential decay of the slowest relaxation mode, with the escape rate
+        ``lambda`` = events / exposure time in ``[T/2, T]``. Valid when the survival is
+        exponential by T/2 (barrier crossing: the well relaxes much faster than the escape).
+        Equals :meth:`mean` when every particle was absorbed.
+        """
+        n = self.times.size
+        done = self.side != 0
+        if done.all():
+            return self.mean()
+        t_cap = np.where(done, self.times, self.t_max)
+        integral = float(np.sum(t_cap)) / n  # int_0^T S_emp(t) dt
+        s_end = 1.0 - np.count_nonzero(done) / n
+        half = 0.5 * self.t_max
+        events = np.count_nonzero(done & (self.times > half))
+        exposure = float(np.sum(np.clip(t_cap - half, 0.0, None)))
+        if events < 20:
+            raise StochasticInputError(
+                f"only {events} absorptions in [t_max/2, t_max]: too few to fit the tail; "
+                "run longer"
+            )
+        return integral + s_end * exposure / events
+
+    def stderr(self) -> float:
+        """Standard error of the mean [ps]."""
+        t = self.times[self.side != 0]
+        return float(np.std(t, ddof=1) / math.sqrt(t.size))
+
+    def survival(self, t: np.ndarray) -> np.ndarray:
+        """Empirical survival probability at times ``t`` [ps]."""
+        done = np.sort(self.times[self.side != 0])
+        return 1.0 - np.searchsorted(done, np.asarray(t), side="right") / self.times.size
+
+
+def first_passage_times(
+    integrator: Integrator,
+    state: ParticleState,
+    rng: np.random.Generator | int,
+    t_max: float,
+    *,
+    progress: bool = False,
+) -> FirstPassage:
+    """Run until every particle hits an absorbing wall or ``t_max`` [ps]; absorbed particles are
+    removed from the simulated set (only survivors cost time)."""
+    walls = integrator.walls
+    if walls is None or not walls.has_absorbing:
+        raise StochasticInputError("first-passage statistics need an absorbing wall (Walls)")
+    rng = _rng(rng)
+    s = state.copy()
+    n = s.n
+    idx = np.arange(n)
+    fpt = np.full(n, np.nan)
+    side = np.zeros(n, dtype=np.int8)
+    start = walls.absorbed(s.x)
+    if start.any():
+        raise StochasticInputError("some particles start on or beyond an absorbing wall")
+    buf = np.empty_like(s.x)
+    n_steps = math.ceil(t_max / integrator.dt)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n, desc="absorbed", unit="particle", mininterval=0.5)
+    t = s.t
+    for k in range(1, n_steps + 1):
+        integrator.advance(s, rng, buf)
+        t = state.t + k * integrator.dt
+        if walls.any_absorbed(s.x):
+            hit = walls.absorbed(s.x)
+            m = hit != 0
+            fpt[idx[m]] = t - state.t
+            side[idx[m]] = hit[m]
+            keep = ~m
+            idx = idx[keep]
+            s = ParticleState(
+                s.x[keep],
+                None if s.v is None else s.v[keep],
+                s.f[keep],
+                s.t,
+                None if s.noise is None else s.noise[keep],
+            )
+            buf = np.empty_like(s.x)
+            if bar is not None:
+                bar.update(int(m.sum()))
+            if idx.size == 0:
+                break
+        if k % 1000 == 0:
+            _check_finite(s, integrator)
+    if bar is not None:
+        bar.close()
+    return FirstPassage(fpt, side, float(t_max))
