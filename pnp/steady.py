@@ -1,0 +1,717 @@
+"""Steady Poisson-Nernst-Planck solver (2D axisymmetric and 3D from one set of forms).
+
+Unknowns
+--------
+- ``psi = e phi / kT`` (P1) on the **whole** mesh (water, membrane, protein);
+- one concentration unknown per mobile species (P1) on the **water sub-mesh**
+  (``dolfinx.mesh.create_submesh`` of the water cells, coupled to ``psi`` through the entity map):
+  the walls are natural no-flux boundaries of the sub-mesh, so no ion enters membrane or protein
+  and no value is pinned anywhere.
+
+Choice of variables (measured)
+------------------------------
+Default: log-concentrations ``u_i = ln(c_i/c0)`` (``variables="log"``); ``"primitive"``
+(``u_i = c_i/c0``) is available. Measured with this solver on the 2D default channel at
+``h_pore = 0.1`` nm (cold starts; ``tests/test_pnp_steady.py::test_log_variables_beat_primitive``
+keeps the first case as a test):
+
+=====================================  ============================  ===========================
+case (sigma, V, KCl)                   log                           primitive
+=====================================  ============================  ===========================
+-0.2 C/m^2, 200 mV, 150 mM             8 Newton steps, c_min > 0     10 steps, c_min = -298 mM,
+                                                                     current 46% off
+-0.2 C/m^2, 300 mV, 10 mM              40 steps (continuation)       249 steps, c_min < 0
+-0.05 C/m^2, -300 mV, 1 mM             39 steps (continuation)       19 steps
+0, 300 mV, 3000 mM                     3 steps                       3 steps
+=====================================  ============================  ===========================
+
+The log form keeps every concentration positive by construction; the primitive form produces
+negative nodal concentrations in depleted double layers and then a wrong current. Slotboom
+variables (``c exp(z psi)``) span exp(300 mV / 25.7 mV) ~ 1e5 in scale and failed in the spike
+study (STACK.md). Far from the solution the log form's ``exp`` can overflow: each Newton direction
+is scaled so that no ``psi`` or ``ln c`` changes by more than ``max_update`` (4) per step.
+
+Solvers
+-------
+Newton (PETSc SNES ``newtonls`` with backtracking line search, through
+:class:`pnp.newton.NewtonSolver`), the converged reason always checked; non-finite iterates count
+as failure. Linear solvers: ``"lu"`` (MUMPS on the monolithic block matrix, ``kind="mpi"``) for
+2D and small meshes; ``"fieldsplit"`` (``kind="nest"``, FGMRES with a multiplicative field split,
+one GAMG V-cycle per field, Eisenstat-Walker forcing) for large 3D meshes. ``"auto"`` picks LU
+below :data:`LU_DOF_LIMIT` dofs (per dimension).
+
+Forms are compiled once per solver; the parameters a sweep varies (voltage, bath concentrations,
+fixed-charge scale) are ``dolfinx.fem.Constant`` objects, so a sweep is a sequence of
+:meth:`SteadyPNPSolver.solve` calls that reuse the compiled forms and warm-start from the
+previous solution (in a voltage sweep from the secant extrapolation of the last two). Another
+temperature or geometry needs a new solver.
+
+Continuation
+------------
+A solve first tries Newton directly at the target from the current fields. If that fails it
+follows a homotopy from the last converged parameters to the target (voltage linear, bath
+concentrations log-linear, fixed-charge scale linear, all together) with adaptive steps (halved
+on failure, doubled on success). If that fails too (or there is no converged state) it restarts
+from the trivial state (no fixed charge, 0 V, the target baths: an exact solution), ramps the
+fixed charge at 0 V, then the voltage. If everything fails, :class:`pnp.errors.ConvergenceError`
+carries every attempt with its residual history and the fields are restored (never NaN).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import dolfinx
+import dolfinx.fem.petsc
+import numpy as np
+import ufl
+from mpi4py import MPI
+from petsc4py import PETSc
+
+from pnp import forms as pforms
+from pnp import transport
+from pnp.errors import ConvergenceError, InputError, SolveAttempt
+from pnp.measures import build_measures, permittivity_field
+from pnp.newton import ContinuationParameter, NewtonSolver
+from pnp.pnp_problem import PNPProblem
+from pnp.units import E_CHARGE, N_A, NM, Scales
+
+log = logging.getLogger(__name__)
+
+#: Above this many dofs ``linear_solver="auto"`` uses the field-split Krylov solver (by
+#: topological dimension: 2D LU fill-in stays moderate, 3D LU loses to GAMG early; measured with
+#: bench/pnp_scaling.py).
+LU_DOF_LIMIT = {2: 400_000, 3: 5_000}
+
+
+@dataclass(frozen=True)
+class Params:
+    """The continuation parameters of a steady PNP solve (API units).
+
+    Attributes
+    ----------
+    voltage
+        ``phi_top - phi_bottom`` [mV].
+    bath_top, bath_bottom
+        Bath concentrations [mM] in solver species order.
+    charge_scale
+        Multiplies every fixed charge (1 = as described).
+    """
+
+    voltage: float
+    bath_top: tuple[float, ...]
+    bath_bottom: tuple[float, ...]
+    charge_scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """Numerical options of :class:`SteadyPNPSolver`.
+
+    Parameters
+    ----------
+    variables
+        ``"log"`` (default, see the module docstring) or ``"primitive"``.
+    linear_solver
+        ``"auto"``, ``"lu"`` (MUMPS) or ``"fieldsplit"`` (GAMG per field, nest matrices).
+    quadrature_degree
+        Quadrature degree of the nonlinear (exp) terms; ``None`` lets UFL choose.
+    rtol, atol, stol
+        SNES tolerances (relative/absolute residual, relative step).
+    max_it
+        Newton iterations per attempt.
+    cold_max_it
+        Newton iterations of the direct attempt from a cold guess before switching to the staged
+        continuation (a cold solve that needs more has rarely converged on the default channel).
+    max_attempts
+        Newton attempts allowed during continuation before giving up.
+    min_step
+        Smallest continuation step (fraction of the path).
+    ksp_rtol
+        Relative tolerance of the Krylov solver (fieldsplit only).
+    max_update
+        Largest Newton update of ``psi`` (kT/e) or ``ln c`` per step before the line search: the
+        direction is scaled down when larger (keeps ``exp`` from overflowing far from the
+        solution); ``None`` disables it. Applied with log variables only.
+    predictor
+        In a voltage sweep, start Newton from the secant extrapolation of the two previous
+        solutions (instead of the previous one): about one Newton step fewer per point.
+    space_charge
+        Include the mobile ions' charge in the Poisson equation (default). ``False`` decouples
+        the potential (Laplace with the fixed charges only: e.g. the constant-field GHK limit).
+    """
+
+    variables: str = "log"
+    linear_solver: str = "auto"
+    quadrature_degree: int | None = 3
+    rtol: float = 1e-8
+    atol: float = 1e-10
+    stol: float = 1e-8
+    max_it: int = 25
+    cold_max_it: int = 12
+    max_attempts: int = 60
+    min_step: float = 1.0 / 256
+    ksp_rtol: float = 1e-8
+    max_update: float | None = 4.0
+    predictor: bool = True
+    space_charge: bool = True
+
+    def __post_init__(self) -> None:
+        transport.check_variables(self.variables)
+        if self.linear_solver not in ("auto", "lu", "fieldsplit"):
+            raise InputError(
+                f"linear_solver must be 'auto', 'lu' or 'fieldsplit', got {self.linear_solver!r}"
+            )
+        if self.max_it < 1 or self.max_attempts < 1:
+            raise InputError("max_it and max_attempts must be >= 1")
+
+
+@dataclass
+class SolveStats:
+    """Counters of the last :meth:`SteadyPNPSolver.solve` call."""
+
+    newton_iterations: int = 0
+    linear_iterations: int = 0
+    attempts: list[SolveAttempt] = field(default_factory=list)
+    wall_time: float = 0.0
+
+    @property
+    def continuation_steps(self) -> int:
+        """Number of Newton attempts beyond the first."""
+        return max(len(self.attempts) - 1, 0)
+
+
+class SteadyPNPSolver:
+    """Steady PNP on a :class:`meshes.record.ChannelMesh`: build forms once, solve many times.
+
+    Parameters
+    ----------
+    cmesh
+        The mesh record (regions/boundaries by name).
+    problem
+        The :class:`pnp.pnp_problem.PNPProblem`; later :meth:`solve` calls may change voltage,
+        bath concentrations and fixed-charge scale without recompiling.
+    options
+        :class:`SolverOptions`.
+
+    Examples
+    --------
+    >>> solver = SteadyPNPSolver(cmesh, problem)          # doctest: +SKIP
+    >>> sol = solver.solve(voltage=100.0)                 # doctest: +SKIP
+    >>> sol.current, sol.conductance                      # doctest: +SKIP
+    """
+
+    def __init__(
+        self, cmesh: Any, problem: PNPProblem, options: SolverOptions | None = None
+    ) -> None:
+        if not isinstance(problem, PNPProblem):
+            raise InputError("problem must be a pnp.pnp_problem.PNPProblem")
+        problem.check_mesh(cmesh)
+        self.cmesh = cmesh
+        self.problem = problem
+        self.options = options or SolverOptions()
+        self.comm = cmesh.comm
+        self.scales = Scales(problem.temperature, c0_mM=problem.reference_concentration)
+        self.stats = SolveStats()
+        self._build_spaces()
+        self._build_forms()
+        self._build_solver()
+        self._converged: Params | None = None
+        self._set_cold_guess(self.target_params(problem))
+
+    # ------------------------------------------------------------------ set-up
+    def _build_spaces(self) -> None:
+        cm, pb = self.cmesh, self.problem
+        msh = cm.mesh
+        tdim = msh.topology.dim
+        self.measures = build_measures(cm)
+        self.water = pb.water(cm)
+        water_tags = [cm.region(r) for r in self.water]
+        cells = np.unique(np.concatenate([cm.cell_tags.find(t) for t in water_tags]))
+        cells = cells.astype(np.int32)
+        sub, emap, vmap, _ = dolfinx.mesh.create_submesh(msh, tdim, cells)
+        self.submesh, self.entity_map, self.vertex_map = sub, emap, vmap
+        self.water_cells = cells
+        msh.topology.create_connectivity(tdim - 1, tdim)
+        sub.topology.create_connectivity(tdim - 1, tdim)
+        self.sub_facet_tags = dolfinx.mesh.transfer_meshtags_to_submesh(
+            cm.facet_tags, sub, vmap, emap
+        )
+        self.V = dolfinx.fem.functionspace(msh, ("Lagrange", 1))
+        self.W = dolfinx.fem.functionspace(sub, ("Lagrange", 1))
+        self.psi = dolfinx.fem.Function(self.V, name="psi")
+        # one space object per species: block Dirichlet conditions are matched to their space
+        self.Ws = [dolfinx.fem.functionspace(sub, ("Lagrange", 1)) for _ in pb.species]
+        self.us = [dolfinx.fem.Function(S, name=f"c{i}") for i, S in enumerate(self.Ws)]
+        # parent cells of the sub-mesh cells (local), for interpolation between the meshes
+        nsub = sub.topology.index_map(tdim).size_local + sub.topology.index_map(tdim).num_ghosts
+        self.sub_cells = np.arange(nsub, dtype=np.int32)
+        self.parent_cells = np.asarray(
+            emap.sub_topology_to_topology(self.sub_cells, False), dtype=np.int32
+        )
+
+    def _constant(self, value: float) -> Any:
+        return dolfinx.fem.Constant(self.cmesh.mesh, PETSc.ScalarType(value))
+
+    def _build_forms(self) -> None:
+        pb, opts, sc, meas = self.problem, self.options, self.scales, self.measures
+        self.eps_r = permittivity_field(self.cmesh, pb.electrostatics.permittivity)
+        md = (
+            None
+            if opts.quadrature_degree is None
+            else {"quadrature_degree": opts.quadrature_degree}
+        )
+        self.dx_water = meas.region(self.water, metadata=md)
+        weight = meas.weight
+        self.K = self._constant(sc.poisson_coefficient)
+        self.charge_scale = self._constant(1.0)
+        self.voltage_c = self._constant(0.0)
+        n = len(pb.species)
+        self.bath_top_c = [self._constant(0.0) for _ in range(n)]
+        self.bath_bottom_c = [self._constant(0.0) for _ in range(n)]
+        self.mu = []
+        for name in pb.species_names:
+            f = pb.mu_ex.get(name)
+            if f is None:
+                self.mu.append(None)
+                continue
+            g = dolfinx.fem.Function(self.W, name=f"mu_ex_{name}")
+            g.interpolate(lambda x, f=f: np.asarray(f(x), dtype=float) * np.ones(x.shape[1]))
+            self.mu.append(g)
+        v = ufl.TestFunction(self.V)
+        ws = [ufl.TestFunction(S) for S in self.Ws]
+        self.fixed_source = self._fixed_source(v, weight)
+        rho = transport.charge_density(self.us, pb.valences, opts.variables)
+        F0 = pforms.poisson_operator(self.psi, v, self.eps_r, weight, meas.dx)
+        self.space_charge = self._constant(1.0 if opts.space_charge else 0.0)
+        F0 = F0 - self.K * self.space_charge * rho * v * weight * self.dx_water
+        if self.fixed_source is not None:
+            F0 = F0 - self.K * self.charge_scale * self.fixed_source
+        self.residuals = [F0]
+        for u, w, z, d, mu in zip(self.us, ws, pb.valences, pb.diffusivities, self.mu, strict=True):
+            self.residuals.append(
+                transport.steady_residual(
+                    u,
+                    w,
+                    self.psi,
+                    self.dx_water,
+                    valence=z,
+                    diffusion=d,
+                    weight=weight,
+                    mu_ex=mu,
+                    variables=opts.variables,
+                )
+            )
+
+    def _fixed_source(self, v: Any, weight: Any) -> Any:
+        """Scaled fixed-charge source (linear in ``v``), with the PB module's unit conversions."""
+        from pnp.measures import point_charge_density
+        from pnp.pb import surface_charge_to_scaled
+
+        es, sc, meas = self.problem.electrostatics, self.scales, self.measures
+        msh = self.cmesh.mesh
+        e_per_nm3 = E_CHARGE / NM**3  # e/nm^3 -> C/m^3
+        volume_terms = [
+            (
+                dolfinx.fem.Constant(msh, sc.volume_charge_to_scaled(vc.density * e_per_nm3)),
+                meas.region(vc.region),
+            )
+            for vc in es.volume_charges
+        ]
+        surface_terms = [
+            (
+                dolfinx.fem.Constant(msh, surface_charge_to_scaled(sc, s.density)),
+                meas.surface(s.boundary),
+            )
+            for s in es.surface_charges
+        ]
+        if es.point_charges is not None:
+            density = point_charge_density(self.cmesh, meas, es.point_charges)
+            volume_terms.append((sc.volume_charge_to_scaled(e_per_nm3) * density, meas.dx))
+        return pforms.fixed_charge_source(v, weight, volume_terms, surface_terms)
+
+    def _bcs(self) -> list[Any]:
+        cm, pb = self.cmesh, self.problem
+        tdim = cm.mesh.topology.dim
+        bcs = []
+        top_f = cm.facet_tags.find(cm.boundary(pb.top))
+        bot_f = cm.facet_tags.find(cm.boundary(pb.bottom))
+        top_d = dolfinx.fem.locate_dofs_topological(self.V, tdim - 1, top_f)
+        bot_d = dolfinx.fem.locate_dofs_topological(self.V, tdim - 1, bot_f)
+        bcs.append(dolfinx.fem.dirichletbc(self.voltage_c, top_d, self.V))
+        bcs.append(dolfinx.fem.dirichletbc(self._constant(0.0), bot_d, self.V))
+        for d in pb.electrostatics.dirichlet:
+            facets = cm.facet_tags.find(cm.boundary(d.boundary))
+            dofs = dolfinx.fem.locate_dofs_topological(self.V, tdim - 1, facets)
+            value = self._constant(self.scales.potential_to_scaled(d.value))
+            bcs.append(dolfinx.fem.dirichletbc(value, dofs, self.V))
+        sft = self.sub_facet_tags
+        self.top_dofs_w = dolfinx.fem.locate_dofs_topological(
+            self.W, tdim - 1, sft.find(cm.boundary(pb.top))
+        )
+        self.bottom_dofs_w = dolfinx.fem.locate_dofs_topological(
+            self.W, tdim - 1, sft.find(cm.boundary(pb.bottom))
+        )
+        for S, ct, cb in zip(self.Ws, self.bath_top_c, self.bath_bottom_c, strict=True):
+            bcs.append(dolfinx.fem.dirichletbc(ct, self.top_dofs_w, S))
+            bcs.append(dolfinx.fem.dirichletbc(cb, self.bottom_dofs_w, S))
+        self._check_mu_at_ends()
+        return bcs
+
+    def _check_mu_at_ends(self) -> None:
+        for name, mu in zip(self.problem.species_names, self.mu, strict=True):
+            if mu is None:
+                continue
+            ends = np.concatenate([self.top_dofs_w, self.bottom_dofs_w])
+            worst = float(np.max(np.abs(mu.x.array[ends]), initial=0.0))
+            worst = self.comm.allreduce(worst, op=MPI.MAX)
+            if worst > 1e-8:
+                raise InputError(
+                    f"mu_ex of {name!r} is {worst:.3g} kT on a bath end; it must vanish there "
+                    "(shift the PMF so that it is 0 in the baths)"
+                )
+
+    @property
+    def num_dofs(self) -> int:
+        """Global number of unknowns (potential + all concentrations)."""
+        nv = self.V.dofmap.index_map.size_global
+        nw = self.W.dofmap.index_map.size_global
+        return nv + nw * len(self.us)
+
+    def _build_solver(self) -> None:
+        opts = self.options
+        kind_name = opts.linear_solver
+        if kind_name == "auto":
+            limit = LU_DOF_LIMIT[min(self.cmesh.tdim, 3)] if self.cmesh.tdim >= 2 else 10**9
+            kind_name = "lu" if self.num_dofs <= limit else "fieldsplit"
+        self.linear_solver = kind_name
+        self.bcs = self._bcs()
+        unknowns = [self.psi, *self.us]
+        J = dolfinx.fem.forms.derivative_block(self.residuals, unknowns)
+        petsc: dict[str, Any] = {
+            "snes_stol": opts.stol,
+            "snes_divergence_tolerance": 1e12,
+        }
+        if kind_name == "lu":
+            kind, solver = "mpi", "direct"
+        else:
+            petsc.update(fieldsplit_options(len(unknowns), opts.ksp_rtol))
+            kind, solver = "nest", "iterative"
+        self.newton = NewtonSolver(
+            self.residuals,
+            unknowns,
+            self.bcs,
+            J=J,
+            name="pnp",
+            solver=solver,
+            symmetric=False,
+            petsc_options=petsc,
+            rtol=opts.rtol,
+            atol=opts.atol,
+            max_it=opts.max_it,
+            kind=kind,
+            entity_maps=[self.entity_map],
+        )
+        if opts.max_update is not None and opts.variables == "log":
+            limit = float(opts.max_update)
+
+            def damp(x: Any, y: Any) -> None:
+                # x_new = x - lambda * y: cap the largest change of psi (kT/e) or ln(c)
+                big = y.norm(PETSc.NormType.NORM_INFINITY)
+                if big > limit:
+                    y.scale(limit / big)
+
+            self.newton.snes.setLineSearchPreCheck(damp)
+
+    # ------------------------------------------------------------------ parameters and state
+    def target_params(self, problem: PNPProblem | None = None, **changes: Any) -> Params:
+        """Continuation parameters of ``problem`` (default: this solver's) with ``changes``."""
+        pb = problem or self.problem
+        p = Params(pb.voltage, pb.bath_concentrations("top"), pb.bath_concentrations("bottom"))
+        return replace(p, **changes) if changes else p
+
+    def _save(self) -> list[np.ndarray]:
+        return [f.x.array.copy() for f in (self.psi, *self.us)]
+
+    def _restore(self, state: Sequence[np.ndarray]) -> None:
+        for f, a in zip((self.psi, *self.us), state, strict=True):
+            f.x.array[:] = a
+
+    def _end_axis(self) -> tuple[np.ndarray, np.ndarray]:
+        """Centroids of the bottom and top boundary facets (MPI-reduced), for the cold guess."""
+        cm, msh = self.cmesh, self.cmesh.mesh
+        tdim = msh.topology.dim
+        out = []
+        for name in (self.problem.bottom, self.problem.top):
+            facets = cm.facet_tags.find(cm.boundary(name))
+            nowned = msh.topology.index_map(tdim - 1).size_local
+            facets = facets[facets < nowned]
+            mid = dolfinx.mesh.compute_midpoints(msh, tdim - 1, facets)
+            total = self.comm.allreduce(mid.sum(axis=0), op=MPI.SUM)
+            count = self.comm.allreduce(len(facets), op=MPI.SUM)
+            out.append(total / max(count, 1))
+        return out[0], out[1]
+
+    def _set_cold_guess(self, p: Params) -> None:
+        """Potential and log-concentrations linear along the line from the bottom to the top end."""
+        x_bot, x_top = self._end_axis()
+        axis = x_top - x_bot
+        norm2 = max(float(axis @ axis), 1e-300)
+
+        def s_of(x: np.ndarray) -> np.ndarray:
+            return np.clip(((x.T - x_bot) @ axis) / norm2, 0.0, 1.0)
+
+        vs = self.scales.potential_to_scaled(p.voltage)
+        self.psi.interpolate(lambda x: vs * s_of(x))
+        log_vars = self.options.variables == "log"
+        for u, ct, cb in zip(self.us, p.bath_top, p.bath_bottom, strict=True):
+            lt, lb = math.log(ct / self.scales.c0_mM), math.log(cb / self.scales.c0_mM)
+
+            def guess(x: np.ndarray, lt: float = lt, lb: float = lb) -> np.ndarray:
+                val = lb + s_of(x) * (lt - lb)
+                return val if log_vars else np.exp(val)
+
+            u.interpolate(guess)
+        self._converged = None
+        self._recent = []
+
+    def set_state(self, solution: Any) -> None:
+        """Use a previous :class:`pnp.pnp_solution.PNPSolution` of this mesh as the next guess."""
+        self.psi.x.array[:] = solution.psi.x.array
+        for u, src in zip(self.us, solution.unknowns, strict=True):
+            u.x.array[:] = src.x.array
+        self._converged = solution.params
+        self._recent = [(solution.params, self._save())]
+
+    # ------------------------------------------------------------------ Newton
+    def _constants(self) -> list[tuple[Any, str]]:
+        out = [(self.voltage_c, "voltage"), (self.charge_scale, "fixed charge")]
+        out += [
+            (c, f"top {n}")
+            for c, n in zip(self.bath_top_c, self.problem.species_names, strict=True)
+        ]
+        out += [
+            (c, f"bottom {n}")
+            for c, n in zip(self.bath_bottom_c, self.problem.species_names, strict=True)
+        ]
+        return out
+
+    def _scaled(self, p: Params) -> list[float]:
+        """The constants' values at ``p`` (same order as :meth:`_constants`)."""
+        sc, log_vars = self.scales, self.options.variables == "log"
+
+        def conc(c: float) -> float:
+            return math.log(c / sc.c0_mM) if log_vars else c / sc.c0_mM
+
+        return [
+            sc.potential_to_scaled(p.voltage),
+            p.charge_scale,
+            *(conc(c) for c in p.bath_top),
+            *(conc(c) for c in p.bath_bottom),
+        ]
+
+    def _apply(self, p: Params) -> None:
+        for (const, _), value in zip(self._constants(), self._scaled(p), strict=True):
+            const.value = value
+
+    def _ramp(self, start: Params, target: Params, stage: str, max_it: int | None = None) -> None:
+        """Newton at ``target`` from the current fields, continuing from ``start`` on failure.
+
+        Raises :class:`ConvergenceError` (fields restored) when it fails; the attempts are
+        appended to :attr:`stats` (labelled with ``stage``) either way. ``max_it`` caps the
+        Newton iterations of each attempt of this stage.
+        """
+        self._apply(target)
+        snes = self.newton.snes
+        default_max_it = snes.getTolerances()[3]
+        if max_it is not None:
+            snes.setTolerances(max_it=max_it)
+        path = [
+            ContinuationParameter(const, t, s, name)
+            for (const, name), s, t in zip(
+                self._constants(), self._scaled(start), self._scaled(target), strict=True
+            )
+            if s != t
+        ]
+        try:
+            report = self.newton.solve(
+                path, min_step=self.options.min_step, max_attempts=self.options.max_attempts
+            )
+        except ConvergenceError as exc:
+            self._record(exc.attempts, 0, stage)
+            raise
+        finally:
+            snes.setTolerances(max_it=default_max_it)
+        self.last_report = report
+        linear = report.linear_iterations
+        if linear == 0 and self.linear_solver != "lu":
+            linear = self.newton.snes.getLinearSolveIterations()  # last attempt's count
+        self._record(report.attempts, linear, stage)
+        self._converged = target
+
+    def _record(self, attempts: Sequence[SolveAttempt], linear: int, stage: str = "") -> None:
+        for a in attempts:
+            if stage:
+                a.label = f"[{stage}] {a.label}"
+        self.stats.attempts.extend(attempts)
+        self.stats.newton_iterations += sum(a.iterations for a in attempts)
+        self.stats.linear_iterations += int(linear)
+
+    def solve(
+        self,
+        voltage: float | None = None,
+        *,
+        bath_top: Sequence[float] | None = None,
+        bath_bottom: Sequence[float] | None = None,
+        charge_scale: float = 1.0,
+        warm: bool = True,
+    ) -> Any:
+        """Solve the steady PNP equations; return a :class:`pnp.pnp_solution.PNPSolution`.
+
+        Parameters
+        ----------
+        voltage
+            Applied voltage ``phi_top - phi_bottom`` [mV]; ``None`` = the problem's.
+        bath_top, bath_bottom
+            Bath concentrations [mM] in species order (:attr:`PNPProblem.species_names`);
+            ``None`` = the problem's.
+        charge_scale
+            Multiplies every fixed charge.
+        warm
+            Start from the current fields (the previous solution) when True, else from the cold
+            guess.
+
+        Raises
+        ------
+        ConvergenceError
+            When neither the direct solve nor continuation converges; the fields are restored to
+            the last converged state (never NaN) and the error lists every attempt.
+        """
+        from pnp.pnp_solution import make_solution
+
+        changes: dict[str, Any] = {"charge_scale": float(charge_scale)}
+        if voltage is not None:
+            v = float(voltage)
+            if not math.isfinite(v):
+                raise InputError(f"voltage must be finite [mV], got {voltage!r}")
+            changes["voltage"] = v
+        for key, val in (("bath_top", bath_top), ("bath_bottom", bath_bottom)):
+            if val is not None:
+                val = tuple(float(c) for c in val)
+                if len(val) != len(self.us) or not all(math.isfinite(c) and c > 0 for c in val):
+                    raise InputError(
+                        f"{key} needs {len(self.us)} positive concentrations [mM] in the order "
+                        f"{self.problem.species_names}, got {val!r}"
+                    )
+                changes[key] = val
+        target = self.target_params(**changes)
+        self.stats = SolveStats()
+        t0 = time.perf_counter()
+        caller_state = self._save()
+        if not warm or self._converged is None:
+            self._set_cold_guess(target)
+        entry_state, entry_params = self._save(), self._converged
+        if warm and entry_params is not None and self.options.predictor:
+            self._predict(target)
+        try:
+            if entry_params is not None:
+                self._ramp(entry_params, target, f"from {_describe(entry_params)}")
+            else:  # cold: a short direct try, then the staged path from the trivial state
+                self._ramp(target, target, "cold start", max_it=self.options.cold_max_it)
+        except ConvergenceError:
+            self._restore(entry_state)
+            try:
+                self._from_trivial(target)
+            except ConvergenceError:
+                self._restore(caller_state)
+                if entry_params is not None:
+                    self._apply(entry_params)
+                self._converged = entry_params
+                self.stats.wall_time = time.perf_counter() - t0
+                raise ConvergenceError(
+                    f"steady PNP did not converge at {_describe(target)}, neither directly nor "
+                    "with continuation in fixed charge, concentration and voltage. Try smaller "
+                    "voltage steps from a converged state, a finer mesh near charged walls, or "
+                    "check the input",
+                    self.stats.attempts,
+                ) from None
+        self.stats.wall_time = time.perf_counter() - t0
+        self._recent = [*self._recent[-1:], (target, self._save())]
+        return make_solution(self, target)
+
+    def _predict(self, target: Params) -> None:
+        """Secant predictor along the voltage: extrapolate the last two converged states.
+
+        Used only when the last two solves and the target differ in voltage alone (an I-V
+        sweep); the step ratio is capped at 2.
+        """
+        if len(self._recent) < 2:
+            return
+        (p0, s0), (p1, s1) = self._recent
+        same = replace(p0, voltage=p1.voltage) == p1 and replace(target, voltage=p1.voltage) == p1
+        if not same or p1.voltage == p0.voltage or p1 != self._converged:
+            return
+        theta = (target.voltage - p1.voltage) / (p1.voltage - p0.voltage)
+        if abs(theta) > 2.0:
+            return
+        self._restore([a1 + theta * (a1 - a0) for a0, a1 in zip(s0, s1, strict=True)])
+
+    def _from_trivial(self, target: Params) -> None:
+        """Continuation from the trivial state (no fixed charge, 0 V): charge, then voltage."""
+        trivial = replace(target, voltage=0.0, charge_scale=0.0)
+        self._set_cold_guess(trivial)
+        self._ramp(trivial, trivial, "trivial state")
+        charged = replace(trivial, charge_scale=target.charge_scale)
+        self._ramp(trivial, charged, "fixed-charge ramp at 0 V")
+        self._ramp(charged, target, "voltage and concentration ramp")
+
+    # ------------------------------------------------------------------ helpers for observables
+    def psi_on_water(self) -> Any:
+        """The potential interpolated onto the water sub-mesh (a new P1 function)."""
+        f = dolfinx.fem.Function(self.W, name="psi_water")
+        f.interpolate(self.psi, cells0=self.parent_cells, cells1=self.sub_cells)
+        return f
+
+
+def fieldsplit_options(nfields: int, ksp_rtol: float = 1e-8) -> dict[str, Any]:
+    """FGMRES + multiplicative field split with one GAMG V-cycle per field (nest matrices)."""
+    opts: dict[str, Any] = {
+        "ksp_type": "fgmres",
+        "ksp_rtol": ksp_rtol,
+        "ksp_atol": 1e-14,
+        "ksp_max_it": 500,
+        "ksp_gmres_restart": 150,
+        "pc_type": "fieldsplit",
+        "pc_fieldsplit_type": "multiplicative",
+    }
+    for i in range(nfields):
+        opts[f"fieldsplit_{i}_ksp_type"] = "preonly"
+        opts[f"fieldsplit_{i}_pc_type"] = "gamg"
+        opts[f"fieldsplit_{i}_pc_gamg_threshold"] = 0.01
+        opts[f"fieldsplit_{i}_mg_levels_ksp_type"] = "chebyshev"
+        opts[f"fieldsplit_{i}_mg_levels_pc_type"] = "jacobi"
+    return opts
+
+
+def _describe(p: Params) -> str:
+    top = "/".join(f"{c:g}" for c in p.bath_top)
+    bot = "/".join(f"{c:g}" for c in p.bath_bottom)
+    return f"V={p.voltage:g} mV, top={top} mM, bottom={bot} mM, charge x{p.charge_scale:g}"
+
+
+def conductivity_S_per_m(problem: PNPProblem, end: str = "top") -> float:
+    """Bulk conductivity ``kappa = (e^2 N_A / kT) sum_i z_i^2 D_i c_i`` [S/m] of a bath."""
+    from pnp.units import E_CHARGE, MM, NM2_PER_NS
+
+    kt = Scales(problem.temperature).kT
+    conc = problem.bath_concentrations(end)
+    total = sum(
+        z * z * d * NM2_PER_NS * c * MM
+        for z, d, c in zip(problem.valences, problem.diffusivities, conc, strict=True)
+    )
+    return E_CHARGE**2 * N_A / kt * total

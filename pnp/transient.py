@@ -1,0 +1,350 @@
+"""Transient Poisson-Nernst-Planck: variable-step BDF2 (backward Euler first step), adaptive.
+
+Same unknowns, forms and Newton solver as :mod:`pnp.steady` (it subclasses
+:class:`~pnp.steady.SteadyPNPSolver`), plus the time-derivative term of
+:func:`pnp.transport.mass_term` with the multistep coefficients as ``dolfinx.fem.Constant``s, so
+one compiled form serves backward Euler and variable-step BDF2::
+
+    BDF2 (step ratio w = dt_n / dt_{n-1}):
+    dc/dt ~ [(1 + 2w)/(1 + w) c^{n+1} - (1 + w) c^n + w^2/(1 + w) c^{n-1}] / dt_n
+
+Step control: the local error is estimated by the difference between the BDF2 solution and the
+linear extrapolation of the two previous levels (max-norm of the concentration change, relative
+to the largest concentration); the next step is ``dt * clamp(0.9 (tol/err)^(1/3), 0.3, 2)``; a
+failed Newton solve or an error above ``2 tol`` halves the step and retries.
+
+Mass conservation: after each step, for every species, the discrete balance
+``d/dt int c dV + (outflow through top) + (outflow through bottom) = 0`` is evaluated with the
+conservative (residual-based) end fluxes, and its defect relative to the largest term is recorded
+(``TransientResult.mass_defects``); a defect above ``mass_tol`` logs a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time as _time
+from dataclasses import dataclass
+from typing import Any
+
+import dolfinx
+import numpy as np
+import ufl
+from mpi4py import MPI
+
+from pnp import transport
+from pnp.errors import ConvergenceError, InputError
+from pnp.pnp_problem import PNPProblem
+from pnp.steady import Params, SolverOptions, SteadyPNPSolver
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TransientResult:
+    """History of a transient run.
+
+    Attributes
+    ----------
+    times
+        Times [ns] of the accepted steps (starting with the initial time).
+    current_top, current_bottom
+        Total current [pA] through each end at each time (positive top -> bottom).
+    masses
+        ``(n_times, n_species)`` amount of each species in the water [c0 nm^3 units x c0].
+    mass_defects
+        ``(n_steps, n_species)`` relative defect of the discrete mass balance of each step.
+    solution
+        :class:`pnp.pnp_solution.PNPSolution` of the final state.
+    rejected
+        Number of rejected steps.
+    """
+
+    times: np.ndarray
+    current_top: np.ndarray
+    current_bottom: np.ndarray
+    masses: np.ndarray
+    mass_defects: np.ndarray
+    solution: Any
+    rejected: int
+
+
+class TransientPNPSolver(SteadyPNPSolver):
+    """Time-dependent PNP on a channel mesh (time in ns).
+
+    Parameters
+    ----------
+    cmesh, problem, options
+        As for :class:`~pnp.steady.SteadyPNPSolver`.
+    tol
+        Relative local error tolerance of the step control.
+    mass_tol
+        Relative mass-balance defect above which a step logs a warning.
+    """
+
+    def __init__(
+        self,
+        cmesh: Any,
+        problem: PNPProblem,
+        options: SolverOptions | None = None,
+        *,
+        tol: float = 1e-3,
+        mass_tol: float = 1e-6,
+    ) -> None:
+        if not (tol > 0 and mass_tol > 0):
+            raise InputError("tol and mass_tol must be > 0")
+        self.tol = float(tol)
+        self.mass_tol = float(mass_tol)
+        super().__init__(cmesh, problem, options)
+        self.time = 0.0
+        self._levels = 0  # how many history levels are valid (0, 1 or 2)
+        self._dt_prev: float | None = None
+        self._target = self.target_params()
+        self._build_balance_forms()
+
+    def solve(self, *args: Any, **kwargs: Any) -> Any:
+        """Steady solve (the time-derivative coefficients are zeroed first); see the base class."""
+        for c in self.coef:
+            c.value = 0.0
+        return super().solve(*args, **kwargs)
+
+    # --------------------------------------------------------------------------- forms
+    def _build_forms(self) -> None:
+        super()._build_forms()
+        msh = self.cmesh.mesh
+        self.coef = [dolfinx.fem.Constant(msh, 0.0) for _ in range(3)]
+        self.hist1 = [dolfinx.fem.Function(u.function_space, name=f"{u.name}_n") for u in self.us]
+        self.hist2 = [dolfinx.fem.Function(u.function_space, name=f"{u.name}_nm1") for u in self.us]
+        ws = [ufl.TestFunction(u.function_space) for u in self.us]
+        for k, (u, w, h1, h2) in enumerate(zip(self.us, ws, self.hist1, self.hist2, strict=True)):
+            self.residuals[k + 1] = self.residuals[k + 1] + transport.mass_term(
+                u,
+                [h1, h2],
+                self.coef,
+                w,
+                self.dx_water,
+                weight=self.measures.weight,
+                variables=self.options.variables,
+            )
+
+    def _build_balance_forms(self) -> None:
+        from pnp.currents import end_currents
+
+        end_currents(self)  # builds the end indicator functions
+        ef = self._end_forms
+        weight = self.measures.weight
+        v = self.options.variables
+        self._mass_forms = []
+        self._storage_forms: dict[str, list[Any]] = {"top": [], "bottom": []}
+        for u, h1, h2 in zip(self.us, self.hist1, self.hist2, strict=True):
+            c = transport.concentration(u, v)
+            self._mass_forms.append(
+                dolfinx.fem.form(c * weight * self.dx_water, entity_maps=[self.entity_map])
+            )
+            for end, w in (("top", ef.w_top), ("bottom", ef.w_bottom)):
+                self._storage_forms[end].append(
+                    dolfinx.fem.form(
+                        transport.mass_term(
+                            u, [h1, h2], self.coef, w, self.dx_water, weight=weight, variables=v
+                        ),
+                        entity_maps=[self.entity_map],
+                    )
+                )
+
+    def _sum(self, forms: list[Any]) -> np.ndarray:
+        local = np.array([dolfinx.fem.assemble_scalar(f) for f in forms], dtype=float)
+        return self.comm.allreduce(local, op=MPI.SUM)
+
+    def masses(self) -> np.ndarray:
+        """Amount of each species in the water (scaled: c0 x nm^3)."""
+        return self._sum(self._mass_forms)
+
+    def _outflows(self) -> tuple[np.ndarray, np.ndarray]:
+        """Conservative outflow of each species through top and bottom (scaled units)."""
+        ef = self._end_forms
+        out = {}
+        for end in ("top", "bottom"):
+            steady = self._sum(ef.forms[end])  # int J . grad(w_end)
+            storage = self._sum(self._storage_forms[end])  # int dc/dt w_end
+            out[end] = steady - storage
+        return out["top"], out["bottom"]
+
+    # --------------------------------------------------------------------------- state
+    def initialize(self, solution: Any | None = None, params: Params | None = None) -> None:
+        """Start at ``t = 0`` from a solution (e.g. a steady one) or the cold guess at ``params``.
+
+        The boundary data are then set to ``params`` (default: the solver's problem), so a
+        steady state at 0 V followed by ``params`` with a voltage gives a voltage-step response.
+        """
+        target = params or self.target_params()
+        if solution is not None:
+            self.set_state(solution)
+        else:
+            self._set_cold_guess(target)
+        self._apply(target)
+        self._target = target
+        self.time = 0.0
+        self._levels = 0
+        self._dt_prev = None
+        for h1, u in zip(self.hist1, self.us, strict=True):
+            h1.x.array[:] = u.x.array
+
+    def _set_coefficients(self, dt: float) -> None:
+        if self._levels < 2 or self._dt_prev is None:  # backward Euler
+            a = (1.0 / dt, -1.0 / dt, 0.0)
+        else:
+            w = dt / self._dt_prev
+            a = ((1 + 2 * w) / ((1 + w) * dt), -(1 + w) / dt, w * w / ((1 + w) * dt))
+        for c, val in zip(self.coef, a, strict=True):
+            c.value = val
+
+    def _conc(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
+        if self.options.variables == "log":
+            return [np.exp(a) for a in arrays]
+        return arrays
+
+    def step(self, dt: float) -> tuple[bool, float]:
+        """One step of size ``dt`` [ns]; returns (accepted, error estimate). Not accepted:
+        state unchanged."""
+        saved = self._save()
+        self._set_coefficients(dt)
+        for u, h1 in zip(self.us, self.hist1, strict=True):
+            u.x.array[:] = h1.x.array  # start Newton from the last level
+        try:
+            report = self.newton.solve()
+            self._record(report.attempts, report.linear_iterations)
+        except ConvergenceError as exc:
+            self._record(exc.attempts, 0)
+            self._restore(saved)
+            return False, math.inf
+        new = self._conc([u.x.array for u in self.us])
+        if self._levels >= 2 and self._dt_prev is not None:
+            w = dt / self._dt_prev
+            c1 = self._conc([h.x.array for h in self.hist1])
+            c2 = self._conc([h.x.array for h in self.hist2])
+            pred = [a + w * (a - b) for a, b in zip(c1, c2, strict=True)]
+            err_l = max(
+                float(np.max(np.abs(n - p), initial=0.0)) for n, p in zip(new, pred, strict=True)
+            )
+            scale_l = max(float(np.max(np.abs(n), initial=0.0)) for n in new)
+            err = self.comm.allreduce(err_l, op=MPI.MAX) / max(
+                self.comm.allreduce(scale_l, op=MPI.MAX), 1e-300
+            )
+            err *= w / (1 + w)  # BDF2 error constant relative to the extrapolation difference
+        else:
+            err = 0.0
+        if err > 2 * self.tol:
+            self._restore(saved)
+            return False, err
+        return True, err
+
+    def _accept(self, dt: float) -> None:
+        for h1, h2, u in zip(self.hist1, self.hist2, self.us, strict=True):
+            h2.x.array[:] = h1.x.array
+            h1.x.array[:] = u.x.array
+        self.time += dt
+        self._dt_prev = dt
+        self._levels = min(self._levels + 1, 2)
+
+    # --------------------------------------------------------------------------- driver
+    def run(
+        self,
+        t_end: float,
+        dt: float,
+        *,
+        dt_max: float | None = None,
+        steady_tol: float | None = None,
+        max_steps: int = 10_000,
+    ) -> TransientResult:
+        """Integrate to ``t_end`` [ns] from the current state with adaptive steps.
+
+        Parameters
+        ----------
+        dt
+            First step [ns].
+        dt_max
+            Largest step [ns] (default ``t_end / 5``).
+        steady_tol
+            Stop early once the largest relative concentration change per step falls below it
+            (a steady state has been reached).
+        """
+        from pnp.pnp_solution import make_solution
+
+        if not (t_end > self.time and dt > 0):
+            raise InputError("need t_end > current time and dt > 0")
+        dt_max = dt_max or (t_end - self.time) / 5
+        self.stats.newton_iterations = self.stats.linear_iterations = 0
+        self.stats.attempts = []
+        t0 = _time.perf_counter()
+        m0 = self.masses()
+        times, masses = [self.time], [m0]
+        top0, bot0 = self._current_pair()
+        cur_top, cur_bot = [top0], [bot0]
+        defects = []
+        rejected = 0
+        steps = 0
+        while self.time < t_end * (1 - 1e-12) and steps < max_steps:
+            dt = min(dt, dt_max, t_end - self.time)
+            before = self._conc([h.x.array for h in self.hist1])
+            ok, err = self.step(dt)
+            if not ok:
+                rejected += 1
+                dt *= 0.5 if not math.isfinite(err) else max(0.3, 0.9 * (self.tol / err) ** (1 / 3))
+                if dt < 1e-12 * max(t_end, 1.0):
+                    raise ConvergenceError(
+                        f"transient PNP: time step fell below {dt:.3g} ns at t = {self.time:g} ns",
+                        self.stats.attempts,
+                    )
+                continue
+            # mass balance of this step (with the coefficients used for it)
+            m_new = self.masses()
+            rate = self.coef[0].value * m_new + self.coef[1].value * masses[-1]
+            if self._levels >= 2:
+                rate = rate + self.coef[2].value * (masses[-2] if len(masses) > 1 else masses[-1])
+            out_top, out_bot = self._outflows()
+            size = np.maximum.reduce(
+                [np.abs(rate), np.abs(out_top), np.abs(out_bot), np.full_like(rate, 1e-300)]
+            )
+            defect = np.abs(rate + out_top + out_bot) / size
+            defects.append(defect)
+            if np.max(defect) > self.mass_tol:
+                log.warning("mass balance defect %.3g at t = %g ns", np.max(defect), self.time)
+            change = max(
+                float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-300), initial=0))
+                for a, b in zip(self._conc([u.x.array for u in self.us]), before, strict=True)
+            )
+            change = self.comm.allreduce(change, op=MPI.MAX)
+            self._accept(dt)
+            steps += 1
+            times.append(self.time)
+            masses.append(m_new)
+            top, bot = self._current_pair(out_top, out_bot)
+            cur_top.append(top)
+            cur_bot.append(bot)
+            grow = 2.0 if err == 0 else min(2.0, max(0.3, 0.9 * (self.tol / err) ** (1 / 3)))
+            dt *= grow
+            if steady_tol is not None and change < steady_tol:
+                break
+        self.stats.wall_time = _time.perf_counter() - t0
+        self._converged = self._target
+        sol = make_solution(self, self._target, time=self.time)
+        return TransientResult(
+            times=np.array(times),
+            current_top=np.array(cur_top),
+            current_bottom=np.array(cur_bot),
+            masses=np.array(masses),
+            mass_defects=np.array(defects).reshape(len(defects), len(self.us)),
+            solution=sol,
+            rejected=rejected,
+        )
+
+    def _current_pair(
+        self, out_top: np.ndarray | None = None, out_bot: np.ndarray | None = None
+    ) -> tuple[float, float]:
+        if out_top is None:
+            ef = self._end_forms
+            out_top, out_bot = self._sum(ef.forms["top"]), self._sum(ef.forms["bottom"])
+        z = np.array(self.problem.valences, dtype=float)
+        scale = self.scales.current_scale_pA
+        # outflow at top carries charge upward (negative current); at bottom downward (positive)
+        return float(-np.sum(z * out_top) * scale), float(np.sum(z * out_bot) * scale)

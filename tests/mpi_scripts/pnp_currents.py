@@ -1,0 +1,40 @@
+"""PNP currents that must not depend on the number of MPI ranks (run by test_pnp_mpi.py).
+
+Prints one JSON line (rank 0): end currents per species, a cross-section current, a profile
+value and the I-V of a warm-started sweep; 2D (MUMPS) and 3D (field-split GAMG).
+"""
+
+from __future__ import annotations
+
+import json
+
+from mpi4py import MPI
+
+import pnp
+from meshes.channel import build_channel, default_channel
+from pnp import currents
+from pnp.pnp_problem import channel_problem
+from pnp.steady import SolverOptions, SteadyPNPSolver
+
+comm = MPI.COMM_WORLD
+out: dict = {"size": comm.size}
+
+cm = build_channel(default_channel(h_pore=0.1, h_bath=1.0), 2)
+problem = channel_problem(cm, pnp.salt("KCl", 150.0), voltage=100.0, surface_charge=-0.1)
+solver = SteadyPNPSolver(cm, problem)
+sol = solver.solve()
+out["2d_top"] = list(sol.species_currents_top)
+out["2d_bottom"] = list(sol.species_currents_bottom)
+out["2d_section"] = currents.cross_section(sol, 0.0).current
+out["2d_profile_K"] = float(currents.axial_profiles(sol, [0.0])["K+"][0])
+iv = currents.iv_curve(solver, [-50.0, 0.0, 50.0])
+out["2d_iv"] = [float(i) for i in iv.currents]
+
+cm3 = build_channel(default_channel(h_pore=0.3, h_bath=3.0), 3)
+problem3 = channel_problem(cm3, pnp.salt("KCl", 150.0), voltage=100.0, surface_charge=-0.1)
+sol3 = SteadyPNPSolver(cm3, problem3, SolverOptions(linear_solver="fieldsplit")).solve()
+out["3d_top"] = list(sol3.species_currents_top)
+out["3d_bottom"] = list(sol3.species_currents_bottom)
+
+if comm.rank == 0:
+    print(json.dumps(out))

@@ -1,0 +1,33 @@
+"""Currents are the same on 1 and 2 MPI ranks (to 1e-6 relative)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from conftest import run_mpi
+
+SCRIPT = Path(__file__).parent / "mpi_scripts" / "pnp_currents.py"
+
+
+def _run(n: int) -> dict:
+    lines = [ln for ln in run_mpi(SCRIPT, nprocs=n).splitlines() if ln.startswith("{")]
+    return json.loads(lines[-1])
+
+
+def test_currents_independent_of_ranks():
+    one, two = _run(1), _run(2)
+    assert two["size"] == 2
+    for key in (
+        "2d_top",
+        "2d_bottom",
+        "2d_section",
+        "2d_profile_K",
+        "2d_iv",
+        "3d_top",
+        "3d_bottom",
+    ):
+        a, b = np.atleast_1d(one[key]), np.atleast_1d(two[key])
+        scale = np.max(np.abs(a))
+        assert np.allclose(a, b, rtol=1e-6, atol=1e-6 * scale), (key, a, b)

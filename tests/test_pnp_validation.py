@@ -1,0 +1,164 @@
+"""PNP against analytic limits: GHK flux, Nernst reversal, Hall conductance, PB equilibrium,
+charge conservation of the end currents and convergence of cross-section currents."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import pnp
+from meshes import names
+from meshes.boxes import slab_mesh
+from meshes.channel import build_channel, cylindrical_pore, default_channel
+from pnp import currents
+from pnp.pb import PBSolver
+from pnp.pnp_problem import PNPProblem, channel_problem
+from pnp.problem import DirichletPotential, Electrostatics, PBProblem
+from pnp.steady import SolverOptions, SteadyPNPSolver, conductivity_S_per_m
+from pnp.units import thermal_voltage_mV
+
+T = 298.15
+
+
+@pytest.fixture(scope="module")
+def coarse_channel():
+    return build_channel(default_channel(h_pore=0.1, h_bath=1.0), 2)
+
+
+# ----------------------------------------------------------------------------- GHK
+def test_ghk_flux_constant_field():
+    """Nernst-Planck in a prescribed linear potential (Poisson decoupled) = GHK flux, < 0.5%.
+
+    Measured relative errors: <= 6.5e-6 for both species at u = -4, -1, 1, 4.
+    """
+    L = 10.0
+    cm = slab_mesh(5.0, 5.0, 0.05, dim=2, width=0.2, water_regions=(names.LAYER_1, names.LAYER_2))
+    es = Electrostatics(T, {names.LAYER_1: 78.5, names.LAYER_2: 78.5})
+    c_top, c_bot = 100.0, 20.0
+    problem = PNPProblem(
+        es, pnp.salt("KCl", c_top), pnp.salt("KCl", c_bot), top=names.LEFT, bottom=names.RIGHT
+    )
+    solver = SteadyPNPSolver(cm, problem, SolverOptions(space_charge=False))
+    vt = thermal_voltage_mV(T)
+    width = 0.2
+    c0 = solver.scales.c0_mM
+    scale = solver.scales.current_scale_pA
+    for u in (-4.0, -1.0, 1.0, 4.0):
+        sol = solver.solve(u * vt)
+        for sp in problem.species:
+            uz = sp.valence * u
+            cl, cr = c_top / c0, c_bot / c0
+            j = sp.diffusion / L * uz * (cl - cr * math.exp(-uz)) / (1 - math.exp(-uz))
+            expected = sp.valence * j * width * scale  # pA, left (top) -> right (bottom)
+            got = sol.species_currents[sp.name]
+            assert got == pytest.approx(expected, rel=5e-3), (u, sp.name, got, expected)
+
+
+# ----------------------------------------------------------------------------- Nernst
+def test_nernst_reversal_single_permeant_cation(coarse_channel):
+    """K+ alone carries current; 10:1 baths: zero K+ current at (kT/e) ln 10 within 0.5 mV.
+
+    With log-concentrations the equilibrium profile ln c_K = const - psi is in the P1 space, so
+    the root is exact up to the root-finding tolerance (measured error 5e-7 mV).
+    """
+    problem = channel_problem(
+        coarse_channel,
+        pnp.salt("KCl", 100.0),
+        bath_bottom=pnp.salt("KCl", 10.0),
+        surface_charge=-0.05,
+    )
+    solver = SteadyPNPSolver(coarse_channel, problem)
+    v_rev = currents.reversal_potential(solver, species="K+", xtol=1e-3)
+    # equilibrium of K+: ln c + psi constant -> phi_top - phi_bottom = (kT/e) ln(c_bot/c_top)
+    expected = -thermal_voltage_mV(T) * math.log(10.0)
+    assert abs(v_rev - expected) < 0.5, (v_rev, expected)
+
+
+# ----------------------------------------------------------------------------- Hall / Ohmic
+@pytest.mark.slow
+def test_uncharged_pore_hall_and_ohmic_fine():
+    _hall_and_ohmic(h_pore=0.05, h_bath=1.5)
+
+
+def test_uncharged_pore_hall_and_ohmic():
+    _hall_and_ohmic(h_pore=0.1, h_bath=2.0)
+
+
+def _hall_and_ohmic(h_pore: float, h_bath: float) -> None:
+    """1 nm x 5 nm pore, 1 M KCl, 10 mV; reservoirs 30 nm radius x 30 nm high each.
+
+    Measured: G_PNP / G_Hall - 1 = -0.35% (h_pore 0.1) and -0.6% (0.05); G_PNP / G_Ohm - 1 = -3e-6.
+    """
+    geom = cylindrical_pore(
+        1.0, 5.0, bath_radius=30.0, bath_height=30.0, h_pore=h_pore, h_bath=h_bath
+    )
+    cm = build_channel(geom, 2)
+    problem = channel_problem(cm, pnp.salt("KCl", 1000.0), voltage=10.0)
+    sol = SteadyPNPSolver(cm, problem).solve()
+    g_pnp = sol.conductance
+    kappa = conductivity_S_per_m(problem)
+    a, L = 1e-9, 5e-9
+    r_hall = L / (kappa * math.pi * a**2) + 1 / (2 * kappa * a)
+    g_hall = 1 / r_hall * 1e12
+    g_ohm = currents.ohmic_conductance(cm, problem)
+    assert g_pnp == pytest.approx(g_hall, rel=0.05), (g_pnp, g_hall)
+    assert g_pnp == pytest.approx(g_ohm, rel=0.01), (g_pnp, g_ohm)
+    split = currents.resistance_split(sol)  # GOhm
+    assert split.pore == pytest.approx(L / (kappa * math.pi * a**2) / 1e9, rel=0.01)
+    assert split.access == pytest.approx(1 / (2 * kappa * a) / 1e9, rel=0.05)
+
+
+# ----------------------------------------------------------------------------- PB limit
+def test_equilibrium_equals_pb(coarse_channel):
+    """V = 0, equal baths: the PNP potential equals the PB module's on the same mesh."""
+    cm = coarse_channel
+    problem = channel_problem(cm, pnp.salt("KCl", 100.0), surface_charge=-0.1)
+    pnp_sol = SteadyPNPSolver(cm, problem, SolverOptions(quadrature_degree=2)).solve()
+    es = problem.electrostatics
+    es_pb = Electrostatics(
+        T,
+        es.permittivity,
+        surface_charges=es.surface_charges,
+        dirichlet=(DirichletPotential(names.TOP, 0.0), DirichletPotential(names.BOTTOM, 0.0)),
+    )
+    pb = PBSolver(cm, PBProblem(es_pb, pnp.salt("KCl", 100.0)), quadrature_degree=2)
+    pb_sol = pb.solve()
+    diff = np.max(np.abs(pnp_sol.psi.x.array - pb_sol.psi.x.array))
+    scale = np.max(np.abs(pb_sol.psi.x.array))
+    assert scale > 1.0  # a real double layer (> kT/e)
+    assert diff < 1e-6 * scale
+    assert abs(pnp_sol.current) < 1e-6
+
+
+# ----------------------------------------------------------------------------- conservation
+def test_end_currents_agree_and_cross_sections_converge():
+    """Conservative currents agree between ends to 1e-3; gradient currents converge to them.
+
+    Measured: end-to-end defect <= 4e-15; RMS relative error of the 5 section currents
+    5.7e-3, 2.1e-3, 7.2e-4 for h_pore = 0.2, 0.1, 0.05 nm.
+    """
+    zs = (-7.0, -1.5, 0.0, 1.5, 7.0)
+    errors = []
+    for f in (1.0, 2.0, 4.0):
+        cm = build_channel(default_channel(h_pore=0.2 / f, h_bath=2.0 / f), 2)
+        problem = channel_problem(cm, pnp.salt("KCl", 150.0), voltage=100.0, surface_charge=-0.1)
+        sol = SteadyPNPSolver(cm, problem).solve()
+        assert sol.conservation_error < 1e-3
+        sec = [currents.cross_section(sol, z).current for z in zs]
+        errors.append(np.abs(np.array(sec) - sol.current) / abs(sol.current))
+    rms = np.sqrt(np.mean(np.array(errors) ** 2, axis=1))
+    assert rms[1] < rms[0] and rms[2] < rms[1], rms
+    assert rms[2] < 2e-3, rms
+
+
+def test_cross_section_3d():
+    """3D cut-cell quadrature: pore area ~ pi nm^2 and the section current near the end current."""
+    cm = build_channel(default_channel(h_pore=0.3, h_bath=3.0), 3)
+    problem = channel_problem(cm, pnp.salt("KCl", 150.0), voltage=100.0, surface_charge=-0.1)
+    sol = SteadyPNPSolver(cm, problem).solve()
+    assert sol.conservation_error < 1e-3
+    sec = currents.cross_section(sol, 0.0)
+    assert sec.area == pytest.approx(math.pi, rel=0.05)  # inscribed polygon of the 1 nm circle
+    assert sec.current == pytest.approx(sol.current, rel=0.05)
