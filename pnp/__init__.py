@@ -19,6 +19,22 @@ __version__ = "0.1.0"
 # name -> module, imported on first attribute access (PEP 562)
 _LAZY: dict[str, str] = {
     "diagnose": "pnp.diagnostics",
+    "PBSolver": "pnp.pb",
+    "PBSolution": "pnp.pb",
+    "solve_pb": "pnp.pb",
+    "Electrostatics": "pnp.problem",
+    "PBProblem": "pnp.problem",
+    "VolumeCharge": "pnp.problem",
+    "SurfaceCharge": "pnp.problem",
+    "PointCharges": "pnp.problem",
+    "DirichletPotential": "pnp.problem",
+    "NewtonSolver": "pnp.newton",
+    "convergence_study": "pnp.convergence",
+    "PNPProblem": "pnp.pnp_problem",
+    "channel_problem": "pnp.pnp_problem",
+    "SteadyPNPSolver": "pnp.steady",
+    "iv_curve": "pnp.currents",
+    "reversal_potential": "pnp.currents",
 }
 
 __all__ = [

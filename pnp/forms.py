@@ -25,23 +25,17 @@ from typing import Any
 
 import ufl
 
-from pnp.units import E_CHARGE, N_A, NM
+from pnp.units import E_CHARGE, NM
 
 
 def scaled_surface_charge(scales: Any, sigma_c_per_m2: float) -> float:
-    """Surface charge density [C/m^2] -> scaled ``sigma / (e N_A c0 L0)``.
-
-    From the jump condition ``[eps0 eps_r dphi/dn] = -sigma``: in scaled variables
-    ``[eps_r dpsi/dn] = -K sigma / (e N_A c0 L0)`` with ``K = (L0/lambda0)^2``, the same
-    coefficient as the volume charge. (Use this, not ``Scales.surface_charge_to_scaled``, which
-    multiplies by ``L0`` instead of dividing in the current pnp/units.py.)
-    """
-    return sigma_c_per_m2 / (E_CHARGE * N_A * scales.c0_si * scales.length_m)
+    """Surface charge density [C/m^2] -> scaled units (see :meth:`pnp.units.Scales`)."""
+    return scales.surface_charge_to_scaled(sigma_c_per_m2)
 
 
 def scaled_volume_charge(scales: Any, rho_e_per_nm3: float) -> float:
     """Volume charge density [e/nm^3] -> scaled ``rho / (e N_A c0)``."""
-    return rho_e_per_nm3 * E_CHARGE / NM**3 / (E_CHARGE * N_A * scales.c0_si)
+    return scales.volume_charge_to_scaled(rho_e_per_nm3 * E_CHARGE / NM**3)
 
 
 #: Models of the mobile-ion concentrations implemented by :func:`ion_concentrations`.

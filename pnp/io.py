@@ -144,31 +144,16 @@ def plot_axial_profile(
 ) -> Path:
     """PNG of the potential [mV] and concentrations [mM] along the axis (rank 0 draws).
 
-    ``profile`` is the dict of :meth:`pnp.pb.PBSolution.axial_profile` (same on all ranks).
+    ``profile`` is the dict of :meth:`pnp.pb.PBSolution.axial_profile` (same on all ranks); the
+    figure is :func:`pnp.plots.plot_axial_profiles`.
     """
     path = Path(path)
     if comm.rank == 0:
-        import matplotlib
+        from pnp.plots import plot_axial_profiles
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig, (ax1, ax2) = plt.subplots(2, 1, sharex=True, figsize=(6, 6))
-        z = profile["z"]
-        ax1.plot(z, profile["potential"], color="k")
-        ax1.set_ylabel("potential [mV]")
-        for name, values in profile.items():
-            if name not in ("z", "potential"):
-                ax2.plot(z, values, label=name)
-        ax2.set_xlabel("z [nm]")
-        ax2.set_ylabel("concentration [mM]")
-        if len(profile) > 2:
-            ax2.legend()
-        if title:
-            ax1.set_title(title)
-        fig.tight_layout()
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
+        species = {
+            k: v for k, v in profile.items() if k not in ("z", "potential", "area", "current")
+        }
+        plot_axial_profiles(profile["z"], profile["potential"], species, path, title=title)
     comm.Barrier()
     return path
