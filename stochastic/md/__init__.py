@@ -1,0 +1,20 @@
+"""Particle MD core: LJ + Coulomb (Ewald, reaction field) + Drude polarisation, NVE/NVT.
+
+Units: nm, ps, amu, kJ/mol, e, K (OpenMM/GROMACS). Reduced LJ units: sigma = 1 nm,
+epsilon = 1 kJ/mol, m = 1 amu (see :mod:`stochastic.md.system`).
+
+Typical use::
+
+    from stochastic.md import init, lj, forcefield, integrators, simulation, system
+    pos, box = init.fcc_lattice(5, 0.8)
+    sys_ = system.System.from_counts([system.ParticleType("Ar", 1, 0, 1, 1)], [len(pos)], box)
+    ff = forcefield.ForceField(sys_, [lj.LennardJones(sys_, 2.5)])
+    sim = simulation.Simulation(ff, integrators.VelocityVerlet(0.005), pos)
+    sim.run(1000)
+
+Modules: ``system`` (types, box), ``mixing`` (Lorentz-Berthelot, NBFIX), ``neighbors``
+(cell/Verlet lists), ``kernels`` (numba), ``lj``, ``ewald``, ``reaction_field``, ``drude``,
+``pme``, ``bonded``, ``external``, ``restraints``, ``confinement``, ``forcefield``, ``integrators``,
+``simulation``, ``minimize``, ``observers``, ``trajectory``, ``init``, ``reference_data``,
+``testing``.
+"""
