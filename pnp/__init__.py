@@ -33,8 +33,15 @@ _LAZY: dict[str, str] = {
     "PNPProblem": "pnp.pnp_problem",
     "channel_problem": "pnp.pnp_problem",
     "SteadyPNPSolver": "pnp.steady",
+    "SolverOptions": "pnp.steady",
+    "TransientPNPSolver": "pnp.transient",
+    "PNPSolution": "pnp.pnp_solution",
     "iv_curve": "pnp.currents",
     "reversal_potential": "pnp.currents",
+    "cross_section": "pnp.currents",
+    "axial_profiles": "pnp.currents",
+    "resistance_split": "pnp.currents",
+    "ohmic_conductance": "pnp.currents",
 }
 
 __all__ = [

@@ -203,7 +203,13 @@ class NewtonSolver:
             "snes_max_it": int(max_it),
             "snes_max_linear_solve_fail": 1,
         }
-        options.update(direct_options() if solver == "direct" else iterative_options(symmetric))
+        linear = direct_options() if solver == "direct" else iterative_options(symmetric)
+        if petsc_options and "pc_type" in petsc_options:
+            # the caller chose its own preconditioner (e.g. a field split): take its linear-solver
+            # linear-solver options alone (keeping the Newton-level ones such as Eisenstat-Walker),
+            # so no unused default (GAMG) options are left in PETSc's database
+            linear = {k: v for k, v in linear.items() if k.startswith("snes_")}
+        options.update(linear)
         options.update(petsc_options or {})
         self.petsc_options = dict(options)
         self.prefix = f"poreflux_{name}_{next(_COUNTER)}_"
@@ -271,7 +277,6 @@ class NewtonSolver:
 
     def _attempt(self, label: str) -> tuple[SolveAttempt, int]:
         self._history = []
-        lin0 = self.snes.getLinearSolveIterations()
         try:
             self.problem.solve()
             reason = int(self.snes.getConvergedReason())
@@ -280,7 +285,8 @@ class NewtonSolver:
             reason = -99
             error = f"PETSc error {exc}"
         iterations = int(self.snes.getIterationNumber())
-        linear = int(self.snes.getLinearSolveIterations()) - int(lin0)
+        # SNESSolve resets the counter: after the solve it holds this attempt's total
+        linear = int(self.snes.getLinearSolveIterations())
         finite = self._finite()
         converged = reason > 0 and finite and all(np.isfinite(self._history))
         if not error:

@@ -24,12 +24,12 @@ import numpy as np
 import ufl
 
 from pnp import forms as _forms
+from pnp.charges import fixed_charge_terms
 from pnp.errors import InputError
 from pnp.measures import (
     Measures,
     build_measures,
     permittivity_field,
-    point_charge_density,
     region_field,
 )
 from pnp.newton import ContinuationParameter, NewtonReport, NewtonSolver
@@ -50,11 +50,7 @@ __all__ = [
     "PBSolver",
     "solvation_energy_kj_per_mol",
     "solve_pb",
-    "surface_charge_to_scaled",
 ]
-
-#: Surface charge [C/m^2] -> scaled units (kept here for callers; see pnp.forms).
-surface_charge_to_scaled = _forms.scaled_surface_charge
 
 
 @dataclass(frozen=True)
@@ -220,22 +216,9 @@ class PBSolver:
         weight = self.measures.weight
 
         # fixed charges (scaled); each density carries the continuation factor charge_scale
-        volume_terms, surface_terms = [], []
-        for vc in es.volume_charges:
-            dens = dolfinx.fem.Constant(msh, _forms.scaled_volume_charge(self.scales, vc.density))
-            volume_terms.append((self.charge_scale * dens, self.measures.region(vc.region)))
-        for sc in es.surface_charges:
-            dens = dolfinx.fem.Constant(msh, _forms.scaled_surface_charge(self.scales, sc.density))
-            surface_terms.append((self.charge_scale * dens, self.measures.surface(sc.boundary)))
-        self.point_density = None
-        if es.point_charges is not None:
-            self.point_density = point_charge_density(cmesh, self.measures, es.point_charges)
-            to_scaled = _forms.scaled_volume_charge(self.scales, 1.0)
-            volume_terms.append(
-                (self.charge_scale * to_scaled * self.point_density, self.measures.dx)
-            )
-        self._volume_terms, self._surface_terms = volume_terms, surface_terms
-        fixed = _forms.fixed_charge_source(v, weight, volume_terms, surface_terms)
+        self.fixed = fixed_charge_terms(cmesh, self.measures, es, self.scales, self.charge_scale)
+        self.point_density = self.fixed.point_density
+        fixed = self.fixed.source(v, weight)
 
         # mobile ions
         self.ions: _IonModel | None = None
@@ -282,7 +265,7 @@ class PBSolver:
             self.bc_values[d.boundary] = (value, self.scales.potential_to_scaled(d.value))
             self.bcs.append(dolfinx.fem.dirichletbc(value, dofs, self.V))
 
-        energy = _forms.energy_density_form(self.psi, weight, volume_terms, surface_terms)
+        energy = self.fixed.energy(self.psi, weight)
         self._energy_form = dolfinx.fem.form(energy) if energy is not None else None
         self.newton = NewtonSolver(
             self.F,

@@ -75,11 +75,12 @@ from petsc4py import PETSc
 
 from pnp import forms as pforms
 from pnp import transport
+from pnp.charges import fixed_charge_terms
 from pnp.errors import ConvergenceError, InputError, SolveAttempt
 from pnp.measures import build_measures, permittivity_field
 from pnp.newton import ContinuationParameter, NewtonSolver
 from pnp.pnp_problem import PNPProblem
-from pnp.units import E_CHARGE, N_A, NM, Scales
+from pnp.units import E_CHARGE, N_A, Scales
 
 log = logging.getLogger(__name__)
 
@@ -309,31 +310,10 @@ class SteadyPNPSolver:
             )
 
     def _fixed_source(self, v: Any, weight: Any) -> Any:
-        """Scaled fixed-charge source (linear in ``v``), with the PB module's unit conversions."""
-        from pnp.measures import point_charge_density
-        from pnp.pb import surface_charge_to_scaled
-
-        es, sc, meas = self.problem.electrostatics, self.scales, self.measures
-        msh = self.cmesh.mesh
-        e_per_nm3 = E_CHARGE / NM**3  # e/nm^3 -> C/m^3
-        volume_terms = [
-            (
-                dolfinx.fem.Constant(msh, sc.volume_charge_to_scaled(vc.density * e_per_nm3)),
-                meas.region(vc.region),
-            )
-            for vc in es.volume_charges
-        ]
-        surface_terms = [
-            (
-                dolfinx.fem.Constant(msh, surface_charge_to_scaled(sc, s.density)),
-                meas.surface(s.boundary),
-            )
-            for s in es.surface_charges
-        ]
-        if es.point_charges is not None:
-            density = point_charge_density(self.cmesh, meas, es.point_charges)
-            volume_terms.append((sc.volume_charge_to_scaled(e_per_nm3) * density, meas.dx))
-        return pforms.fixed_charge_source(v, weight, volume_terms, surface_terms)
+        """Scaled fixed-charge source (linear in ``v``), shared with the PB solver."""
+        es = self.problem.electrostatics
+        self.fixed = fixed_charge_terms(self.cmesh, self.measures, es, self.scales)
+        return self.fixed.source(v, weight)
 
     def _bcs(self) -> list[Any]:
         cm, pb = self.cmesh, self.problem
@@ -622,7 +602,8 @@ class SteadyPNPSolver:
             if entry_params is not None:
                 self._ramp(entry_params, target, f"from {_describe(entry_params)}")
             else:  # cold: a short direct try, then the staged path from the trivial state
-                self._ramp(target, target, "cold start", max_it=self.options.cold_max_it)
+                cold_it = min(self.options.cold_max_it, self.options.max_it)
+                self._ramp(target, target, "cold start", max_it=cold_it)
         except ConvergenceError:
             self._restore(entry_state)
             try:
@@ -706,7 +687,7 @@ def _describe(p: Params) -> str:
 
 def conductivity_S_per_m(problem: PNPProblem, end: str = "top") -> float:
     """Bulk conductivity ``kappa = (e^2 N_A / kT) sum_i z_i^2 D_i c_i`` [S/m] of a bath."""
-    from pnp.units import E_CHARGE, MM, NM2_PER_NS
+    from pnp.units import MM, NM2_PER_NS
 
     kt = Scales(problem.temperature).kT
     conc = problem.bath_concentrations(end)

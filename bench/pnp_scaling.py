@@ -1,0 +1,228 @@
+"""Scaling of the steady PNP solver on the default channel (2D axisymmetric and 3D).
+
+Per mesh of a refinement series (gmsh at a base size, then uniform DOLFINx refinements with tag
+transfer, as in ``bench/pb_scaling.py``) this measures:
+
+- ``dofs`` (potential + K+ + Cl- on the water sub-mesh), the linear solver used;
+- a cold steady solve at 100 mV (150 mM KCl, -0.1 C/m^2 on the walls): Newton iterations (all
+  attempts), Krylov iterations, wall time;
+- ``poisson_time_s``: one linear Poisson solve on the same mesh with the same kind of solver
+  (assembly + factorisation/solve: MUMPS LU for ``lu``, CG + GAMG for ``fieldsplit``);
+- ``pnp_over_poisson`` = cold PNP time / Poisson time;
+- ``pnp_over_poisson_warm``: one warm-started I-V step (125 mV from the 100 mV solution) / Poisson
+  time, with its Newton iterations.
+
+Then the robustness grid on the 2D default channel: V in -300..300 mV (step 50) x c in {1, 10,
+100, 1000, 3000} mM x sigma in {0, -0.05, -0.2} C/m^2 (195 points; warm starts along the voltage
+from 0 outward, continuation when needed), counting failures and non-positive concentrations.
+
+Usage::
+
+    python bench/pnp_scaling.py            # full series (3D reaches ~8e5 dofs) + full grid
+    python bench/pnp_scaling.py --quick    # small meshes and a grid subset (development)
+
+Writes ``bench/results/pnp_scaling.json`` (rank 0) and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from mpi4py import MPI
+
+import pnp  # first: prepares the DOLFINx bindings
+from meshes.channel import build_channel, default_channel
+from pnp.errors import ConvergenceError
+from pnp.io import write_json
+from pnp.pnp_problem import channel_problem
+from pnp.steady import SolverOptions, SteadyPNPSolver
+
+RESULTS = Path(__file__).resolve().parent / "results" / "pnp_scaling.json"
+
+#: (h_pore, h_bath, uniform refinement levels) per mesh
+SERIES = {
+    2: [(0.1, 1.0, 0), (0.1, 1.0, 1), (0.1, 1.0, 2), (0.1, 1.0, 3)],
+    3: [(0.4, 4.0, 0), (0.25, 2.5, 0), (0.25, 2.5, 1), (0.25, 2.5, 2)],
+}
+QUICK = {
+    2: [(0.2, 2.0, 0), (0.1, 1.0, 0), (0.1, 1.0, 1), (0.1, 1.0, 2)],
+    3: [(0.5, 5.0, 0), (0.4, 4.0, 0), (0.3, 3.0, 0), (0.4, 4.0, 1)],
+}
+GRID_V = [float(v) for v in range(-300, 301, 50)]
+GRID_C = [1.0, 10.0, 100.0, 1000.0, 3000.0]
+GRID_S = [0.0, -0.05, -0.2]
+
+
+def refine_record(cm):
+    """Uniformly refine a ChannelMesh, transferring cell and facet tags."""
+    import dolfinx
+
+    msh = cm.mesh
+    fdim = msh.topology.dim - 1
+    msh.topology.create_entities(1)
+    msh.topology.create_entities(fdim)
+    new, pcell, pfacet = dolfinx.mesh.refine(
+        msh, option=dolfinx.mesh.RefinementOption.parent_cell_and_facet
+    )
+    new.topology.create_entities(fdim)
+    ct = dolfinx.mesh.transfer_meshtag(cm.cell_tags, new, pcell)
+    ft = dolfinx.mesh.transfer_meshtag(cm.facet_tags, new, pcell, pfacet)
+    return replace(cm, mesh=new, cell_tags=ct, facet_tags=ft)
+
+
+def build(dim: int, hp: float, hb: float, level: int, comm):
+    cm = build_channel(default_channel(h_pore=hp, h_bath=hb), dim=dim, comm=comm)
+    for _ in range(level):
+        cm = refine_record(cm)
+    return cm
+
+
+def poisson_time(solver: SteadyPNPSolver) -> float:
+    """One linear Poisson solve (eps grad, fixed charges, bath-end potentials) on the mesh."""
+    import ufl
+    from dolfinx.fem.petsc import LinearProblem
+
+    from pnp.newton import direct_options, iterative_options
+
+    V = solver.V
+    u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
+    w = solver.measures.weight
+    a = solver.eps_r * ufl.inner(ufl.grad(u), ufl.grad(v)) * w * solver.measures.dx
+    L = solver.K * solver.fixed_source
+    opts = direct_options() if solver.linear_solver == "lu" else iterative_options(True)
+    psi_bcs = solver.bcs[:2]
+    t0 = time.perf_counter()
+    lp = LinearProblem(
+        a, L, bcs=psi_bcs, petsc_options=opts, petsc_options_prefix=f"bench_poisson_{id(V)}_"
+    )
+    lp.solve()
+    return time.perf_counter() - t0
+
+
+def run_mesh(dim: int, spec: tuple, comm) -> dict:
+    hp, hb, level = spec
+    t0 = time.perf_counter()
+    cm = build(dim, hp, hb, level, comm)
+    build_time = time.perf_counter() - t0
+    problem = channel_problem(cm, pnp.salt("KCl", 150.0), voltage=100.0, surface_charge=-0.1)
+    t0 = time.perf_counter()
+    solver = SteadyPNPSolver(cm, problem)
+    setup = time.perf_counter() - t0
+    cold = solver.solve()
+    warm = solver.solve(125.0)
+    tp = min(poisson_time(solver) for _ in range(2))  # second run: no JIT in the timing
+    row = {
+        "dim": dim,
+        "h_pore": hp,
+        "h_bath": hb,
+        "refinements": level,
+        "dofs": solver.num_dofs,
+        "linear_solver": solver.linear_solver,
+        "mesh_build_time_s": build_time,
+        "setup_time_s": setup,
+        "newton_iterations": cold.newton_iterations,
+        "linear_iterations": cold.linear_iterations,
+        "solve_time_s": cold.wall_time,
+        "warm_newton_iterations": warm.newton_iterations,
+        "warm_linear_iterations": warm.linear_iterations,
+        "warm_solve_time_s": warm.wall_time,
+        "poisson_time_s": tp,
+        "pnp_over_poisson": cold.wall_time / tp,
+        "pnp_over_poisson_warm": warm.wall_time / tp,
+        "current_pA": cold.current,
+        "conservation_error": cold.conservation_error,
+    }
+    del solver, cold, warm
+    gc.collect()
+    return row
+
+
+def robustness(comm, quick: bool) -> dict:
+    cm = build_channel(default_channel(), 2, comm=comm)
+    cs = [1.0, 3000.0] if quick else GRID_C
+    vs = [-300.0, -150.0, 0.0, 150.0, 300.0] if quick else GRID_V
+    failures, negative, points, newton = [], 0, 0, 0
+    t0 = time.perf_counter()
+    for c in cs:
+        for s in GRID_S:
+            problem = channel_problem(cm, pnp.salt("KCl", c), surface_charge=s)
+            solver = SteadyPNPSolver(cm, problem, SolverOptions())
+            up = sorted(v for v in vs if v >= 0)
+            down = sorted((v for v in vs if v < 0), reverse=True)
+            start = None
+            for branch in (up, down):
+                if start is not None:
+                    solver.set_state(start)
+                for v in branch:
+                    points += 1
+                    try:
+                        sol = solver.solve(v)
+                    except ConvergenceError:
+                        failures.append({"V_mV": v, "c_mM": c, "sigma": s})
+                        continue
+                    newton += sol.newton_iterations
+                    if sol.min_concentration() <= 0:
+                        negative += 1
+                    if v == 0.0:
+                        start = sol
+    return {
+        "points": points,
+        "failures": len(failures),
+        "failed_points": failures,
+        "non_positive_concentration": negative,
+        "newton_iterations_total": newton,
+        "wall_time_s": time.perf_counter() - t0,
+        "dofs": SteadyPNPSolver(cm, channel_problem(cm, pnp.salt("KCl", 100.0))).num_dofs,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small meshes, grid subset")
+    parser.add_argument("--no-grid", action="store_true", help="skip the robustness grid")
+    parser.add_argument("--dims", default="2,3", help="dimensions to run, e.g. 2 or 2,3")
+    args = parser.parse_args(argv)
+    comm = MPI.COMM_WORLD
+    series = QUICK if args.quick else SERIES
+    rows = []
+    for dim in (int(d) for d in args.dims.split(",")):
+        for spec in series[dim]:
+            row = run_mesh(dim, spec, comm)
+            rows.append(row)
+            if comm.rank == 0:
+                print(
+                    f"{dim}D dofs={row['dofs']:>8d} {row['linear_solver']:>10s} "
+                    f"newton={row['newton_iterations']:>3d} lin={row['linear_iterations']:>4d} "
+                    f"t={row['solve_time_s']:7.2f}s poisson={row['poisson_time_s']:6.3f}s "
+                    f"cold/poisson={row['pnp_over_poisson']:6.1f} "
+                    f"warm={row['warm_newton_iterations']} it "
+                    f"warm/poisson={row['pnp_over_poisson_warm']:6.1f}",
+                    flush=True,
+                )
+    grid = None if args.no_grid else robustness(comm, args.quick)
+    if comm.rank == 0 and grid is not None:
+        print(
+            f"robustness grid: {grid['failures']} failures / {grid['points']} points, "
+            f"{grid['non_positive_concentration']} with c <= 0, {grid['wall_time_s']:.0f} s"
+        )
+    data = {
+        "quick": args.quick,
+        "ranks": comm.size,
+        "meshes": rows,
+        "robustness_grid": grid,
+        "robustness_failures": None if grid is None else grid["failures"],
+        "note": "times on a shared 2-core machine; ratios measured in one run",
+        "numpy": np.__version__,
+    }
+    write_json(RESULTS, data, comm)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
