@@ -1,5 +1,12 @@
-"""poreflux stochastic and particle levels: 1D Smoluchowski, Langevin dynamics, particle MD,
-PMF estimation and coarse-graining. numpy/scipy only (no finite elements).
+"""poreflux stochastic and particle levels (numpy/scipy/numba; no finite elements).
+
+- :mod:`stochastic.profiles`: W(z) and D(z) along the pore axis;
+- :mod:`stochastic.smoluchowski`, :mod:`stochastic.propagator`: 1D Smoluchowski currents, MFPTs,
+  Kramers rates and time-dependent propagation;
+- :mod:`stochastic.langevin`, :mod:`stochastic.regimes`: inertial and overdamped Langevin
+  dynamics and which limit applies;
+- :mod:`stochastic.md`: the particle-MD core (LJ, Ewald/PME, Drude);
+- :mod:`stochastic.pmf`: umbrella sampling, WHAM, MBAR, bootstrap, D(z).
 
 Import the submodules you need, e.g. ``from stochastic import smoluchowski``.
 """
