@@ -42,6 +42,9 @@ _LAZY: dict[str, str] = {
     "axial_profiles": "pnp.currents",
     "resistance_split": "pnp.currents",
     "ohmic_conductance": "pnp.currents",
+    "ParameterGrid": "pnp.studies",
+    "run_study": "pnp.studies",
+    "load_study": "pnp.studies",
 }
 
 __all__ = [

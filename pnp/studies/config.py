@@ -1,0 +1,329 @@
+"""Study files: a strict TOML schema read with :mod:`tomllib` into a :class:`~pnp.studies.Study`.
+
+Every section and key is listed below; anything else is an error naming the file, the section and
+the allowed keys. Units are part of the key names. A number is a fixed value; a list of numbers or
+a range table ``{start = .., stop = .., step = ..}`` / ``{start = .., stop = .., num = ..,
+log = true}`` makes the key a sweep axis (a column of the table). Everything is validated before
+any mesh is built or any equation solved.
+
+.. code-block:: toml
+
+    [study]                       # optional
+    name = "iv_uncharged_pore"    # default: the file name without .toml
+    description = "..."
+    output = "iv-output"          # output folder (relative to the working directory);
+                                  # default "<name>-output"; `poreflux run --out` overrides it
+
+    [geometry]
+    kind = "cylinder"             # "default" | "cylinder" | "cone" | "hourglass"
+    dim = 2                       # 2 (axisymmetric) | 3
+    radius_nm = 1.0               # per kind, see pnp.studies.geometry; lists sweep geometry
+    thickness_nm = 5.0            # (one mesh per geometry point)
+    h_pore_nm = 0.1
+    h_bath_nm = 1.0
+
+    [electrolyte]
+    salt = "KCl"                  # binary salt formula of the library species
+    concentration_mM = 150        # both baths; or concentration_top_mM + concentration_bottom_mM
+
+    [conditions]
+    voltage_mV = {start = -100, stop = 100, step = 50}
+    temperature_K = 298.15
+    surface_charge_C_per_m2 = 0.0
+    charged_walls = ["membrane_wall", "protein_wall"]
+
+    [permittivity]                # optional relative permittivities by region
+    membrane = 2.0                # bath, pore, membrane, protein
+
+    [solver]                      # optional pnp.steady.SolverOptions
+    variables = "log"
+
+    [output]                      # optional
+    fields = "none"               # "none" | "vtx" | "xdmf": fields of every point
+    profiles = false              # axial profiles (CSV + PNG) of every point
+    plots = true
+    diagnostics = true            # worst-severity diagnostics columns in the table
+    distribute = false            # deal independent points out to the MPI ranks
+    profile_points = 80
+
+    [convergence]                 # optional: a mesh-convergence study
+    mesh_refinement = [1, 1.5, 2, 3]   # factors dividing both mesh sizes (>= 3 values)
+    quantities = ["current_pA", "conductance_pS"]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pnp.errors import InputError
+from pnp.studies.geometry import GEOMETRY_KINDS, GEOMETRY_PARAMETERS
+from pnp.studies.grid import (
+    CONCENTRATION,
+    CONCENTRATION_BOTTOM,
+    CONCENTRATION_TOP,
+    SURFACE_CHARGE,
+    TEMPERATURE,
+    VOLTAGE,
+    ParameterGrid,
+    expand_values,
+)
+from pnp.studies.study import Study
+
+__all__ = ["SCHEMA", "load_study", "parse_study"]
+
+_OUTPUT_KEYS = ("fields", "profiles", "plots", "diagnostics", "distribute", "profile_points")
+_ALL_GEOMETRY = sorted({k for v in GEOMETRY_PARAMETERS.values() for k in v} - {"mesh_refinement"})
+
+
+def _solver_keys() -> tuple[str, ...]:
+    from pnp.steady import SolverOptions
+
+    return tuple(f.name for f in dataclasses.fields(SolverOptions))
+
+
+#: Section -> allowed keys (the solver section is filled from pnp.steady.SolverOptions).
+SCHEMA: dict[str, tuple[str, ...]] = {
+    "study": ("name", "description", "output"),
+    "geometry": ("kind", "dim", *_ALL_GEOMETRY),
+    "electrolyte": ("salt", CONCENTRATION, CONCENTRATION_TOP, CONCENTRATION_BOTTOM),
+    "conditions": (VOLTAGE, TEMPERATURE, SURFACE_CHARGE, "charged_walls"),
+    "permittivity": ("bath", "pore", "membrane", "protein"),
+    "solver": (),
+    "output": _OUTPUT_KEYS,
+    "convergence": ("mesh_refinement", "quantities"),
+}
+REQUIRED_SECTIONS = ("geometry", "electrolyte", "conditions")
+
+
+class _Reader:
+    """Typed access to one section, with errors naming the file, section and key."""
+
+    def __init__(self, source: str, section: str, data: Any, allowed: tuple[str, ...]):
+        self.source, self.section = source, section
+        if not isinstance(data, Mapping):
+            self.fail(None, f"must be a table ([{section}]), got {type(data).__name__}")
+        self.data = dict(data)
+        unknown = sorted(set(self.data) - set(allowed))
+        if unknown:
+            self.fail(
+                unknown[0] if len(unknown) == 1 else None,
+                f"unknown key(s) {unknown}; allowed keys in [{section}]: {list(allowed)}",
+            )
+
+    def fail(self, key: str | None, message: str) -> None:
+        where = f"[{self.section}]" + (f" {key}" if key else "")
+        raise InputError(f"{self.source}: {where}: {message}")
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def text(self, key: str, default: str | None = None, choices: tuple[str, ...] = ()) -> Any:
+        if key not in self.data:
+            return default
+        v = self.data[key]
+        if not isinstance(v, str) or not v.strip():
+            self.fail(key, f"must be a non-empty string, got {v!r}")
+        if choices and v not in choices:
+            self.fail(key, f"must be one of {list(choices)}, got {v!r}")
+        return v
+
+    def flag(self, key: str, default: bool) -> bool:
+        v = self.data.get(key, default)
+        if not isinstance(v, bool):
+            self.fail(key, f"must be true or false, got {v!r}")
+        return v
+
+    def integer(self, key: str, default: int, choices: tuple[int, ...] = ()) -> int:
+        v = self.data.get(key, default)
+        if isinstance(v, bool) or not isinstance(v, int):
+            self.fail(key, f"must be an integer, got {v!r}")
+        if choices and v not in choices:
+            self.fail(key, f"must be one of {list(choices)}, got {v!r}")
+        return v
+
+    def number(self, key: str) -> float:
+        v = self.data[key]
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            self.fail(key, f"must be a number, got {v!r}")
+        return float(v)
+
+    def strings(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        if key not in self.data:
+            return default
+        v = self.data[key]
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            self.fail(key, f"must be a list of strings, got {v!r}")
+        return tuple(v)
+
+    def value_or_axis(self, key: str, axes: dict[str, Any]) -> float | None:
+        """A fixed number (returned) or a sweep (added to ``axes``; returns None)."""
+        if key not in self.data:
+            return None
+        v = self.data[key]
+        if isinstance(v, list | Mapping):
+            try:
+                axes[key] = expand_values(v, key)
+            except InputError as exc:
+                self.fail(key, str(exc))
+            return None
+        return self.number(key)
+
+
+def parse_study(data: Mapping[str, Any], source: str = "<study>", stem: str = "study") -> Study:
+    """Build a :class:`Study` from parsed TOML data (see the module docstring for the schema).
+
+    Raises
+    ------
+    InputError
+        Naming ``source``, the section and the key, for unknown sections or keys, wrong types,
+        empty sweeps, impossible geometry, non-positive concentrations, ...
+    """
+    from pnp.studies.channel import CHARGEABLE_WALLS, ChannelPNPModel, _salt
+
+    unknown = sorted(set(data) - set(SCHEMA))
+    if unknown:
+        raise InputError(
+            f"{source}: unknown section(s) {unknown}; allowed sections: {list(SCHEMA)}"
+        )
+    missing = [s for s in REQUIRED_SECTIONS if s not in data]
+    if missing:
+        raise InputError(f"{source}: missing section(s) {missing} (required: {REQUIRED_SECTIONS})")
+    schema = dict(SCHEMA, solver=_solver_keys())
+    sec = {name: _Reader(source, name, data.get(name, {}), schema[name]) for name in schema}
+
+    study = sec["study"]
+    name = study.text("name", stem)
+    description = study.text("description", "") if study.has("description") else ""
+    output = Path(study.text("output", f"{name}-output"))
+
+    # geometry: kind-specific keys; sweeps become geometry axes (listed first: outer loops)
+    g = sec["geometry"]
+    kind = g.text("kind", "default", GEOMETRY_KINDS)
+    dim = g.integer("dim", 2, (2, 3))
+    allowed = tuple(k for k in GEOMETRY_PARAMETERS[kind] if k != "mesh_refinement")
+    wrong = sorted(k for k in g.data if k not in ("kind", "dim", *allowed))
+    if wrong:
+        g.fail(wrong[0], f"not a parameter of a {kind!r} geometry; allowed: {list(allowed)}")
+    axes: dict[str, Any] = {}
+    conv = sec["convergence"]
+    if conv.has("mesh_refinement"):
+        if conv.value_or_axis("mesh_refinement", axes) is not None:
+            conv.fail("mesh_refinement", "must be a list of >= 3 refinement factors")
+        factors = axes["mesh_refinement"]
+        if len(factors) < 3 or any(f <= 0 for f in factors):
+            conv.fail("mesh_refinement", f"needs >= 3 positive factors, got {list(factors)}")
+    elif conv.has("quantities"):
+        conv.fail("quantities", "needs mesh_refinement in the same section")
+    quantities = conv.strings("quantities", ("current_pA", "conductance_pS"))
+    geometry = {}
+    for key in allowed:
+        v = g.value_or_axis(key, axes)
+        if v is not None:
+            geometry[key] = v
+
+    e = sec["electrolyte"]
+    salt = e.text("salt", "KCl")
+    try:
+        _salt(salt, 1.0, "salt")
+    except InputError as exc:
+        e.fail("salt", str(exc))
+    both = e.value_or_axis(CONCENTRATION, axes)
+    if e.has(CONCENTRATION) and (e.has(CONCENTRATION_TOP) or e.has(CONCENTRATION_BOTTOM)):
+        e.fail(CONCENTRATION, "give either concentration_mM (both baths) or the per-side keys")
+    if e.has(CONCENTRATION_TOP) != e.has(CONCENTRATION_BOTTOM):
+        e.fail(None, "give both concentration_top_mM and concentration_bottom_mM (or neither)")
+    top = e.value_or_axis(CONCENTRATION_TOP, axes)
+    bottom = e.value_or_axis(CONCENTRATION_BOTTOM, axes)
+    if not any(e.has(k) for k in (CONCENTRATION, CONCENTRATION_TOP)):
+        e.fail(CONCENTRATION, "missing: give the bath concentration in mM")
+
+    c = sec["conditions"]
+    temperature = c.value_or_axis(TEMPERATURE, axes)
+    sigma = c.value_or_axis(SURFACE_CHARGE, axes)
+    walls = c.strings("charged_walls", CHARGEABLE_WALLS)
+    bad = sorted(set(walls) - set(CHARGEABLE_WALLS))
+    if bad:
+        c.fail("charged_walls", f"unknown wall(s) {bad}; choose from {list(CHARGEABLE_WALLS)}")
+    if not c.has(VOLTAGE):
+        c.fail(VOLTAGE, "missing: give the applied voltage(s) in mV")
+    voltage = c.value_or_axis(VOLTAGE, axes)
+    if voltage is not None:
+        axes[VOLTAGE] = (voltage,)  # a single voltage is still a column of the table
+
+    perm = sec["permittivity"]
+    permittivity = {k: perm.number(k) for k in perm.data}
+    solver = dict(sec["solver"].data)
+    out = sec["output"]
+    fields = out.text("fields", "none", ("none", "vtx", "xdmf"))
+    profiles = out.flag("profiles", False)
+    plots = out.flag("plots", True)
+    diagnostics = out.flag("diagnostics", True)
+    distribute = out.flag("distribute", False)
+    profile_points = out.integer("profile_points", 80)
+
+    model_kwargs: dict[str, Any] = {
+        "geometry_kind": kind,
+        "geometry": geometry,
+        "dim": dim,
+        "salt": salt,
+        "walls": walls,
+        "permittivity": permittivity,
+        "solver": solver,
+        "diagnostics": diagnostics,
+        "profile_points": profile_points,
+    }
+    for key, value in (
+        ("concentration_mM", both),
+        ("concentration_top_mM", top),
+        ("concentration_bottom_mM", bottom),
+        ("temperature_K", temperature),
+        ("surface_charge_C_per_m2", sigma),
+    ):
+        if value is not None:
+            model_kwargs[key] = value
+    if both is None and top is not None:
+        model_kwargs["concentration_mM"] = top
+    try:
+        model = ChannelPNPModel(**model_kwargs)
+        grid = ParameterGrid(axes)
+        model.check(grid)
+    except InputError as exc:
+        raise InputError(f"{source}: {exc}") from None
+    return Study(
+        name=name,
+        model=model,
+        grid=grid,
+        output=output,
+        fields=fields,
+        profiles=profiles,
+        plots=plots,
+        distribute=distribute,
+        convergence_quantities=quantities,
+        description=description,
+    )
+
+
+def load_study(path: str | Path) -> Study:
+    """Read and validate a study TOML file (see the module docstring for the schema).
+
+    Raises
+    ------
+    InputError
+        When the file is missing, not valid TOML, or breaks the schema (the message names the
+        file, section and key).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise InputError(f"cannot read study file {path}: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    study = parse_study(data, source=str(path), stem=path.stem)
+    return dataclasses.replace(study, source=path)
