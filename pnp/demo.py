@@ -210,4 +210,9 @@ def run_demo(out: Path | str = "demo-output", comm: MPI.Comm = MPI.COMM_WORLD) -
     _say(comm, _indent(mesh_quality(cmesh)))
     results = {"pb": run_pb(cmesh, out, comm), "iv": run_iv(cmesh, out, comm)}
     _say(comm, f"\ndemo finished in {time.perf_counter() - t0:.1f} s")
+    _say(
+        comm,
+        "next: `poreflux run examples/default_channel_iv.toml` runs the same I-V as a resumable "
+        "study (table.csv, plots, fields); see examples/ for sweeps and convergence studies",
+    )
     return results
