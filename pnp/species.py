@@ -82,6 +82,36 @@ class Species:
         return 2.0 * self.ionic_radius
 
 
+#: Temperature of the library diffusion coefficients [K] (25 degC).
+REFERENCE_TEMPERATURE = 298.15
+
+
+def water_viscosity(temperature: float) -> float:
+    """Dynamic viscosity of liquid water [Pa s] at ``temperature`` [K].
+
+    Vogel equation ``eta = A 10^(B / (T - C))`` with A = 2.414e-5 Pa s, B = 247.8 K, C = 140 K
+    (the correlation quoted with the CRC Handbook viscosity table; within ~1% of the tabulated
+    values between 273 and 373 K: 0.890 mPa s at 25 degC, 0.692 mPa s at 37 degC).
+    """
+    t = float(temperature)
+    if not (math.isfinite(t) and 273.0 <= t <= 373.15):
+        raise ValueError(
+            f"water viscosity correlation covers 273-373 K (liquid water), got {temperature!r} K"
+        )
+    return 2.414e-5 * 10.0 ** (247.8 / (t - 140.0))
+
+
+def diffusion_at(species: Species, temperature: float) -> float:
+    """Stokes-Einstein diffusion coefficient [nm^2/ns] of ``species`` at ``temperature`` [K].
+
+    ``D(T) = D(T0) (T / T0) eta(T0) / eta(T)`` with the library value at ``T0`` = 298.15 K and
+    the water viscosity of :func:`water_viscosity` (the hydrodynamic radius held fixed).
+    """
+    t0 = REFERENCE_TEMPERATURE
+    ratio = (temperature / t0) * water_viscosity(t0) / water_viscosity(temperature)
+    return species.diffusion * ratio
+
+
 _LIBRARY: dict[str, Species] = {}
 
 

@@ -19,7 +19,8 @@ def test_thermal_quantities_at_room_temperature():
 
 def test_coulomb_constant_in_md_units():
     # GROMACS/OpenMM ONE_4PI_EPS0 = 138.935458 kJ mol^-1 nm e^-2
-    assert u.COULOMB_KJ_NM == pytest.approx(138.935458, rel=1e-7)
+    coulomb = u.COULOMB_KJ_NM
+    assert coulomb == pytest.approx(138.935458, rel=1e-7)
 
 
 def test_debye_and_bjerrum_lengths():
@@ -35,7 +36,8 @@ def test_debye_and_bjerrum_lengths():
 
 def test_scales_make_the_poisson_equation_dimensionless():
     s = Scales(temperature=298.15, c0_mM=1000.0)
-    # (L0/lambda0)^2 with L0 = 1 nm: lambda0 = Debye length at 1 M of a 1:1 salt times sqrt(2 / eps_r)
+    # (L0/lambda0)^2 with L0 = 1 nm: lambda0 is the Debye length at 1 M of a 1:1 salt in vacuum
+    # (eps_r = 1) times sqrt(2)
     lam_d = u.debye_length_nm(1000.0, 298.15, eps_r=1.0)
     assert s.lambda0_m / u.NM == pytest.approx(lam_d * math.sqrt(2.0), rel=1e-12)
     assert s.potential_from_scaled(s.potential_to_scaled(100.0)) == pytest.approx(100.0)
@@ -51,7 +53,7 @@ def test_scales_make_the_poisson_equation_dimensionless():
 
 @pytest.mark.parametrize(
     "bad",
-    [dict(temperature=-1.0), dict(temperature=float("nan")), dict(temperature=300, c0_mM=0)],
+    [{"temperature": -1.0}, {"temperature": float("nan")}, {"temperature": 300, "c0_mM": 0}],
 )
 def test_scales_reject_bad_values(bad):
     with pytest.raises(ValueError):
@@ -120,3 +122,18 @@ def test_bad_salt_formula():
         salt("potassium chloride", 1.0)
     with pytest.raises(KeyError, match="no library cation"):
         salt("XyCl", 1.0)
+
+
+def test_water_viscosity_and_stokes_einstein_diffusion():
+    from pnp.species import diffusion_at, water_viscosity
+
+    # CRC Handbook: 0.8900 mPa s at 25 degC, 0.6913 at 37 degC, 1.0016 at 20 degC
+    assert water_viscosity(298.15) == pytest.approx(0.8900e-3, rel=0.01)
+    assert water_viscosity(310.15) == pytest.approx(0.6913e-3, rel=0.015)
+    assert water_viscosity(293.15) == pytest.approx(1.0016e-3, rel=0.01)
+    k = get_species("K+")
+    assert diffusion_at(k, 298.15) == pytest.approx(k.diffusion, rel=1e-12)
+    # D(37 degC)/D(25 degC) = (310.15/298.15) (0.8900/0.6913) = 1.339
+    assert diffusion_at(k, 310.15) / k.diffusion == pytest.approx(1.339, rel=0.02)
+    with pytest.raises(ValueError, match="273-373 K"):
+        water_viscosity(200.0)

@@ -46,6 +46,8 @@ __all__ = ["ChannelPNPModel"]
 
 #: Boundaries that may carry the surface charge (interfaces between water and a solid).
 CHARGEABLE_WALLS = (names.MEMBRANE_WALL, names.PROTEIN_WALL)
+#: How species diffusion coefficients follow the temperature.
+DIFFUSION_MODELS = ("stokes-einstein", "fixed")
 #: Regions of a channel mesh (permittivity overrides).
 CHANNEL_REGIONS = (names.BATH, names.PORE, names.MEMBRANE, names.PROTEIN)
 
@@ -103,6 +105,11 @@ class ChannelPNPModel:
         Relative permittivity overrides by region (``bath``, ``pore``, ``membrane``, ``protein``).
     solver
         Keyword arguments of :class:`pnp.steady.SolverOptions` (``variables``, ``rtol``, ...).
+    diffusion_model
+        ``"stokes-einstein"`` (default): species diffusion coefficients follow the temperature as
+        ``D(T) = D(298.15 K) (T/298.15 K) eta_w(298.15 K)/eta_w(T)``
+        (:func:`pnp.species.diffusion_at`); ``"fixed"``: the 25 degC library values at every
+        temperature. Permittivities stay at their configured values at every temperature.
     diagnostics
         Add the diagnostics' worst-severity columns to every row.
     profile_points
@@ -122,11 +129,16 @@ class ChannelPNPModel:
     walls: tuple[str, ...] = CHARGEABLE_WALLS
     permittivity: Mapping[str, float] = field(default_factory=dict)
     solver: Mapping[str, Any] = field(default_factory=dict)
+    diffusion_model: str = "stokes-einstein"
     diagnostics: bool = True
     profile_points: int = 80
 
     def __post_init__(self) -> None:
         check_kind(self.geometry_kind)
+        if self.diffusion_model not in DIFFUSION_MODELS:
+            raise InputError(
+                f"diffusion_model must be one of {DIFFUSION_MODELS}, got {self.diffusion_model!r}"
+            )
         if self.dim not in (2, 3):
             raise InputError(f"dim must be 2 (axisymmetric) or 3, got {self.dim!r}")
         object.__setattr__(self, "geometry", dict(self.geometry))
@@ -295,7 +307,16 @@ class ChannelPNPModel:
             bath_bottom=None if bottom == top else bottom,
             permittivity=dict(self.permittivity),
             walls=self.walls,
+            diffusion=self._diffusion(top, cond[TEMPERATURE]),
         )
+
+    def _diffusion(self, electrolyte: Any, temperature: float) -> dict[str, float]:
+        """Diffusion coefficient overrides [nm^2/ns] at ``temperature`` (none if fixed)."""
+        from pnp.species import diffusion_at
+
+        if self.diffusion_model == "fixed":
+            return {}
+        return {s.name: diffusion_at(s, temperature) for s in electrolyte.species}
 
     def make_solver(self, mesh: Any, point: StudyPoint) -> Any:
         """A :class:`pnp.steady.SteadyPNPSolver` for the point's solver group."""

@@ -25,6 +25,7 @@ any mesh is built or any equation solved.
     [electrolyte]
     salt = "KCl"                  # binary salt formula of the library species
     concentration_mM = 150        # both baths; or concentration_top_mM + concentration_bottom_mM
+    diffusion_model = "stokes-einstein"  # D(T) from the water viscosity; or "fixed" (25 degC)
 
     [conditions]
     voltage_mV = {start = -100, stop = 100, step = 50}
@@ -89,7 +90,13 @@ def _solver_keys() -> tuple[str, ...]:
 SCHEMA: dict[str, tuple[str, ...]] = {
     "study": ("name", "description", "output"),
     "geometry": ("kind", "dim", *_ALL_GEOMETRY),
-    "electrolyte": ("salt", CONCENTRATION, CONCENTRATION_TOP, CONCENTRATION_BOTTOM),
+    "electrolyte": (
+        "salt",
+        CONCENTRATION,
+        CONCENTRATION_TOP,
+        CONCENTRATION_BOTTOM,
+        "diffusion_model",
+    ),
     "conditions": (VOLTAGE, TEMPERATURE, SURFACE_CHARGE, "charged_walls"),
     "permittivity": ("bath", "pore", "membrane", "protein"),
     "solver": (),
@@ -182,7 +189,12 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>", stem: str = "s
         Naming ``source``, the section and the key, for unknown sections or keys, wrong types,
         empty sweeps, impossible geometry, non-positive concentrations, ...
     """
-    from pnp.studies.channel import CHARGEABLE_WALLS, ChannelPNPModel, _salt
+    from pnp.studies.channel import (
+        CHARGEABLE_WALLS,
+        DIFFUSION_MODELS,
+        ChannelPNPModel,
+        _salt,
+    )
 
     unknown = sorted(set(data) - set(SCHEMA))
     if unknown:
@@ -231,6 +243,7 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>", stem: str = "s
         _salt(salt, 1.0, "salt")
     except InputError as exc:
         e.fail("salt", str(exc))
+    diffusion_model = e.text("diffusion_model", "stokes-einstein", DIFFUSION_MODELS)
     both = e.value_or_axis(CONCENTRATION, axes)
     if e.has(CONCENTRATION) and (e.has(CONCENTRATION_TOP) or e.has(CONCENTRATION_BOTTOM)):
         e.fail(CONCENTRATION, "give either concentration_mM (both baths) or the per-side keys")
@@ -273,6 +286,7 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>", stem: str = "s
         "walls": walls,
         "permittivity": permittivity,
         "solver": solver,
+        "diffusion_model": diffusion_model,
         "diagnostics": diagnostics,
         "profile_points": profile_points,
     }
