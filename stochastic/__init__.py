@@ -6,7 +6,8 @@
 - :mod:`stochastic.langevin`, :mod:`stochastic.regimes`: inertial and overdamped Langevin
   dynamics and which limit applies;
 - :mod:`stochastic.md`: the particle-MD core (LJ, Ewald/PME, Drude);
-- :mod:`stochastic.pmf`: umbrella sampling, WHAM, MBAR, bootstrap, D(z).
+- :mod:`stochastic.pmf`: umbrella sampling, WHAM, MBAR, bootstrap, D(z);
+- :mod:`stochastic.cg`: coarse-graining (mapping, IBI/IMC, force matching, friction calibration).
 
 Import the submodules you need, e.g. ``from stochastic import smoluchowski``.
 """
