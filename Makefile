@@ -23,11 +23,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m pnp demo
 
+# Two worker processes (pytest-xdist, one test file per worker at a time): uses both cores and
+# keeps each process well below MPICH's 2048 communicators (DOLFINx/PETSc objects of earlier tests
+# are not all released yet; one process running the whole suite ran out near the end).
+PYTEST := $(BIN)/python -m pytest -n 2 --dist loadfile -q
+
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" -q
+	$(PYTEST) -m "not slow"
 
 test-all: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
 lint: $(STAMP)
 	$(BIN)/ruff check pnp meshes stochastic tests bench examples
