@@ -304,6 +304,19 @@ class NewtonSolver:
         return attempt, max(linear, 0)
 
     # --- public ----------------------------------------------------------------------------
+    def close(self) -> None:
+        """Destroy the PETSc objects (SNES, matrices, vectors) now; the solver is unusable after.
+
+        The SNES holds the residual and Jacobian callbacks, which reference the problem: a cycle
+        that Python's garbage collector cannot see through PETSc, so an unclosed solver keeps its
+        MPI communicators until the process ends (MPICH allows 2048 per process). Long-running
+        code that makes many solvers (studies over geometries) should close each one.
+        """
+        p = self.problem
+        for obj in (p.solver, p.A, p.b, p.x, getattr(p, "P_mat", None)):
+            if obj is not None:
+                obj.destroy()
+
     def solve(
         self,
         continuation: Sequence[ContinuationParameter] = (),

@@ -296,6 +296,10 @@ class PBSolver:
                 path.append(ContinuationParameter(const, value, 0.0, f"potential on {name}"))
         return path
 
+    def close(self) -> None:
+        """Release the PETSc objects now (see :meth:`pnp.newton.NewtonSolver.close`)."""
+        self.newton.close()
+
     def solve(
         self,
         initial: PBSolution | None = None,

@@ -542,6 +542,10 @@ class SteadyPNPSolver:
         self.stats.newton_iterations += sum(a.iterations for a in attempts)
         self.stats.linear_iterations += int(linear)
 
+    def close(self) -> None:
+        """Release the PETSc objects now (see :meth:`pnp.newton.NewtonSolver.close`)."""
+        self.newton.close()
+
     def solve(
         self,
         voltage: float | None = None,

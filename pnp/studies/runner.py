@@ -215,7 +215,8 @@ class _Executor:
     # -- caches: one mesh and one solver alive at a time (points come grouped) ---------------
     def _mesh_for(self, chain: Chain, point: StudyPoint) -> Any:
         if self._mesh_key is _UNSET or self._mesh_key != chain.geometry_key:
-            self._solver, self._solver_key = None, _UNSET
+            self.close_solver()
+            self._solver_key = _UNSET
             self._mesh = self._mesh_error = None
             self.states.clear()
             self._mesh_key = chain.geometry_key
@@ -232,10 +233,17 @@ class _Executor:
             raise self._mesh_error
         return self._mesh
 
+    def close_solver(self) -> None:
+        """Release the current solver's PETSc objects (each keeps MPI communicators)."""
+        close = getattr(self._solver, "close", None)
+        if close is not None:
+            close()
+        self._solver = self._solver_error = None
+
     def _solver_for(self, chain: Chain, point: StudyPoint) -> Any:
         mesh = self._mesh_for(chain, point)
         if self._solver_key is _UNSET or self._solver_key != chain.solver_key:
-            self._solver = self._solver_error = None
+            self.close_solver()
             self.states.clear()
             self._solver_key = chain.solver_key
             try:
@@ -405,6 +413,7 @@ def run_study(
             run_id=run_id, first_columns=first, progress=tick, table_every_point=False,
         )  # fmt: skip
         executor.run(my_chains, todo)
+        executor.close_solver()
         computed = comm.allgather(executor.computed)
         computed_ids = tuple(sorted(pid for part in computed for pid in part))
     else:
@@ -419,6 +428,7 @@ def run_study(
             records=records,
         )  # fmt: skip
         executor.run(chains, todo)
+        executor.close_solver()
         computed_ids = tuple(sorted(executor.computed))
     comm.Barrier()
     if bar is not None:
