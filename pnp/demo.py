@@ -144,8 +144,7 @@ def run_iv(cmesh: Any, out: Path, comm: MPI.Comm) -> dict[str, Any]:
         species = " ".join(f"{curve.species_currents[n][k]:11.3f}" for n in names)
         _say(
             comm,
-            f"  {v:7.0f} {curve.currents[k]:9.3f} {species} {g} "
-            f"{err} {sol.newton_iterations:6d}",
+            f"  {v:7.0f} {curve.currents[k]:9.3f} {species} {g} {err} {sol.newton_iterations:6d}",
         )
     i_plus = curve.currents[-1]
     i_minus = curve.currents[0]
