@@ -38,6 +38,7 @@ from mpi4py import MPI
 import pnp  # first: prepares the DOLFINx bindings (pnp.backend); dolfinx is imported lazily
 from meshes import names
 from meshes.channel import build_channel, default_channel
+from meshes.refine import refine_uniformly
 from pnp.io import write_json
 from pnp.pb import PBSolver
 from pnp.problem import (
@@ -54,29 +55,12 @@ BASE = {2: (0.1, 1.0), 3: (0.4, 4.0)}
 DIRECT_MAX = {2: 2_000_000, 3: 200_000}
 
 
-def refine_record(cm):
-    """Uniformly refine a ChannelMesh, transferring cell and facet tags."""
-    import dolfinx
-
-    msh = cm.mesh
-    fdim = msh.topology.dim - 1
-    msh.topology.create_entities(1)
-    msh.topology.create_entities(fdim)
-    new, pcell, pfacet = dolfinx.mesh.refine(
-        msh, option=dolfinx.mesh.RefinementOption.parent_cell_and_facet
-    )
-    new.topology.create_entities(fdim)
-    ct = dolfinx.mesh.transfer_meshtag(cm.cell_tags, new, pcell)
-    ft = dolfinx.mesh.transfer_meshtag(cm.facet_tags, new, pcell, pfacet)
-    return replace(cm, mesh=new, cell_tags=ct, facet_tags=ft)
-
-
 def build(dim: int, level: int, comm):
     t0 = time.perf_counter()
     hp, hb = BASE[dim]
     cm = build_channel(replace(default_channel(), h_pore=hp, h_bath=hb), dim=dim, comm=comm)
     for _ in range(level):
-        cm = refine_record(cm)
+        cm = refine_uniformly(cm)
     return cm, time.perf_counter() - t0
 
 

@@ -30,7 +30,6 @@ import argparse
 import gc
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +37,7 @@ from mpi4py import MPI
 
 import pnp  # first: prepares the DOLFINx bindings
 from meshes.channel import build_channel, default_channel
+from meshes.refine import refine_uniformly
 from pnp.errors import ConvergenceError
 from pnp.io import write_json
 from pnp.pnp_problem import channel_problem
@@ -59,27 +59,10 @@ GRID_C = [1.0, 10.0, 100.0, 1000.0, 3000.0]
 GRID_S = [0.0, -0.05, -0.2]
 
 
-def refine_record(cm):
-    """Uniformly refine a ChannelMesh, transferring cell and facet tags."""
-    import dolfinx
-
-    msh = cm.mesh
-    fdim = msh.topology.dim - 1
-    msh.topology.create_entities(1)
-    msh.topology.create_entities(fdim)
-    new, pcell, pfacet = dolfinx.mesh.refine(
-        msh, option=dolfinx.mesh.RefinementOption.parent_cell_and_facet
-    )
-    new.topology.create_entities(fdim)
-    ct = dolfinx.mesh.transfer_meshtag(cm.cell_tags, new, pcell)
-    ft = dolfinx.mesh.transfer_meshtag(cm.facet_tags, new, pcell, pfacet)
-    return replace(cm, mesh=new, cell_tags=ct, facet_tags=ft)
-
-
 def build(dim: int, hp: float, hb: float, level: int, comm):
     cm = build_channel(default_channel(h_pore=hp, h_bath=hb), dim=dim, comm=comm)
     for _ in range(level):
-        cm = refine_record(cm)
+        cm = refine_uniformly(cm)
     return cm
 
 
@@ -96,6 +79,7 @@ def poisson_time(solver: SteadyPNPSolver) -> float:
     a = solver.eps_r * ufl.inner(ufl.grad(u), ufl.grad(v)) * w * solver.measures.dx
     L = solver.K * solver.fixed_source
     opts = direct_options() if solver.linear_solver == "lu" else iterative_options(True)
+    opts = {k: v for k, v in opts.items() if not k.startswith("snes_")}  # a linear solve: no SNES
     psi_bcs = solver.bcs[:2]
     t0 = time.perf_counter()
     lp = LinearProblem(

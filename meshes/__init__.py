@@ -37,6 +37,7 @@ _LAZY: dict[str, str] = {
     "write_msh": "meshes.io",
     "write_xdmf": "meshes.io",
     "MeshQuality": "meshes.quality",
+    "refine_uniformly": "meshes.refine",
     "mesh_quality": "meshes.quality",
 }
 

@@ -530,3 +530,34 @@ def test_two_ranks_give_the_same_volumes_and_radius(tmp_path):
     for key, value in serial.items():
         if key != "nranks":
             assert par[key] == pytest.approx(value, rel=1e-12, abs=1e-12), key
+
+
+def test_uniform_refinement_keeps_regions_and_boundaries():
+    from meshes.refine import refine_uniformly
+    from meshes.sphere import SphereGeometry, build_sphere
+
+    cm = build_sphere(SphereGeometry(radius=1.0, outer_radius=4.0, h_surface=0.4, h_far=1.5))
+    fine = refine_uniformly(cm)
+    cells = cm.mesh.topology.index_map(2).size_global
+    assert fine.mesh.topology.index_map(2).size_global == 4 * cells  # 2D: every triangle in 4
+    # the region volumes and the interface length are those of the coarse mesh (nested refinement)
+    for tags, dim, name in ((cm.cell_tags, 2, "solute"), (cm.facet_tags, 1, "solute_surface")):
+        coarse = _measure(cm, tags, dim, cm.regions.get(name, cm.boundaries.get(name)))
+        fine_tags = fine.cell_tags if dim == 2 else fine.facet_tags
+        tag = fine.regions.get(name, fine.boundaries.get(name))
+        assert _measure(fine, fine_tags, dim, tag) == pytest.approx(coarse, rel=1e-12)
+        assert len(fine_tags.find(tag)) >= 2 * len(tags.find(tag))
+
+
+def _measure(cm, tags, dim, tag):
+    """Total size (area or length in the (r, z) plane) of the tagged entities."""
+    import dolfinx
+    import ufl
+
+    msh = cm.mesh
+    if dim == msh.topology.dim:
+        form = 1.0 * ufl.Measure("dx", domain=msh, subdomain_data=tags)(tag)
+    else:
+        form = 1.0 * ufl.Measure("dS", domain=msh, subdomain_data=tags)(tag)
+    value = dolfinx.fem.assemble_scalar(dolfinx.fem.form(form))
+    return msh.comm.allreduce(value)
