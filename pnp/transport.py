@@ -139,6 +139,19 @@ def charge_density(
     return rho
 
 
+def screening(
+    us: Sequence[ufl.core.expr.Expr], valences: Sequence[float], variables: str = "log"
+) -> ufl.core.expr.Expr:
+    """``sum_i z_i^2 c_i/c0``: minus the derivative of the charge density in ``psi`` at fixed
+    electrochemical potentials ``ln c_i + z_i psi`` (the linearised Debye screening)."""
+    if len(us) != len(valences):
+        raise ValueError("one valence per concentration unknown")
+    out = 0
+    for u, z in zip(us, valences, strict=True):
+        out = out + z * z * concentration(u, variables)
+    return out
+
+
 def weak_flux(
     u: ufl.core.expr.Expr,
     psi: ufl.core.expr.Expr,

@@ -1,7 +1,8 @@
 """PNP currents that must not depend on the number of MPI ranks (run by test_pnp_mpi.py).
 
 Prints one JSON line (rank 0): end currents per species, a cross-section current, a profile
-value and the I-V of a warm-started sweep; 2D (MUMPS) and 3D (field-split GAMG).
+value and the I-V of a warm-started sweep; 2D (MUMPS) and 3D (both Krylov solvers: the
+electrochemical-potential preconditioner and the field split).
 """
 
 from __future__ import annotations
@@ -32,9 +33,12 @@ out["2d_iv"] = [float(i) for i in iv.currents]
 
 cm3 = build_channel(default_channel(h_pore=0.3, h_bath=3.0), 3)
 problem3 = channel_problem(cm3, pnp.salt("KCl", 150.0), voltage=100.0, surface_charge=-0.1)
-sol3 = SteadyPNPSolver(cm3, problem3, SolverOptions(linear_solver="fieldsplit")).solve()
-out["3d_top"] = list(sol3.species_currents_top)
-out["3d_bottom"] = list(sol3.species_currents_bottom)
+for name in ("krylov", "fieldsplit"):
+    solver3 = SteadyPNPSolver(cm3, problem3, SolverOptions(linear_solver=name))
+    sol3 = solver3.solve()
+    out[f"3d_top_{name}"] = list(sol3.species_currents_top)
+    out[f"3d_bottom_{name}"] = list(sol3.species_currents_bottom)
+    solver3.close()
 
 if comm.rank == 0:
     print(json.dumps(out))
