@@ -7,7 +7,7 @@ transfer, as in ``bench/pb_scaling.py``) this measures:
 - a cold steady solve at 100 mV (150 mM KCl, -0.1 C/m^2 on the walls): Newton iterations (all
   attempts), Krylov iterations, wall time;
 - ``poisson_time_s``: one linear Poisson solve on the same mesh with the same kind of solver
-  (assembly + factorisation/solve: MUMPS LU for ``lu``, CG + GAMG for ``fieldsplit``);
+  (assembly + factorisation/solve: MUMPS LU for ``lu``, CG + GAMG for the Krylov solvers);
 - ``pnp_over_poisson`` = cold PNP time / Poisson time;
 - ``pnp_over_poisson_warm``: one warm-started I-V step (125 mV from the 100 mV solution) / Poisson
   time, with its Newton iterations.

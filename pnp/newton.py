@@ -239,6 +239,7 @@ class NewtonSolver:
         if self._constant_blocks and kind != "nest":
             raise InputError("constant_blocks needs a nest Jacobian (kind='nest')")
         self._constant_ready = False
+        self._linear_ready = False  # a Newton step has set up the linear solver
         self._history: list[float] = []
         self.snes.setMonitor(lambda _snes, _it, norm: self._history.append(float(norm)))
         self._assembly_time = 0.0
@@ -303,6 +304,51 @@ class NewtonSolver:
         ok = all(bool(np.all(np.isfinite(f.x.array))) for f in self._u)
         return bool(self.comm.allreduce(ok, op=MPI.LAND))
 
+    def chord_step(self, max_update: float | None = None) -> tuple[float, float, int] | None:
+        """One Newton step with the Jacobian and preconditioner of the last solve (no assembly).
+
+        Used as a predictor when only parameters changed since the last converged solve (a warm
+        I-V step): the lifted residual at the new boundary values, solved with the factorisation
+        or preconditioner already set up, is the tangent (Euler) predictor of continuation
+        methods, at the cost of one residual and one linear solve instead of a Newton step. The
+        step is kept only if it lowers the residual norm.
+
+        Returns
+        -------
+        ``(norm_before, norm_after, linear_iterations)``, or None when no solve has set up the
+        linear solver yet or the linear solve failed (``u`` unchanged then).
+        """
+        if not self._linear_ready:
+            return None
+        snes, ksp = self.snes, self.snes.getKSP()
+        x = self.problem.x
+        dolfinx.fem.petsc.assign(self._u, x)
+        b, dx = x.duplicate(), x.duplicate()
+        try:
+            snes.computeFunction(x, b)
+            before = b.norm()
+            ksp.solve(b, dx)
+            if ksp.getConvergedReason() < 0:
+                return None
+            if max_update is not None:
+                big = dx.norm(PETSc.NormType.NORM_INFINITY)
+                if big > max_update:
+                    dx.scale(max_update / big)
+            saved = self._save()
+            x.axpy(-1.0, dx)
+            snes.computeFunction(x, b)  # also copies x into u
+            after = b.norm()
+            if not (np.isfinite(after) and after < before):
+                self._restore(saved)
+                return None
+            dolfinx.fem.petsc.assign(x, self._u)
+            for f in self._u:
+                f.x.scatter_forward()
+            return before, after, int(ksp.getIterationNumber())
+        finally:
+            b.destroy()
+            dx.destroy()
+
     def _attempt(self, label: str) -> tuple[SolveAttempt, int]:
         self._history = []
         try:
@@ -313,6 +359,7 @@ class NewtonSolver:
             reason = -99
             error = f"PETSc error {exc}"
         iterations = int(self.snes.getIterationNumber())
+        self._linear_ready = self._linear_ready or iterations > 0
         # SNESSolve resets the counter: after the solve it holds this attempt's total
         linear = int(self.snes.getLinearSolveIterations())
         finite = self._finite()

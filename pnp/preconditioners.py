@@ -112,6 +112,7 @@ def _block_options(sub_solver: str) -> dict[str, Any]:
         "ksp_type": "preonly",
         "pc_type": "gamg",
         "pc_gamg_threshold": 0.01,
+        "pc_gamg_reuse_interpolation": True,
         "mg_levels_ksp_type": "chebyshev",
         "mg_levels_pc_type": "jacobi",
     }
