@@ -7,7 +7,10 @@
   dynamics and which limit applies;
 - :mod:`stochastic.md`: the particle-MD core (LJ, Ewald/PME, Drude);
 - :mod:`stochastic.pmf`: umbrella sampling, WHAM, MBAR, bootstrap, D(z);
-- :mod:`stochastic.cg`: coarse-graining (mapping, IBI/IMC, force matching, friction calibration).
+- :mod:`stochastic.cg`: coarse-graining (mapping, IBI/IMC, force matching, friction calibration);
+- :mod:`stochastic.chain`: W(z) +- sigma and D(z) +- sigma -> 1D currents, I-V, MFPT and
+  selectivity with bootstrap uncertainties (``TransportProfile``, ``HierarchyChain``); the
+  comparison with PNP on the same channel is :mod:`pnp.pmf_coupling`.
 
 Import the submodules you need, e.g. ``from stochastic import smoluchowski``.
 """
