@@ -101,6 +101,23 @@ def water_viscosity(temperature: float) -> float:
     return 2.414e-5 * 10.0 ** (247.8 / (t - 140.0))
 
 
+def water_permittivity(temperature: float) -> float:
+    """Static relative permittivity of liquid water at ``temperature`` [K].
+
+    Malmberg and Maryott, J. Res. Natl. Bur. Stand. 56, 1 (1956):
+    ``eps = 87.740 - 0.40008 t + 9.398e-4 t^2 - 1.410e-6 t^3`` with ``t`` in degC, 0-100 degC
+    (78.30 at 25 degC, 74.15 at 37 degC).
+    """
+    t = float(temperature)
+    if not (math.isfinite(t) and 273.15 <= t <= 373.15):
+        raise ValueError(
+            f"water permittivity correlation covers 273.15-373.15 K (liquid water), got "
+            f"{temperature!r} K"
+        )
+    c = t - 273.15
+    return 87.740 - 0.40008 * c + 9.398e-4 * c**2 - 1.410e-6 * c**3
+
+
 def diffusion_at(species: Species, temperature: float) -> float:
     """Stokes-Einstein diffusion coefficient [nm^2/ns] of ``species`` at ``temperature`` [K].
 

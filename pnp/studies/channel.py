@@ -48,6 +48,10 @@ __all__ = ["ChannelPNPModel"]
 CHARGEABLE_WALLS = (names.MEMBRANE_WALL, names.PROTEIN_WALL)
 #: How species diffusion coefficients follow the temperature.
 DIFFUSION_MODELS = ("stokes-einstein", "fixed")
+#: How the permittivity of the water regions follows the temperature.
+PERMITTIVITY_MODELS = ("malmberg-maryott", "fixed")
+#: Regions filled with water (their permittivity follows ``permittivity_model``).
+WATER_REGIONS = (names.BATH, names.PORE)
 #: Regions of a channel mesh (permittivity overrides).
 CHANNEL_REGIONS = (names.BATH, names.PORE, names.MEMBRANE, names.PROTEIN)
 
@@ -109,7 +113,13 @@ class ChannelPNPModel:
         ``"stokes-einstein"`` (default): species diffusion coefficients follow the temperature as
         ``D(T) = D(298.15 K) (T/298.15 K) eta_w(298.15 K)/eta_w(T)``
         (:func:`pnp.species.diffusion_at`); ``"fixed"``: the 25 degC library values at every
-        temperature. Permittivities stay at their configured values at every temperature.
+        temperature.
+    permittivity_model
+        ``"malmberg-maryott"`` (default): the permittivity of the water regions (``bath``,
+        ``pore``; configured or default value = the 25 degC value) is scaled by
+        ``eps_w(T)/eps_w(298.15 K)`` of :func:`pnp.species.water_permittivity` (0.947 at 37 degC),
+        so the Debye and Bjerrum lengths follow the temperature; ``"fixed"``: the configured values
+        at every temperature. Membrane and protein permittivities never change.
     diagnostics
         Add the diagnostics' worst-severity columns to every row.
     profile_points
@@ -130,6 +140,7 @@ class ChannelPNPModel:
     permittivity: Mapping[str, float] = field(default_factory=dict)
     solver: Mapping[str, Any] = field(default_factory=dict)
     diffusion_model: str = "stokes-einstein"
+    permittivity_model: str = "malmberg-maryott"
     diagnostics: bool = True
     profile_points: int = 80
 
@@ -138,6 +149,11 @@ class ChannelPNPModel:
         if self.diffusion_model not in DIFFUSION_MODELS:
             raise InputError(
                 f"diffusion_model must be one of {DIFFUSION_MODELS}, got {self.diffusion_model!r}"
+            )
+        if self.permittivity_model not in PERMITTIVITY_MODELS:
+            raise InputError(
+                f"permittivity_model must be one of {PERMITTIVITY_MODELS}, got "
+                f"{self.permittivity_model!r}"
             )
         if self.dim not in (2, 3):
             raise InputError(f"dim must be 2 (axisymmetric) or 3, got {self.dim!r}")
@@ -305,10 +321,24 @@ class ChannelPNPModel:
             surface_charge=cond[SURFACE_CHARGE],
             temperature=cond[TEMPERATURE],
             bath_bottom=None if bottom == top else bottom,
-            permittivity=dict(self.permittivity),
+            permittivity=self._permittivity(cmesh, cond[TEMPERATURE]),
             walls=self.walls,
             diffusion=self._diffusion(top, cond[TEMPERATURE]),
         )
+
+    def _permittivity(self, cmesh: Any, temperature: float) -> dict[str, float]:
+        """Relative permittivity overrides by region at ``temperature``."""
+        from pnp.pnp_problem import DEFAULT_PERMITTIVITY
+        from pnp.species import REFERENCE_TEMPERATURE, water_permittivity
+
+        perm = dict(self.permittivity)
+        if self.permittivity_model == "fixed":
+            return perm
+        ratio = water_permittivity(temperature) / water_permittivity(REFERENCE_TEMPERATURE)
+        for region in WATER_REGIONS:
+            if region in cmesh.regions:
+                perm[region] = ratio * perm.get(region, DEFAULT_PERMITTIVITY[region])
+        return perm
 
     def _diffusion(self, electrolyte: Any, temperature: float) -> dict[str, float]:
         """Diffusion coefficient overrides [nm^2/ns] at ``temperature`` (none if fixed)."""

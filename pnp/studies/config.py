@@ -26,6 +26,7 @@ any mesh is built or any equation solved.
     salt = "KCl"                  # binary salt formula of the library species
     concentration_mM = 150        # both baths; or concentration_top_mM + concentration_bottom_mM
     diffusion_model = "stokes-einstein"  # D(T) from the water viscosity; or "fixed" (25 degC)
+    permittivity_model = "malmberg-maryott"  # water eps(T); or "fixed" (configured values)
 
     [conditions]
     voltage_mV = {start = -100, stop = 100, step = 50}
@@ -96,6 +97,7 @@ SCHEMA: dict[str, tuple[str, ...]] = {
         CONCENTRATION_TOP,
         CONCENTRATION_BOTTOM,
         "diffusion_model",
+        "permittivity_model",
     ),
     "conditions": (VOLTAGE, TEMPERATURE, SURFACE_CHARGE, "charged_walls"),
     "permittivity": ("bath", "pore", "membrane", "protein"),
@@ -192,6 +194,7 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>", stem: str = "s
     from pnp.studies.channel import (
         CHARGEABLE_WALLS,
         DIFFUSION_MODELS,
+        PERMITTIVITY_MODELS,
         ChannelPNPModel,
         _salt,
     )
@@ -244,6 +247,7 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>", stem: str = "s
     except InputError as exc:
         e.fail("salt", str(exc))
     diffusion_model = e.text("diffusion_model", "stokes-einstein", DIFFUSION_MODELS)
+    permittivity_model = e.text("permittivity_model", "malmberg-maryott", PERMITTIVITY_MODELS)
     both = e.value_or_axis(CONCENTRATION, axes)
     if e.has(CONCENTRATION) and (e.has(CONCENTRATION_TOP) or e.has(CONCENTRATION_BOTTOM)):
         e.fail(CONCENTRATION, "give either concentration_mM (both baths) or the per-side keys")
@@ -287,6 +291,7 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>", stem: str = "s
         "permittivity": permittivity,
         "solver": solver,
         "diffusion_model": diffusion_model,
+        "permittivity_model": permittivity_model,
         "diagnostics": diagnostics,
         "profile_points": profile_points,
     }
