@@ -70,7 +70,7 @@ import logging
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import dolfinx
@@ -87,130 +87,31 @@ from pnp.errors import ConvergenceError, InputError, SolveAttempt
 from pnp.measures import build_measures, permittivity_field
 from pnp.newton import ContinuationParameter, NewtonSolver
 from pnp.pnp_problem import PNPProblem
+from pnp.steady_options import (
+    LINEAR_SOLVERS,
+    LU_DOF_LIMIT,
+    Params,
+    SolverOptions,
+    SolveStats,
+    describe,
+    fieldsplit_options,
+    krylov_options,
+)
 from pnp.units import E_CHARGE, N_A, Scales
 
+__all__ = [
+    "LINEAR_SOLVERS",
+    "LU_DOF_LIMIT",
+    "Params",
+    "SolveStats",
+    "SolverOptions",
+    "SteadyPNPSolver",
+    "conductivity_S_per_m",
+    "fieldsplit_options",
+    "krylov_options",
+]
+
 log = logging.getLogger(__name__)
-
-#: Above this many dofs ``linear_solver="auto"`` uses the Krylov solver (by topological
-#: dimension; measured on the default channel, cold + warm solve, with bench/pnp_scaling.py-like
-#: runs: 2D 1.5e4 dofs Krylov 0.29 s vs LU 0.46 s, 2.4e5 dofs 4.5 s vs 10.5 s; 3D LU loses from
-#: the smallest meshes on).
-LU_DOF_LIMIT = {2: 10_000, 3: 5_000}
-
-#: Names accepted by :attr:`SolverOptions.linear_solver`.
-LINEAR_SOLVERS = ("auto", "lu", "krylov", "fieldsplit")
-
-
-@dataclass(frozen=True)
-class Params:
-    """The continuation parameters of a steady PNP solve (API units).
-
-    Attributes
-    ----------
-    voltage
-        ``phi_top - phi_bottom`` [mV].
-    bath_top, bath_bottom
-        Bath concentrations [mM] in solver species order.
-    charge_scale
-        Multiplies every fixed charge (1 = as described).
-    """
-
-    voltage: float
-    bath_top: tuple[float, ...]
-    bath_bottom: tuple[float, ...]
-    charge_scale: float = 1.0
-
-
-@dataclass(frozen=True)
-class SolverOptions:
-    """Numerical options of :class:`SteadyPNPSolver`.
-
-    Parameters
-    ----------
-    variables
-        ``"log"`` (default, see the module docstring) or ``"primitive"``.
-    linear_solver
-        ``"auto"``, ``"lu"`` (MUMPS), ``"krylov"`` (FGMRES + electrochemical-potential block
-        preconditioner, log variables only) or ``"fieldsplit"`` (FGMRES + multiplicative field
-        split, Eisenstat-Walker forcing).
-    quadrature_degree
-        Quadrature degree of the nonlinear (exp) terms; ``None`` lets UFL choose.
-    rtol, atol, stol
-        SNES tolerances (relative/absolute residual, relative step).
-    max_it
-        Newton iterations per attempt.
-    cold_max_it
-        Newton iterations of the direct attempt from a cold guess before switching to the staged
-        continuation (a cold solve that needs more has rarely converged on the default channel).
-    max_attempts
-        Newton attempts allowed during continuation before giving up.
-    min_step
-        Smallest continuation step (fraction of the path).
-    ksp_rtol
-        Relative tolerance of each Krylov solve: ``None`` = 1e-3 for ``"krylov"`` (fixed; with
-        this preconditioner a tight solve costs few iterations and keeps Newton's fast
-        convergence: 2 Newton steps after the predictor for a warm I-V step instead of 4-5 with
-        Eisenstat-Walker forcing; 1e-2 costs a Newton step more) and a cap of 1e-8 on the
-        Eisenstat-Walker tolerances for ``"fieldsplit"``; not used by LU.
-    max_update
-        Largest Newton update of ``psi`` (kT/e) or ``ln c`` per step before the line search: the
-        direction is scaled down when larger (keeps ``exp`` from overflowing far from the
-        solution); ``None`` disables it. Applied with log variables only.
-    predictor
-        In a voltage sweep, start Newton from the secant extrapolation of the two previous
-        solutions (instead of the previous one): about one Newton step fewer per point.
-    space_charge
-        Include the mobile ions' charge in the Poisson equation (default). ``False`` decouples
-        the potential (Laplace with the fixed charges only: e.g. the constant-field GHK limit).
-    """
-
-    variables: str = "log"
-    linear_solver: str = "auto"
-    quadrature_degree: int | None = 3
-    rtol: float = 1e-8
-    atol: float = 1e-10
-    stol: float = 1e-8
-    max_it: int = 25
-    cold_max_it: int = 12
-    max_attempts: int = 60
-    min_step: float = 1.0 / 256
-    ksp_rtol: float | None = None
-    max_update: float | None = 4.0
-    predictor: bool = True
-    space_charge: bool = True
-
-    def __post_init__(self) -> None:
-        transport.check_variables(self.variables)
-        if self.linear_solver not in LINEAR_SOLVERS:
-            raise InputError(
-                f"linear_solver must be one of {LINEAR_SOLVERS}, got {self.linear_solver!r}"
-            )
-        if self.linear_solver == "krylov" and self.variables != "log":
-            raise InputError(
-                "linear_solver='krylov' needs variables='log' (its preconditioner works in "
-                "electrochemical potentials ln c + z psi); use 'fieldsplit' or 'lu' for "
-                "primitive variables"
-            )
-        if self.ksp_rtol is not None and not (0 < self.ksp_rtol < 1):
-            raise InputError(f"ksp_rtol must be in (0, 1), got {self.ksp_rtol!r}")
-        if self.max_it < 1 or self.max_attempts < 1:
-            raise InputError("max_it and max_attempts must be >= 1")
-
-
-@dataclass
-class SolveStats:
-    """Counters of the last :meth:`SteadyPNPSolver.solve` call."""
-
-    newton_iterations: int = 0
-    linear_iterations: int = 0
-    predictor_steps: int = 0
-    attempts: list[SolveAttempt] = field(default_factory=list)
-    wall_time: float = 0.0
-
-    @property
-    def continuation_steps(self) -> int:
-        """Number of Newton attempts beyond the first."""
-        return max(len(self.attempts) - 1, 0)
 
 
 class SteadyPNPSolver:
@@ -678,7 +579,7 @@ class SteadyPNPSolver:
             self._chord(target)
         try:
             if entry_params is not None:
-                self._ramp(entry_params, target, f"from {_describe(entry_params)}")
+                self._ramp(entry_params, target, f"from {describe(entry_params)}")
             else:  # cold: a short direct try, then the staged path from the trivial state
                 cold_it = min(self.options.cold_max_it, self.options.max_it)
                 self._ramp(target, target, "cold start", max_it=cold_it)
@@ -694,7 +595,7 @@ class SteadyPNPSolver:
                 self._converged = entry_params
                 self.stats.wall_time = time.perf_counter() - t0
                 raise ConvergenceError(
-                    f"steady PNP did not converge at {_describe(target)}, neither directly nor "
+                    f"steady PNP did not converge at {describe(target)}, neither directly nor "
                     "with continuation in fixed charge, concentration and voltage. Try smaller "
                     "voltage steps from a converged state, a finer mesh near charged walls, or "
                     "check the input",
@@ -750,45 +651,6 @@ class SteadyPNPSolver:
         f = dolfinx.fem.Function(self.W, name="psi_water")
         f.interpolate(self.psi, cells0=self.parent_cells, cells1=self.sub_cells)
         return f
-
-
-def krylov_options(ksp_rtol: float = 1e-3) -> dict[str, Any]:
-    """FGMRES to a fixed relative tolerance; the preconditioner is set in Python afterwards."""
-    return {
-        "snes_ksp_ew": False,
-        "ksp_type": "fgmres",
-        "ksp_rtol": ksp_rtol,
-        "ksp_atol": 1e-14,
-        "ksp_max_it": 300,
-        "ksp_gmres_restart": 100,
-        "pc_type": "none",  # replaced by pnp.preconditioners.ElectrochemicalPreconditioner
-    }
-
-
-def fieldsplit_options(nfields: int, ksp_rtol: float = 1e-8) -> dict[str, Any]:
-    """FGMRES + multiplicative field split with one GAMG V-cycle per field (nest matrices)."""
-    opts: dict[str, Any] = {
-        "ksp_type": "fgmres",
-        "ksp_rtol": ksp_rtol,
-        "ksp_atol": 1e-14,
-        "ksp_max_it": 500,
-        "ksp_gmres_restart": 150,
-        "pc_type": "fieldsplit",
-        "pc_fieldsplit_type": "multiplicative",
-    }
-    for i in range(nfields):
-        opts[f"fieldsplit_{i}_ksp_type"] = "preonly"
-        opts[f"fieldsplit_{i}_pc_type"] = "gamg"
-        opts[f"fieldsplit_{i}_pc_gamg_threshold"] = 0.01
-        opts[f"fieldsplit_{i}_mg_levels_ksp_type"] = "chebyshev"
-        opts[f"fieldsplit_{i}_mg_levels_pc_type"] = "jacobi"
-    return opts
-
-
-def _describe(p: Params) -> str:
-    top = "/".join(f"{c:g}" for c in p.bath_top)
-    bot = "/".join(f"{c:g}" for c in p.bath_bottom)
-    return f"V={p.voltage:g} mV, top={top} mM, bottom={bot} mM, charge x{p.charge_scale:g}"
 
 
 def conductivity_S_per_m(problem: PNPProblem, end: str = "top") -> float:

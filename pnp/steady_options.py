@@ -1,0 +1,175 @@
+"""Options, parameters and counters of the steady PNP solver (:mod:`pnp.steady`).
+
+:class:`SolverOptions` (numerical choices, validated at construction), :class:`Params` (the
+continuation parameters of a solve), :class:`SolveStats` (what the last solve did) and the PETSc
+option sets of the two Krylov solvers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pnp import transport
+from pnp.errors import InputError, SolveAttempt
+
+#: Above this many dofs ``linear_solver="auto"`` uses the Krylov solver (by topological
+#: dimension; measured on the default channel, cold + warm solve, with bench/pnp_scaling.py-like
+#: runs: 2D 1.5e4 dofs Krylov 0.29 s vs LU 0.46 s, 2.4e5 dofs 4.5 s vs 10.5 s; 3D LU loses from
+#: the smallest meshes on).
+LU_DOF_LIMIT = {2: 10_000, 3: 5_000}
+
+#: Names accepted by :attr:`SolverOptions.linear_solver`.
+LINEAR_SOLVERS = ("auto", "lu", "krylov", "fieldsplit")
+
+
+@dataclass(frozen=True)
+class Params:
+    """The continuation parameters of a steady PNP solve (API units).
+
+    Attributes
+    ----------
+    voltage
+        ``phi_top - phi_bottom`` [mV].
+    bath_top, bath_bottom
+        Bath concentrations [mM] in solver species order.
+    charge_scale
+        Multiplies every fixed charge (1 = as described).
+    """
+
+    voltage: float
+    bath_top: tuple[float, ...]
+    bath_bottom: tuple[float, ...]
+    charge_scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """Numerical options of :class:`SteadyPNPSolver`.
+
+    Parameters
+    ----------
+    variables
+        ``"log"`` (default, see the module docstring) or ``"primitive"``.
+    linear_solver
+        ``"auto"``, ``"lu"`` (MUMPS), ``"krylov"`` (FGMRES + electrochemical-potential block
+        preconditioner, log variables only) or ``"fieldsplit"`` (FGMRES + multiplicative field
+        split, Eisenstat-Walker forcing).
+    quadrature_degree
+        Quadrature degree of the nonlinear (exp) terms; ``None`` lets UFL choose.
+    rtol, atol, stol
+        SNES tolerances (relative/absolute residual, relative step).
+    max_it
+        Newton iterations per attempt.
+    cold_max_it
+        Newton iterations of the direct attempt from a cold guess before switching to the staged
+        continuation (a cold solve that needs more has rarely converged on the default channel).
+    max_attempts
+        Newton attempts allowed during continuation before giving up.
+    min_step
+        Smallest continuation step (fraction of the path).
+    ksp_rtol
+        Relative tolerance of each Krylov solve: ``None`` = 1e-3 for ``"krylov"`` (fixed; with
+        this preconditioner a tight solve costs few iterations and keeps Newton's fast
+        convergence: 2 Newton steps after the predictor for a warm I-V step instead of 4-5 with
+        Eisenstat-Walker forcing; 1e-2 costs a Newton step more) and a cap of 1e-8 on the
+        Eisenstat-Walker tolerances for ``"fieldsplit"``; not used by LU.
+    max_update
+        Largest Newton update of ``psi`` (kT/e) or ``ln c`` per step before the line search: the
+        direction is scaled down when larger (keeps ``exp`` from overflowing far from the
+        solution); ``None`` disables it. Applied with log variables only.
+    predictor
+        In a voltage sweep, start Newton from the secant extrapolation of the two previous
+        solutions (instead of the previous one): about one Newton step fewer per point.
+    space_charge
+        Include the mobile ions' charge in the Poisson equation (default). ``False`` decouples
+        the potential (Laplace with the fixed charges only: e.g. the constant-field GHK limit).
+    """
+
+    variables: str = "log"
+    linear_solver: str = "auto"
+    quadrature_degree: int | None = 3
+    rtol: float = 1e-8
+    atol: float = 1e-10
+    stol: float = 1e-8
+    max_it: int = 25
+    cold_max_it: int = 12
+    max_attempts: int = 60
+    min_step: float = 1.0 / 256
+    ksp_rtol: float | None = None
+    max_update: float | None = 4.0
+    predictor: bool = True
+    space_charge: bool = True
+
+    def __post_init__(self) -> None:
+        transport.check_variables(self.variables)
+        if self.linear_solver not in LINEAR_SOLVERS:
+            raise InputError(
+                f"linear_solver must be one of {LINEAR_SOLVERS}, got {self.linear_solver!r}"
+            )
+        if self.linear_solver == "krylov" and self.variables != "log":
+            raise InputError(
+                "linear_solver='krylov' needs variables='log' (its preconditioner works in "
+                "electrochemical potentials ln c + z psi); use 'fieldsplit' or 'lu' for "
+                "primitive variables"
+            )
+        if self.ksp_rtol is not None and not (0 < self.ksp_rtol < 1):
+            raise InputError(f"ksp_rtol must be in (0, 1), got {self.ksp_rtol!r}")
+        if self.max_it < 1 or self.max_attempts < 1:
+            raise InputError("max_it and max_attempts must be >= 1")
+
+
+@dataclass
+class SolveStats:
+    """Counters of the last :meth:`SteadyPNPSolver.solve` call."""
+
+    newton_iterations: int = 0
+    linear_iterations: int = 0
+    predictor_steps: int = 0
+    attempts: list[SolveAttempt] = field(default_factory=list)
+    wall_time: float = 0.0
+
+    @property
+    def continuation_steps(self) -> int:
+        """Number of Newton attempts beyond the first."""
+        return max(len(self.attempts) - 1, 0)
+
+
+def krylov_options(ksp_rtol: float = 1e-3) -> dict[str, Any]:
+    """FGMRES to a fixed relative tolerance; the preconditioner is set in Python afterwards."""
+    return {
+        "snes_ksp_ew": False,
+        "ksp_type": "fgmres",
+        "ksp_rtol": ksp_rtol,
+        "ksp_atol": 1e-14,
+        "ksp_max_it": 300,
+        "ksp_gmres_restart": 100,
+        "pc_type": "none",  # replaced by pnp.preconditioners.ElectrochemicalPreconditioner
+    }
+
+
+def fieldsplit_options(nfields: int, ksp_rtol: float = 1e-8) -> dict[str, Any]:
+    """FGMRES + multiplicative field split with one GAMG V-cycle per field (nest matrices)."""
+    opts: dict[str, Any] = {
+        "ksp_type": "fgmres",
+        "ksp_rtol": ksp_rtol,
+        "ksp_atol": 1e-14,
+        "ksp_max_it": 500,
+        "ksp_gmres_restart": 150,
+        "pc_type": "fieldsplit",
+        "pc_fieldsplit_type": "multiplicative",
+    }
+    for i in range(nfields):
+        opts[f"fieldsplit_{i}_ksp_type"] = "preonly"
+        opts[f"fieldsplit_{i}_pc_type"] = "gamg"
+        opts[f"fieldsplit_{i}_pc_gamg_threshold"] = 0.01
+        opts[f"fieldsplit_{i}_mg_levels_ksp_type"] = "chebyshev"
+        opts[f"fieldsplit_{i}_mg_levels_pc_type"] = "jacobi"
+    return opts
+
+
+def describe(p: Params) -> str:
+    """One-line description of continuation parameters (for messages)."""
+    top = "/".join(f"{c:g}" for c in p.bath_top)
+    bot = "/".join(f"{c:g}" for c in p.bath_bottom)
+    return f"V={p.voltage:g} mV, top={top} mM, bottom={bot} mM, charge x{p.charge_scale:g}"
