@@ -8,7 +8,8 @@ import pytest
 import pnp
 from meshes.channel import build_channel, default_channel
 from pnp.pnp_problem import channel_problem
-from pnp.transient import TransientPNPSolver
+from pnp.steady import SolverOptions
+from pnp.transient import TRANSIENT_KSP_RTOL, TransientPNPSolver
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +46,21 @@ def test_end_currents_after_charging(relaxed):
     late = result.times > 0.5 * result.times[-1]
     assert np.allclose(result.current_top[late], result.current_bottom[late], rtol=1e-6)
     assert result.times[-1] > 100.0  # ran to the diffusive time scale of the reservoirs
+
+
+def test_krylov_time_steps_conserve_mass_and_match_lu():
+    """The Krylov path (tighter default tolerance for time steps) relaxes to the same current and
+    keeps the per-step mass balance."""
+    cm = build_channel(default_channel(h_pore=0.2, h_bath=2.0), 2)
+    problem = channel_problem(cm, pnp.salt("KCl", 150.0), voltage=100.0, surface_charge=-0.1)
+    out = {}
+    for name in ("lu", "krylov"):
+        solver = TransientPNPSolver(cm, problem, SolverOptions(linear_solver=name), tol=1e-3)
+        assert solver.options.ksp_rtol == TRANSIENT_KSP_RTOL
+        start = solver.solve(0.0)
+        solver.initialize(start, solver.target_params())
+        result = solver.run(200.0, 1e-3, dt_max=50.0)
+        assert np.max(np.abs(result.mass_defects)) < 1e-6
+        out[name] = result.solution.current
+        solver.close()
+    assert out["krylov"] == pytest.approx(out["lu"], rel=1e-6)
