@@ -70,7 +70,13 @@ from typing import Any
 import numpy as np
 
 from pnp import units
-from stochastic.profiles import Profile, StochasticInputError, _as_grid, _as_values
+from stochastic.profiles import (
+    Profile,
+    StochasticInputError,
+    _as_grid,
+    _as_values,
+    as_diffusivity,
+)
 from stochastic.smoluchowski import Channel1D, Permeant, mfpt
 
 logger = logging.getLogger(__name__)
@@ -288,12 +294,7 @@ class TransportProfile:
         object.__setattr__(self, "valence", int(self.valence))
         z = _as_grid(self.z)
         w = _as_values("W", self.W, z, "kT")
-        d = _as_values("D", self.D, z, "nm^2/ns")
-        if np.any(d <= 0):
-            i = int(np.argmax(d <= 0))
-            raise StochasticInputError(
-                f"D must be > 0 everywhere (nm^2/ns); D = {d[i]!r} at z = {z[i]:g} nm"
-            )
+        d = as_diffusivity(self.D, z)
         sw = _sigma("sigma_W", self.sigma_W, z, "kT")
         sd = _sigma("sigma_D", self.sigma_D, z, "nm^2/ns")
         t = float(self.temperature)

@@ -72,6 +72,17 @@ def _as_values(name: str, values: np.ndarray | float, z: np.ndarray, unit: str) 
     return v
 
 
+def as_diffusivity(values: np.ndarray | float, z: np.ndarray) -> np.ndarray:
+    """D on the grid ``z`` [nm^2/ns], checked finite and positive everywhere."""
+    d = _as_values("D", values, z, "nm^2/ns")
+    if np.any(d <= 0):
+        i = int(np.argmax(d <= 0))
+        raise StochasticInputError(
+            f"D must be > 0 everywhere (nm^2/ns); D = {d[i]!r} at z = {z[i]:g} nm"
+        )
+    return d
+
+
 @dataclass(frozen=True, eq=False)
 class Profile:
     """Potential of mean force and diffusivity along a 1D coordinate.
@@ -101,12 +112,7 @@ class Profile:
     def __post_init__(self) -> None:
         z = _as_grid(self.z)
         w = _as_values("W", self.W, z, "kT")
-        d = _as_values("D", self.D, z, "nm^2/ns")
-        if np.any(d <= 0):
-            i = int(np.argmax(d <= 0))
-            raise StochasticInputError(
-                f"D must be > 0 everywhere (nm^2/ns); D = {d[i]!r} at z = {z[i]:g} nm"
-            )
+        d = as_diffusivity(self.D, z)
         if self.kind not in ("cubic", "linear"):
             raise StochasticInputError(f"kind must be 'cubic' or 'linear', got {self.kind!r}")
         if self.kind == "cubic" and z.size < 4:
