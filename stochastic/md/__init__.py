@@ -16,5 +16,6 @@ Modules: ``system`` (types, box), ``mixing`` (Lorentz-Berthelot, NBFIX), ``neigh
 (cell/Verlet lists), ``kernels`` (numba), ``lj``, ``ewald``, ``reaction_field``, ``drude``,
 ``pme``, ``bonded``, ``external``, ``restraints``, ``confinement``, ``forcefield``, ``integrators``,
 ``simulation``, ``minimize``, ``observers``, ``trajectory``, ``init``, ``reference_data``,
-``testing``.
+``testing``, ``model_pore`` (a cylindrical pore with a carbonyl-ring binding site and K+/Na+
+analogues, matching a continuum channel geometry).
 """

@@ -33,7 +33,9 @@ from stochastic.pmf.errors import (
     WindowOverlapWarning,
 )
 from stochastic.pmf.mbar import MBAR, mbar
+from stochastic.pmf.md_sampler import MDSampler, friction_for_diffusion
 from stochastic.pmf.overlap import OverlapReport, check_overlap
+from stochastic.pmf.pore_umbrella import PorePMF, pore_pmf
 from stochastic.pmf.result import PMFResult
 from stochastic.pmf.samplers import InverseCDFSampler, LangevinSampler, Sampler
 from stochastic.pmf.sampling import UmbrellaSampling, load_run
@@ -55,9 +57,11 @@ __all__ = [
     "EstimatorConvergenceError",
     "InverseCDFSampler",
     "LangevinSampler",
+    "MDSampler",
     "OverlapReport",
     "PMFInputError",
     "PMFResult",
+    "PorePMF",
     "Sampler",
     "SamplingWarning",
     "UmbrellaData",
@@ -73,10 +77,12 @@ __all__ = [
     "detect_equilibration",
     "diffusion_profile",
     "evenly_spaced_windows",
+    "friction_for_diffusion",
     "hummer_diffusion",
     "load_run",
     "mbar",
     "msd_diffusion",
+    "pore_pmf",
     "statistical_inefficiency",
     "subsample_indices",
     "wham",
