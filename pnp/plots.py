@@ -75,6 +75,50 @@ def plot_axial_profiles(
     return _save(fig, path)
 
 
+def plot_transport_profiles(
+    pmfs: Mapping[str, tuple[Sequence[float], Sequence[float], Sequence[float] | None]],
+    diffusivities: Mapping[str, tuple[Sequence[float], Sequence[float], Sequence[float] | None]],
+    path: str | Path,
+    *,
+    membrane: tuple[float, float] | None = None,
+    title: str = "",
+) -> Path:
+    """W(z) and D(z) of several species with their error bars (two stacked panels).
+
+    Parameters
+    ----------
+    pmfs
+        Species -> ``(z [nm], W [kT], sigma_W [kT] or None)``.
+    diffusivities
+        Species -> ``(z [nm], D [nm^2/ns], sigma_D or None)``.
+    path
+        PNG file to write.
+    membrane
+        ``(z_bottom, z_top)``, shaded.
+    title
+        Figure title.
+    """
+    fig, (ax1, ax2) = plt.subplots(2, 1, sharex=True, figsize=(6.4, 6.0))
+    _shade(ax1, membrane)
+    _shade(ax2, membrane, label="_nolegend_")
+    for name, (z, w, sw) in pmfs.items():
+        z, w = np.asarray(z, dtype=float), np.asarray(w, dtype=float)
+        (line,) = ax1.plot(z, w, label=name)
+        if sw is not None:
+            sw = np.asarray(sw, dtype=float)
+            ax1.fill_between(z, w - sw, w + sw, color=line.get_color(), alpha=0.25, lw=0)
+    for name, (z, d, sd) in diffusivities.items():
+        ax2.errorbar(np.asarray(z), np.asarray(d), yerr=sd, fmt="o-", ms=3, capsize=2, label=name)
+    ax1.set_ylabel("W [kT]")
+    ax1.legend(loc="best")
+    ax2.set_xlabel("z along the pore axis [nm]")
+    ax2.set_ylabel("D [nm^2/ns]")
+    ax2.legend(loc="best")
+    if title:
+        ax1.set_title(title)
+    return _save(fig, path)
+
+
 def plot_iv(
     voltage_mV: Sequence[float],
     currents_pA: Mapping[str, Sequence[float]],

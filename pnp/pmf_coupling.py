@@ -316,7 +316,9 @@ class ChainPNPComparison:
         Voltage [mV] of the axial profiles.
     profiles
         Model label -> ``{"z": ..., <species>: c [mM]}`` along the mesh axis: PNP cross-section
-        averages and the chain's steady density (its concentration per reference area).
+        averages and the chain's steady density (its concentration per reference area, or, when
+        ``pmf_options`` give ``confinement_area`` and ``reference_area_nm2``, per open
+        cross-section ``A(z)``: the quantity PNP's cross-section average measures).
     verdicts
         PNP label -> diagnostics verdict (``"ok"``, ``"note"``, ``"warning"``, ``"breakdown"``).
     reports
@@ -585,6 +587,12 @@ def compare_with_pnp(
             solver.close()
 
     # -- chain axial density at the profile voltage --------------------------------------------
+    # steady_density is the linear density over the PMF's reference area A_ref; when the PMF
+    # carries the confinement entropy (pmf_options give A(z)), the concentration in the open
+    # cross-section, which is what PNP's cross-section average measures, is c A_ref / A(z)
+    popts_pmf = dict(pmf_options or {})
+    area_of = popts_pmf.get("confinement_area")
+    area_ref = popts_pmf.get("reference_area_nm2")
     chain_prof: dict[str, np.ndarray] = {"z": zs}
     for tp in sub.profiles:
         z_own = np.clip(zs - z_offset, tp.z[0], tp.z[-1])
@@ -597,6 +605,8 @@ def compare_with_pnp(
             voltage_mV=-pv,
             drop=sub.drop,
         )
+        if area_of is not None and area_ref is not None:
+            c = c * float(area_ref) / np.asarray(area_of(zs - z_offset), dtype=float)
         chain_prof[tp.name] = c
     prof_out = {"chain": chain_prof, **prof_out}
 
