@@ -17,7 +17,7 @@ cannot see any of this: a 0.08 nm pore is far below the ion size, and the diagno
 
 Usage::
 
-    python examples/hierarchy_chain.py                 # ~10 min on one core
+    python examples/hierarchy_chain.py                 # 10-15 min on one core
     python examples/hierarchy_chain.py --quick         # ~1 min (tests): coarser sampling
 
 ``--quick`` samples with a lower Langevin friction (5/ps), which converges W(z) several times
