@@ -100,8 +100,10 @@ def steady_residual(
     Its value with a test function equal to 1 on one end and 0 on the other is the (conservative)
     flux leaving through that end, see :func:`weak_flux`.
     """
-    j = flux(u, psi, valence=valence, diffusion=diffusion, mu_ex=mu_ex, variables=variables)
-    return -ufl.inner(j, ufl.grad(w)) * weight * dx
+    return -weak_flux(
+        u, psi, w, dx, valence=valence, diffusion=diffusion, weight=weight, mu_ex=mu_ex,
+        variables=variables,
+    )  # fmt: skip
 
 
 def mass_term(
