@@ -398,11 +398,20 @@ class ChainPNPComparison:
         return "\n".join(lines)
 
 
-def _flat_profile(name: str, valence: int, z: np.ndarray, d: float, temperature: float) -> Any:
+def _flat_profile(
+    name: str,
+    valence: int,
+    z: np.ndarray,
+    d: float,
+    temperature: float,
+    confinement: np.ndarray | None = None,
+) -> Any:
+    """A species without particle data: W = 0, or the confinement entropy ``-ln(A/A_ref)``."""
     from stochastic.chain import TransportProfile
 
+    w = 0.0 if confinement is None else confinement
     return TransportProfile.from_arrays(
-        name, valence, z, 0.0, d, temperature=temperature, kind="linear"
+        name, valence, z, w, d, temperature=temperature, kind="linear"
     )
 
 
@@ -450,9 +459,11 @@ def compare_with_pnp(
     z_offset
         Mesh z = chain z + ``z_offset`` [nm].
     missing
-        Electrolyte species without a chain profile: ``"flat"`` gives them W = 0 and their PNP
-        diffusion coefficient on the first chain profile's grid; ``"ignore"`` leaves them out of
-        the chain (no current).
+        Electrolyte species without a chain profile: ``"flat"`` gives them W = 0 (or, when
+        ``pmf_options`` give ``confinement_area`` and ``reference_area_nm2``, the confinement
+        entropy ``-ln(A(z)/A_ref)`` alone: the exact PMF of a point ion that feels only the
+        walls, in the same gauge as the particle PMFs) and their PNP diffusion coefficient on the
+        first chain profile's grid; ``"ignore"`` leaves them out of the chain (no current).
     pmf_options
         Keyword arguments of :func:`mu_ex_from_pmf` (``taper_nm``, ``reference``,
         ``confinement_area``...).
@@ -535,9 +546,17 @@ def compare_with_pnp(
     profiles = [chain.get(n) for n in chain_species]
     grid = chain.get(chain_species[0]).z
     diff = dict(zip(names, base.diffusivities, strict=True))
+    popts_pmf = dict(pmf_options or {})
+    area_of = popts_pmf.get("confinement_area")
+    area_ref = popts_pmf.get("reference_area_nm2")
+    confinement = None
+    if area_of is not None and area_ref is not None:  # the PMFs carry -ln(A/A_ref): so must these
+        confinement = -np.log(np.asarray(area_of(grid), dtype=float) / float(area_ref))
     for sp in base.species:
         if sp.name not in chain_species and missing == "flat":
-            profiles.append(_flat_profile(sp.name, sp.valence, grid, diff[sp.name], temperature))
+            profiles.append(
+                _flat_profile(sp.name, sp.valence, grid, diff[sp.name], temperature, confinement)
+            )
     sub = HierarchyChain(tuple(profiles), chain.area_nm2, chain.drop)
     top = dict(zip(names, base.bath_concentrations("top"), strict=True))
     bottom = dict(zip(names, base.bath_concentrations("bottom"), strict=True))
@@ -590,9 +609,6 @@ def compare_with_pnp(
     # steady_density is the linear density over the PMF's reference area A_ref; when the PMF
     # carries the confinement entropy (pmf_options give A(z)), the concentration in the open
     # cross-section, which is what PNP's cross-section average measures, is c A_ref / A(z)
-    popts_pmf = dict(pmf_options or {})
-    area_of = popts_pmf.get("confinement_area")
-    area_ref = popts_pmf.get("reference_area_nm2")
     chain_prof: dict[str, np.ndarray] = {"z": zs}
     for tp in sub.profiles:
         z_own = np.clip(zs - z_offset, tp.z[0], tp.z[-1])

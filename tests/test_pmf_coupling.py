@@ -240,3 +240,33 @@ def test_cation_well_as_mu_ex_in_3d():
     zc = res.profiles["pnp+pmf"]["z"]
     core = np.abs(zc) < 1.5
     assert np.allclose(res.profiles["pnp+pmf"]["K+"][core] / 1000.0, math.e, rtol=0.02)
+
+
+def test_missing_species_share_the_confinement_entropy(hall_case):
+    """A PMF normalised to a wider reference area carries -ln(A/A_ref) in the pore; an ion
+    without particle data must get the same confinement term (not W = 0), so with K+'s PMF equal
+    to the pure confinement entropy the chain's K+/Cl- current ratio is D_K/D_Cl, and its
+    densities (per open cross-section) are the bath value, as in PNP."""
+    geom, _ = hall_case
+    a_ref = 4.0 * math.pi  # the PMF's reference: a 2 nm wide cylinder
+
+    def area(zz):  # 1 nm pore for |z| < 2.5 nm, smooth ends
+        zz = np.asarray(zz, dtype=float)
+        return a_ref + (math.pi - a_ref) * 0.5 * (
+            np.tanh((zz + 2.5) / 0.1) - np.tanh((zz - 2.5) / 0.1)
+        )
+
+    z = np.linspace(-3.5, 3.5, 141)
+    w = -np.log(area(z) / a_ref)
+    k = TransportProfile.from_arrays("K+", 1, z, w, D["K+"], temperature=T, kind="linear")
+    chain = HierarchyChain((k,), area_nm2=a_ref)
+    opts = {"confinement_area": area, "reference_area_nm2": a_ref}
+    res = compare_with_pnp(chain, geom, KCL, [10.0], pmf_options=opts)
+    cur = res.currents["chain"]
+    assert cur["K+"][0] / cur["Cl-"][0] == pytest.approx(D["K+"] / D["Cl-"], rel=1e-6)
+    for name in ("K+", "Cl-"):  # without the conversion they would be A/A_ref = 1/4 in the pore
+        # (the chain's linear voltage drop polarises its densities by a few % at 10 mV)
+        assert np.allclose(res.profiles["chain"][name], 1000.0, rtol=0.06), name
+    # and the PMF, confinement removed, is no excess at all: PNP with and without it agree
+    g = res.conductance
+    assert g["pnp+pmf"][0] == pytest.approx(g["pnp"][0], rel=1e-3)  # W sampled on a grid
