@@ -44,7 +44,7 @@ import numpy as np
 
 import pnp  # first: prepares the DOLFINx bindings
 from pnp import plots
-from pnp.pmf_coupling import compare_with_pnp, plot_comparison
+from pnp.chain_comparison import compare_with_pnp, plot_comparison
 from pnp.species import get_species
 from stochastic.chain import HierarchyChain, TransportProfile
 from stochastic.md.model_pore import ModelPore, accessible_area

@@ -10,8 +10,9 @@ import pytest
 
 import pnp
 from meshes.channel import build_channel, cylindrical_pore
+from pnp.chain_comparison import compare_with_pnp, plot_comparison
 from pnp.errors import InputError
-from pnp.pmf_coupling import compare_with_pnp, mu_ex_from_pmf, plot_comparison
+from pnp.pmf_coupling import mu_ex_from_pmf
 from pnp.pnp_problem import channel_problem
 from pnp.steady import SolverOptions, SteadyPNPSolver, conductivity_S_per_m
 from stochastic.chain import HierarchyChain, TransportProfile
