@@ -3,8 +3,8 @@
 - :mod:`stochastic.profiles`: W(z) and D(z) along the pore axis;
 - :mod:`stochastic.smoluchowski`, :mod:`stochastic.propagator`: 1D Smoluchowski currents, MFPTs,
   Kramers rates and time-dependent propagation;
-- :mod:`stochastic.langevin`, :mod:`stochastic.regimes`: inertial and overdamped Langevin
-  dynamics and which limit applies;
+- :mod:`stochastic.langevin`, :mod:`stochastic.first_passage`, :mod:`stochastic.regimes`:
+  inertial and overdamped Langevin dynamics, first-passage statistics and which limit applies;
 - :mod:`stochastic.md`: the particle-MD core (LJ, Ewald/PME, Drude);
 - :mod:`stochastic.pmf`: umbrella sampling, WHAM, MBAR, bootstrap, D(z);
 - :mod:`stochastic.cg`: coarse-graining (mapping, IBI/IMC, force matching, friction calibration);

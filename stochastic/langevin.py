@@ -23,10 +23,11 @@ noise-induced drift dD/dz, the particle version of the 1D Smoluchowski equation)
 
 Integrators are ``(init_fn, step_fn)`` pairs over a frozen :class:`ParticleState` (as in
 jax-md): ``step_fn(state, rng)`` returns a new state. :func:`run` and
-:func:`first_passage_times` drive the same split steps in place for speed (1e5 particles:
-~3-4e7 particle-steps/s in 1D on one core; ``backend="numba"`` fuses the BAOAB arithmetic into
-one compiled loop, ~1.7x faster, with identical trajectories). Random streams are
-``numpy.random.Generator`` objects; an integer seed gives :func:`make_rng` (SFC64) streams.
+:func:`stochastic.first_passage.first_passage_times` drive the same split steps in place for
+speed (1e5 particles: ~3-4e7 particle-steps/s in 1D on one core; ``backend="numba"`` fuses the
+BAOAB arithmetic into one compiled loop, ~1.7x faster, with identical trajectories). Random
+streams are ``numpy.random.Generator`` objects; an integer seed gives :func:`make_rng` (SFC64)
+streams.
 Vectorised runs over ``n`` particles draw ``n`` normals per step in particle order, so a run is
 reproducible for a given seed, particle number and backend.
 """
@@ -47,7 +48,6 @@ from stochastic.profiles import Profile, StochasticInputError
 __all__ = [
     "A_step",
     "B_step",
-    "FirstPassage",
     "InstabilityError",
     "Integrator",
     "O_step",
@@ -56,12 +56,13 @@ __all__ = [
     "TimestepError",
     "Trajectory",
     "Walls",
+    "as_generator",
     "axial_force",
     "baoab",
     "brownian",
     "brownian_in_profile",
+    "check_finite",
     "check_timestep",
-    "first_passage_times",
     "gamma_from_D",
     "kT",
     "make_rng",
@@ -102,7 +103,8 @@ def make_rng(seed: int) -> np.random.Generator:
     return np.random.Generator(np.random.SFC64(seed))
 
 
-def _rng(rng: np.random.Generator | int | None) -> np.random.Generator:
+def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
+    """A Generator as given, or :func:`make_rng` of an integer seed (None is refused)."""
     if isinstance(rng, np.random.Generator):
         return rng
     if rng is None or isinstance(rng, bool) or not isinstance(rng, int | np.integer):
@@ -224,7 +226,7 @@ class Integrator:
     def step_fn(self, state: ParticleState, rng: np.random.Generator | int) -> ParticleState:
         """One step; returns a new state and leaves ``state`` unchanged."""
         new = state.copy()
-        self.advance(new, _rng(rng), np.empty_like(new.x))
+        self.advance(new, as_generator(rng), np.empty_like(new.x))
         return replace(new, t=state.t + self.dt)
 
 
@@ -299,7 +301,7 @@ def baoab(
     def init_fn(x0, rng, v0=None) -> ParticleState:
         x = np.array(x0, dtype=float)
         if v0 is None:
-            v = _rng(rng).standard_normal(x.shape) * math.sqrt(kt / mass)
+            v = as_generator(rng).standard_normal(x.shape) * math.sqrt(kt / mass)
         else:
             v = np.array(np.broadcast_to(v0, x.shape), dtype=float)
         return ParticleState(x, v, np.asarray(force(x), dtype=float).copy())
@@ -450,7 +452,7 @@ def brownian(
 
     def init_fn(x0, rng, v0=None) -> ParticleState:
         x = np.array(x0, dtype=float)
-        noise = _rng(rng).standard_normal(x.shape) if lm else None
+        noise = as_generator(rng).standard_normal(x.shape) if lm else None
         return ParticleState(x, None, np.asarray(force(x), dtype=float).copy(), noise=noise)
 
     def advance(s: ParticleState, rng: np.random.Generator, buf: np.ndarray) -> None:
@@ -544,7 +546,8 @@ class Trajectory:
     v: np.ndarray | None
 
 
-def _check_finite(state: ParticleState, integ: Integrator) -> None:
+def check_finite(state: ParticleState, integ: Integrator) -> None:
+    """Raise :class:`InstabilityError` (with the time step advice) on a non-finite state."""
     if not np.all(np.isfinite(state.x)) or (
         state.v is not None and not np.all(np.isfinite(state.v))
     ):
@@ -570,7 +573,7 @@ def run(
     Returns the final state and the recorded trajectory (empty if ``record_every`` is 0). A tqdm
     progress bar is shown with ``progress=True``.
     """
-    rng = _rng(rng)
+    rng = as_generator(rng)
     s = state.copy()
     buf = np.empty_like(s.x)
     times, xs, vs = [], [], []
@@ -581,7 +584,7 @@ def run(
         steps = tqdm(steps, desc=integrator.name, unit="step", mininterval=0.5)
     t0 = s.t
     for k in steps:
-        with np.errstate(over="ignore", invalid="ignore"):  # caught by _check_finite
+        with np.errstate(over="ignore", invalid="ignore"):  # caught by check_finite
             integrator.advance(s, rng, buf)
         if record_every and k % record_every == 0:
             times.append(t0 + k * integrator.dt)
@@ -589,130 +592,12 @@ def run(
             if s.v is not None:
                 vs.append(s.v.copy())
         if k % check_every == 0:
-            _check_finite(s, integrator)
+            check_finite(s, integrator)
     s = replace(s, t=t0 + int(n_steps) * integrator.dt)
-    _check_finite(s, integrator)
+    check_finite(s, integrator)
     traj = Trajectory(
         np.array(times),
         np.array(xs) if xs else np.empty((0, *s.x.shape)),
         np.array(vs) if vs else None,
     )
     return s, traj
-
-
-@dataclass(frozen=True, eq=False)
-class FirstPassage:
-    """First-passage times [ps] (NaN where the particle had not been absorbed by ``t_max``)."""
-
-    times: np.ndarray
-    side: np.ndarray  # -1 low wall, +1 high wall, 0 survived
-    t_max: float
-
-    @property
-    def n_absorbed(self) -> int:
-        """Number of absorbed particles."""
-        return int(np.count_nonzero(self.side))
-
-    def mean(self) -> float:
-        """Mean first-passage time [ps]; raises if any particle survived (censored data)."""
-        if self.n_absorbed < self.times.size:
-            raise StochasticInputError(
-                f"{self.times.size - self.n_absorbed} particles not absorbed by t_max = "
-                f"{self.t_max:g} ps: the mean would be biased; run longer"
-            )
-        return float(np.mean(self.times))
-
-    def mean_with_tail(self) -> float:
-        """Mean first-passage time [ps] from censored data with an exponential tail.
-
-        ``<t> = int_0^T S(t) dt + S(T)/lambda``: the empirical survival up to ``T = t_max`` and,
-        beyond it, the exponential decay of the slowest relaxation mode, with the escape rate
-        ``lambda`` = events / exposure time in ``[T/2, T]``. Valid when the survival is
-        exponential by T/2 (barrier crossing: the well relaxes much faster than the escape).
-        Equals :meth:`mean` when every particle was absorbed.
-        """
-        n = self.times.size
-        done = self.side != 0
-        if done.all():
-            return self.mean()
-        t_cap = np.where(done, self.times, self.t_max)
-        integral = float(np.sum(t_cap)) / n  # int_0^T S_emp(t) dt
-        s_end = 1.0 - np.count_nonzero(done) / n
-        half = 0.5 * self.t_max
-        events = np.count_nonzero(done & (self.times > half))
-        exposure = float(np.sum(np.clip(t_cap - half, 0.0, None)))
-        if events < 20:
-            raise StochasticInputError(
-                f"only {events} absorptions in [t_max/2, t_max]: too few to fit the tail; "
-                "run longer"
-            )
-        return integral + s_end * exposure / events
-
-    def stderr(self) -> float:
-        """Standard error of the mean [ps]."""
-        t = self.times[self.side != 0]
-        return float(np.std(t, ddof=1) / math.sqrt(t.size))
-
-    def survival(self, t: np.ndarray) -> np.ndarray:
-        """Empirical survival probability at times ``t`` [ps]."""
-        done = np.sort(self.times[self.side != 0])
-        return 1.0 - np.searchsorted(done, np.asarray(t), side="right") / self.times.size
-
-
-def first_passage_times(
-    integrator: Integrator,
-    state: ParticleState,
-    rng: np.random.Generator | int,
-    t_max: float,
-    *,
-    progress: bool = False,
-) -> FirstPassage:
-    """Run until every particle hits an absorbing wall or ``t_max`` [ps]; absorbed particles are
-    removed from the simulated set (only survivors cost time)."""
-    walls = integrator.walls
-    if walls is None or not walls.has_absorbing:
-        raise StochasticInputError("first-passage statistics need an absorbing wall (Walls)")
-    rng = _rng(rng)
-    s = state.copy()
-    n = s.n
-    idx = np.arange(n)
-    fpt = np.full(n, np.nan)
-    side = np.zeros(n, dtype=np.int8)
-    start = walls.absorbed(s.x)
-    if start.any():
-        raise StochasticInputError("some particles start on or beyond an absorbing wall")
-    buf = np.empty_like(s.x)
-    n_steps = math.ceil(t_max / integrator.dt)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=n, desc="absorbed", unit="particle", mininterval=0.5)
-    t = s.t
-    for k in range(1, n_steps + 1):
-        integrator.advance(s, rng, buf)
-        t = state.t + k * integrator.dt
-        if walls.any_absorbed(s.x):
-            hit = walls.absorbed(s.x)
-            m = hit != 0
-            fpt[idx[m]] = t - state.t
-            side[idx[m]] = hit[m]
-            keep = ~m
-            idx = idx[keep]
-            s = ParticleState(
-                s.x[keep],
-                None if s.v is None else s.v[keep],
-                s.f[keep],
-                s.t,
-                None if s.noise is None else s.noise[keep],
-            )
-            buf = np.empty_like(s.x)
-            if bar is not None:
-                bar.update(int(m.sum()))
-            if idx.size == 0:
-                break
-        if k % 1000 == 0:
-            _check_finite(s, integrator)
-    if bar is not None:
-        bar.close()
-    return FirstPassage(fpt, side, float(t_max))

@@ -19,6 +19,7 @@ from pnp import units
 from stochastic import langevin as lg
 from stochastic import regimes
 from stochastic import smoluchowski as sm
+from stochastic.first_passage import first_passage_times
 from stochastic.profiles import Profile, StochasticInputError
 
 T = 300.0
@@ -191,7 +192,7 @@ def test_brownian_mfpt_matches_smoluchowski():
         walls=lg.Walls(-0.4, 0.85, "reflecting", "absorbing"),
     )
     rng = np.random.default_rng(7)
-    fp = lg.first_passage_times(integ, integ.init_fn(np.zeros(5000), rng), rng, t_max=2 * t_ref)
+    fp = first_passage_times(integ, integ.init_fn(np.zeros(5000), rng), rng, t_max=2 * t_ref)
     assert 0.8 < fp.n_absorbed / 5000 < 0.92  # exponential survival: 1 - e^-2 = 0.865
     assert abs(fp.mean_with_tail() / t_ref - 1) < 0.05, fp.mean_with_tail() / t_ref
     assert np.all(fp.side[fp.side != 0] == 1)
@@ -212,7 +213,7 @@ def test_first_passage_free_diffusion_complete():
         walls=lg.Walls(0.0, L, "absorbing", "absorbing"),
     )
     rng = np.random.default_rng(3)
-    fp = lg.first_passage_times(integ, integ.init_fn(np.full(3000, L / 2), rng), rng, t_max=50.0)
+    fp = first_passage_times(integ, integ.init_fn(np.full(3000, L / 2), rng), rng, t_max=50.0)
     assert fp.n_absorbed == 3000
     # discrete monitoring overshoots the walls by ~0.58 sqrt(2 D dt) (Siegmund): ~1.5%
     assert fp.mean() == pytest.approx(L**2 / (8 * D_ps), rel=0.05)
@@ -274,7 +275,7 @@ def test_timestep_and_bad_input_errors():
         lg.Walls(1.0, 0.0)
     with pytest.raises(StochasticInputError, match="absorbing wall"):
         integ = lg.brownian(harmonic(1.0), gamma=10.0, temperature=T, dt=0.01)
-        lg.first_passage_times(integ, integ.init_fn(np.zeros(3), 0), 0, 1.0)
+        first_passage_times(integ, integ.init_fn(np.zeros(3), 0), 0, 1.0)
     # no curvature given: an unstable run is caught at run time
     integ = lg.brownian(lambda x: -1e4 * x, gamma=1.0, temperature=T, dt=0.01)
     with pytest.raises(lg.InstabilityError, match="too large"):
@@ -312,7 +313,7 @@ def test_progress_bars_run(capsys):
         walls=lg.Walls(-0.2, 0.2, "absorbing", "absorbing"),
     )
     lg.run(integ, integ.init_fn(np.zeros(10), 0), 20, 0, progress=True)
-    fp = lg.first_passage_times(integ, integ.init_fn(np.zeros(50), 0), 0, 50.0, progress=True)
+    fp = first_passage_times(integ, integ.init_fn(np.zeros(50), 0), 0, 50.0, progress=True)
     assert fp.n_absorbed == 50
     assert "absorbed" in capsys.readouterr().err
 
@@ -359,5 +360,5 @@ def test_brownian_in_profile_mfpt_with_D_of_z_matches_smoluchowski():
     walls = lg.Walls(-0.4, 0.85, "reflecting", "absorbing")
     integ = lg.brownian_in_profile(p, dt=dt, walls=walls)
     rng = lg.make_rng(11)
-    fp = lg.first_passage_times(integ, integ.init_fn(np.zeros(5000)), rng, t_max=2 * t_ref)
+    fp = first_passage_times(integ, integ.init_fn(np.zeros(5000)), rng, t_max=2 * t_ref)
     assert abs(fp.mean_with_tail() / t_ref - 1) < 0.05
