@@ -123,9 +123,11 @@ class ElectrochemicalPreconditioner:
 
     Parameters
     ----------
-    screened_poisson
-        Compiled bilinear form of ``S`` (the Poisson block with the linearised space charge
-        ``K sum_i z_i^2 c_i`` on the water cells), evaluated at the current Newton iterate.
+    screening
+        Compiled bilinear form of the linearised space charge ``K sum_i z_i^2 c_i M_water``
+        (evaluated at the current Newton iterate). ``S`` is the Jacobian's Poisson block ``A``
+        (constant, assembled once by the Newton solver) plus this form: only the screening is
+        assembled at each set-up.
     psi_bcs
         Dirichlet conditions of the potential (applied to ``S``).
     restriction
@@ -141,7 +143,7 @@ class ElectrochemicalPreconditioner:
 
     def __init__(
         self,
-        screened_poisson: Any,
+        screening: Any,
         psi_bcs: Sequence[Any],
         restriction: Any,
         valences: Sequence[float],
@@ -150,11 +152,11 @@ class ElectrochemicalPreconditioner:
     ) -> None:
         if sub_solver not in ("gamg", "lu"):
             raise InputError(f"sub_solver must be 'gamg' or 'lu', got {sub_solver!r}")
-        self.form = screened_poisson
+        self.form = screening
         self.bcs = list(psi_bcs)
         self.T = restriction
         self.valences = [float(z) for z in valences]
-        self.S = dolfinx.fem.petsc.create_matrix(screened_poisson)
+        self.S = None  # same layout as the Jacobian's Poisson block, made at the first set-up
         self.ksps = []
         self._options = []  # (prefix, key) pairs, removed from PETSc's database on destroy
         base = f"poreflux_ecpc_{next(_COUNTER)}_"
@@ -175,7 +177,13 @@ class ElectrochemicalPreconditioner:
         """Assemble ``S`` at the current iterate and set up the block solvers."""
         A, _ = pc.getOperators()
         self.A = A
-        self.S.zeroEntries()
+        a00 = A.getNestSubMatrix(0, 0)
+        if self.S is None:
+            self.S = a00.duplicate(copy=True)
+        else:
+            a00.copy(self.S, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
+        # + K sum z^2 c M on the water cells (rows/columns of the potential's Dirichlet dofs
+        # skipped: they keep A's identity rows)
         dolfinx.fem.petsc.assemble_matrix(self.S, self.form, bcs=self.bcs, diag=1.0)
         self.S.assemble()
         self.ksps[0].setOperators(self.S)

@@ -358,10 +358,10 @@ class SteadyPNPSolver:
         pb = self.problem
         dpsi, v = ufl.TrialFunction(self.V), ufl.TestFunction(self.V)
         screen = transport.screening(self.us, pb.valences, self.options.variables)
-        a_s = ufl.derivative(self.residuals[0], self.psi, dpsi) + (
+        a_screen = (
             self.K * self.space_charge * screen * dpsi * v * self.measures.weight * self.dx_water
         )
-        form = dolfinx.fem.form(a_s, entity_maps=[self.entity_map])
+        form = dolfinx.fem.form(a_screen, entity_maps=[self.entity_map])
         w_to_v = water_dof_map(self.V, self.W, self.parent_cells, self.sub_cells)
         dirichlet_w = np.concatenate([self.top_dofs_w, self.bottom_dofs_w])
         T = restriction_matrix(self.V, self.W, w_to_v, dirichlet_w)
