@@ -35,18 +35,18 @@ from pathlib import Path
 
 from mpi4py import MPI
 
-import pnp  # first: prepares the DOLFINx bindings (pnp.backend); dolfinx is imported lazily
+import poreflux
 from meshes import names
 from meshes.channel import build_channel, default_channel
 from meshes.refine import refine_uniformly
-from pnp.io import write_json
-from pnp.pb import PBSolver
-from pnp.problem import (
+from pnp.problems.electrostatics import (
     DirichletPotential,
     Electrostatics,
     PBProblem,
     SurfaceCharge,
 )
+from pnp.results.io import write_json
+from pnp.solvers.pb import PBSolver
 
 RESULTS = Path(__file__).resolve().parent / "results" / "pb_scaling.json"
 #: base gmsh sizes (h_pore, h_bath) per dimension
@@ -72,7 +72,7 @@ def problem(cm) -> PBProblem:
         surface_charges=[SurfaceCharge(names.MEMBRANE_WALL, -0.05)],
         dirichlet=[DirichletPotential(names.TOP, 0.0), DirichletPotential(names.BOTTOM, 0.0)],
     )
-    return PBProblem(es, pnp.salt("KCl", 150.0), model="nonlinear")
+    return PBProblem(es, poreflux.salt("KCl", 150.0), model="nonlinear")
 
 
 def peak_memory_mb(comm) -> tuple[float, float]:

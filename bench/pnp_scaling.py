@@ -35,13 +35,13 @@ from pathlib import Path
 import numpy as np
 from mpi4py import MPI
 
-import pnp  # first: prepares the DOLFINx bindings
+import poreflux
 from meshes.channel import build_channel, default_channel
 from meshes.refine import refine_uniformly
-from pnp.errors import ConvergenceError
-from pnp.io import write_json
-from pnp.pnp_problem import channel_problem
-from pnp.steady import SolverOptions, SteadyPNPSolver
+from pnp.problems.transport import channel_problem
+from pnp.results.io import write_json
+from pnp.solvers.steady import SolverOptions, SteadyPNPSolver
+from poreflux.errors import ConvergenceError
 
 RESULTS = Path(__file__).resolve().parent / "results" / "pnp_scaling.json"
 
@@ -71,7 +71,7 @@ def poisson_time(solver: SteadyPNPSolver) -> float:
     import ufl
     from dolfinx.fem.petsc import LinearProblem
 
-    from pnp.newton import direct_options, iterative_options
+    from pnp.solvers.newton import direct_options, iterative_options
 
     V = solver.V
     u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
@@ -94,7 +94,7 @@ def run_mesh(dim: int, spec: tuple, comm) -> dict:
     t0 = time.perf_counter()
     cm = build(dim, hp, hb, level, comm)
     build_time = time.perf_counter() - t0
-    problem = channel_problem(cm, pnp.salt("KCl", 150.0), voltage=100.0, surface_charge=-0.1)
+    problem = channel_problem(cm, poreflux.salt("KCl", 150.0), voltage=100.0, surface_charge=-0.1)
     t0 = time.perf_counter()
     solver = SteadyPNPSolver(cm, problem)
     setup = time.perf_counter() - t0
@@ -137,7 +137,7 @@ def robustness(comm, quick: bool) -> dict:
     t0 = time.perf_counter()
     for c in cs:
         for s in GRID_S:
-            problem = channel_problem(cm, pnp.salt("KCl", c), surface_charge=s)
+            problem = channel_problem(cm, poreflux.salt("KCl", c), surface_charge=s)
             solver = SteadyPNPSolver(cm, problem, SolverOptions())
             up = sorted(v for v in vs if v >= 0)
             down = sorted((v for v in vs if v < 0), reverse=True)
@@ -164,7 +164,7 @@ def robustness(comm, quick: bool) -> dict:
         "non_positive_concentration": negative,
         "newton_iterations_total": newton,
         "wall_time_s": time.perf_counter() - t0,
-        "dofs": SteadyPNPSolver(cm, channel_problem(cm, pnp.salt("KCl", 100.0))).num_dofs,
+        "dofs": SteadyPNPSolver(cm, channel_problem(cm, poreflux.salt("KCl", 100.0))).num_dofs,
     }
 
 

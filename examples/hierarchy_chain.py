@@ -8,7 +8,8 @@
    a second run with the same ``--out`` reuses every finished window.
 3. **1D transport.** ``stochastic.chain.HierarchyChain``: steady Smoluchowski currents, I-V,
    selectivity and mean first-passage times, with bootstrap uncertainties propagated from W and D.
-4. **Continuum.** PNP on the matching channel mesh (``pnp.compare_with_pnp``), without and with
+4. **Continuum.** PNP on the matching channel mesh (``pnp.hierarchy.compare_with_pnp``), without
+and with
    the PMF as an excess chemical potential, and the mean-field diagnostics' verdict.
 
 The site selects Na+ over K+ by size alone (the cage fits Na+; no explicit water, so no
@@ -42,10 +43,10 @@ from pathlib import Path
 
 import numpy as np
 
-import pnp  # first: prepares the DOLFINx bindings
-from pnp import plots
-from pnp.chain_comparison import compare_with_pnp, plot_comparison
-from pnp.species import get_species
+import poreflux
+from pnp.hierarchy.chain_comparison import compare_with_pnp, plot_comparison
+from pnp.results import plots
+from poreflux.species import get_species
 from stochastic.chain import HierarchyChain, TransportProfile
 from stochastic.md.model_pore import ModelPore, accessible_area
 from stochastic.pmf import SamplingWarning, pore_pmf
@@ -156,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     comparison = compare_with_pnp(
         chain,
         geometry,
-        pnp.salt("KCl", BATH_mM),
+        poreflux.salt("KCl", BATH_mM),
         [-100.0, 100.0],
         missing="ignore",  # Cl- was not sampled: the chain carries K+ only
         pmf_options={

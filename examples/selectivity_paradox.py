@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pnp import units
+from poreflux import units
 from stochastic import smoluchowski as sm
 from stochastic.profiles import Profile
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from pnp import backend as _backend  # noqa: F401  (must precede any dolfinx import)
+from meshes import backend as _backend  # noqa: F401  (must precede any dolfinx import)
 
 _LAZY: dict[str, str] = {
     "ChannelMesh": "meshes.record",

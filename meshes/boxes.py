@@ -24,7 +24,7 @@ from mpi4py import MPI
 from meshes import names
 from meshes.profile import check_positive
 from meshes.record import ChannelMesh
-from pnp.errors import InputError
+from poreflux.errors import InputError
 
 __all__ = [
     "axisymmetric_rectangle",

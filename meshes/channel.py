@@ -43,7 +43,7 @@ from meshes.gmsh_tools import (
 )
 from meshes.profile import PoreProfile, check_finite, check_positive
 from meshes.record import ChannelMesh
-from pnp.errors import InputError
+from poreflux.errors import InputError
 
 log = logging.getLogger(__name__)
 

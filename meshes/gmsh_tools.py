@@ -27,7 +27,7 @@ import gmsh
 from mpi4py import MPI
 
 from meshes.record import ChannelMesh
-from pnp.errors import InputError, MeshTagError
+from poreflux.errors import InputError, MeshTagError
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from mpi4py import MPI
 from meshes import names
 from meshes.gmsh_tools import build_on_rank0, model_to_channel_mesh
 from meshes.record import ChannelMesh
-from pnp.errors import InputError, MeshTagError
+from poreflux.errors import InputError, MeshTagError
 
 log = logging.getLogger(__name__)
 

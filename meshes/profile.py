@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from pnp.errors import InputError
+from poreflux.errors import InputError
 
 __all__ = ["PoreProfile", "check_finite", "check_positive"]
 

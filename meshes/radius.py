@@ -24,7 +24,7 @@ from mpi4py import MPI
 from meshes import names
 from meshes.profile import PoreProfile
 from meshes.record import ChannelMesh
-from pnp.errors import InputError, MeshTagError
+from poreflux.errors import InputError, MeshTagError
 
 __all__ = ["mesh_radius", "pore_radius", "profile_radius"]
 

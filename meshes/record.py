@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pnp.errors import MeshTagError
+from poreflux.errors import MeshTagError
 
 
 @dataclass(frozen=True)

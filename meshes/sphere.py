@@ -25,7 +25,7 @@ from meshes import names
 from meshes.gmsh_tools import Timer, build_on_rank0, model_to_channel_mesh, use_size_field
 from meshes.profile import check_positive
 from meshes.record import ChannelMesh
-from pnp.errors import InputError
+from poreflux.errors import InputError
 
 log = logging.getLogger(__name__)
 

@@ -54,9 +54,9 @@ def _parser() -> argparse.ArgumentParser:
 def _run_study(args: argparse.Namespace) -> int:
     from mpi4py import MPI
 
-    from pnp.errors import InputError
     from pnp.studies.config import load_study
     from pnp.studies.study import format_outcome, run
+    from poreflux.errors import InputError
 
     comm = MPI.COMM_WORLD
     try:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from mpi4py import MPI
 
-from pnp import units
+from poreflux import units
 
 #: Default conditions of the demo.
 TEMPERATURE = 298.15  # K
@@ -56,11 +56,16 @@ def _membrane(geometry: Any) -> tuple[float, float]:
 
 def run_pb(cmesh: Any, out: Path, comm: MPI.Comm) -> dict[str, Any]:
     """Equilibrium section: nonlinear PB in the channel; prints and writes its outputs."""
-    from pnp.io import write_fields
-    from pnp.pb import PBSolver
-    from pnp.plots import plot_axial_profiles
-    from pnp.problem import DirichletPotential, Electrostatics, PBProblem, SurfaceCharge
-    from pnp.species import salt
+    from pnp.problems.electrostatics import (
+        DirichletPotential,
+        Electrostatics,
+        PBProblem,
+        SurfaceCharge,
+    )
+    from pnp.results.io import write_fields
+    from pnp.results.plots import plot_axial_profiles
+    from pnp.solvers.pb import PBSolver
+    from poreflux.species import salt
 
     t0 = time.perf_counter()
     electrostatics = Electrostatics(
@@ -109,12 +114,12 @@ def run_pb(cmesh: Any, out: Path, comm: MPI.Comm) -> dict[str, Any]:
 
 def run_iv(cmesh: Any, out: Path, comm: MPI.Comm) -> dict[str, Any]:
     """Transport section: the PNP I-V curve; prints the table and diagnostics, writes outputs."""
-    from pnp.currents import axial_profiles, iv_curve
     from pnp.diagnostics import diagnose
-    from pnp.plots import plot_axial_profiles, plot_iv
-    from pnp.pnp_problem import channel_problem
-    from pnp.species import salt
-    from pnp.steady import SteadyPNPSolver
+    from pnp.problems.transport import channel_problem
+    from pnp.results.currents import axial_profiles, iv_curve
+    from pnp.results.plots import plot_axial_profiles, plot_iv
+    from pnp.solvers.steady import SteadyPNPSolver
+    from poreflux.species import salt
 
     t0 = time.perf_counter()
     problem = channel_problem(

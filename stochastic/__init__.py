@@ -10,7 +10,7 @@
 - :mod:`stochastic.cg`: coarse-graining (mapping, IBI/IMC, force matching, friction calibration);
 - :mod:`stochastic.chain`: W(z) +- sigma and D(z) +- sigma -> 1D currents, I-V, MFPT and
   selectivity with bootstrap uncertainties (``TransportProfile``, ``HierarchyChain``); the
-  comparison with PNP on the same channel is :mod:`pnp.chain_comparison`.
+  comparison with PNP on the same channel is :mod:`pnp.hierarchy.chain_comparison`.
 
 Import the submodules you need, e.g. ``from stochastic import smoluchowski``.
 """

@@ -41,7 +41,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from pnp import units
+from poreflux import units
 from stochastic.forces import ForceFn, TabulatedForce, Walls, axial_force, profile_force
 from stochastic.profiles import Profile, StochasticInputError
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 from scipy.interpolate import CubicSpline, make_interp_spline
 
-from pnp import units
-from pnp.errors import InputError
+from poreflux import units
+from poreflux.errors import InputError
 
 __all__ = [
     "Profile",

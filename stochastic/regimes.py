@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from pnp import units
+from poreflux import units
 from stochastic.profiles import AMU_PER_PS_IN_KG_PER_S, Profile, StochasticInputError
 
 __all__ = [

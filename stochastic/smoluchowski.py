@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
-from pnp import units
+from poreflux import units
 from stochastic.profiles import Profile, StochasticInputError
 
 __all__ = [

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pnp import backend as _backend  # noqa: F401  (must precede any dolfinx import)
+from meshes import backend as _backend  # noqa: F401  (must precede any dolfinx import)
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pnp.errors import ConvergenceError, InputError
 from pnp.studies.grid import ParameterGrid, StudyPoint
 from pnp.studies.model import PointResult
+from poreflux.errors import ConvergenceError, InputError
 
 
 class FakeModel:

@@ -16,9 +16,9 @@ import pytest
 from conftest import run_mpi
 from scipy import constants as sc
 
-from pnp import InputError, salt
 from pnp.diagnostics import Severity, diagnose
 from pnp.diagnostics.adapters import inputs_from_problem, profile_from_channel
+from poreflux import InputError, salt
 
 SCRIPT = Path(__file__).parent / "mpi_scripts" / "diag_pb.py"
 _spec = importlib.util.spec_from_file_location("diag_pb", SCRIPT)
@@ -99,8 +99,8 @@ def test_pb_solution_gamma_at_the_worst_cell_by_hand(pb_case):
 
 
 def test_pnp_solution_on_the_water_submesh():
-    from pnp.pnp_problem import channel_problem
-    from pnp.steady import SteadyPNPSolver
+    from pnp.problems.transport import channel_problem
+    from pnp.solvers.steady import SteadyPNPSolver
 
     cm = pytest.importorskip("meshes.channel").build_channel(case.geometry(), dim=2, comm=_comm())
     problem = channel_problem(
@@ -123,7 +123,7 @@ def test_pnp_solution_on_the_water_submesh():
 
 def test_hourglass_constriction_located_from_the_geometry():
     from meshes.channel import hourglass_pore
-    from pnp.problem import Electrostatics, PBProblem
+    from pnp.problems.electrostatics import Electrostatics, PBProblem
 
     g = hourglass_pore(1.5, 1.5, 0.3, thickness=4.0, constriction_z=0.8, h_pore=0.1)
     es = Electrostatics(case.TEMPERATURE, {"bath": 78.46, "pore": 78.46, "membrane": 2.0})

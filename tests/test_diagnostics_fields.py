@@ -16,9 +16,9 @@ import pytest
 from conftest import run_mpi
 from scipy import constants as sc
 
-from pnp import InputError
 from pnp.diagnostics import Severity, diagnose
 from pnp.diagnostics import fields as fl
+from poreflux import InputError
 
 SCRIPT = Path(__file__).parent / "mpi_scripts" / "diag_report.py"
 _spec = importlib.util.spec_from_file_location("diag_report", SCRIPT)
@@ -147,8 +147,8 @@ def test_bad_solution_inputs(solved):
 def test_three_dimensional_mesh_with_dg0_fields():
     from dolfinx import fem, mesh
 
-    from pnp import salt
     from pnp.diagnostics import DiagnosticInputs, SolutionFields
+    from poreflux import salt
 
     msh = mesh.create_box(_comm(), [[-1.0, -1.0, -2.0], [1.0, 1.0, 2.0]], [4, 4, 8])
     tdim = msh.topology.dim
@@ -177,7 +177,7 @@ def test_three_dimensional_mesh_with_dg0_fields():
 def test_species_without_radius_at_the_solution_level(solved):
     from dataclasses import replace
 
-    from pnp import Electrolyte, Species
+    from poreflux import Electrolyte, Species
 
     sol, _ = solved
     bare = Species("X-", -1, 2.0)  # no ionic radius

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from scipy import constants as sc
 
-from pnp import InputError, salt
 from pnp.diagnostics import quantities as q
+from poreflux import InputError, salt
 from stochastic.profiles import Profile
 
 T = 298.15

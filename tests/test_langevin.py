@@ -15,7 +15,7 @@ import pytest
 from scipy import stats
 from scipy.integrate import cumulative_trapezoid
 
-from pnp import units
+from poreflux import units
 from stochastic import langevin as lg
 from stochastic import regimes
 from stochastic import smoluchowski as sm

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from pnp.units import COULOMB_KJ_NM
+from poreflux.units import COULOMB_KJ_NM
 from stochastic.md.drude import DrudeModel
 from stochastic.md.errors import MDInputError
 from stochastic.md.external import V_PER_NM_TO_KJ_PER_MOL_NM_E, UniformField

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from pnp.units import COULOMB_KJ_NM
+from poreflux.units import COULOMB_KJ_NM
 from stochastic.md.errors import MDInputError
 from stochastic.md.ewald import Ewald, ewald_reference
 from stochastic.md.forcefield import ForceField

@@ -41,7 +41,7 @@ from meshes.profile import PoreProfile
 from meshes.quality import mesh_quality
 from meshes.radius import mesh_radius, pore_radius, profile_radius
 from meshes.sphere import SphereGeometry, build_sphere
-from pnp.errors import InputError, MeshTagError
+from poreflux.errors import InputError, MeshTagError
 
 pi = math.pi
 MPI_SCRIPT = Path(__file__).parent / "mpi_scripts" / "meshes_volumes.py"

@@ -11,14 +11,11 @@ import ufl
 from pb_helpers import LOWER, UPPER, two_region_box
 from scipy.special import erf
 
-import pnp
+import poreflux
 from meshes import names
 from meshes.sphere import SphereGeometry, build_sphere
-from pnp.measures import build_measures, permittivity_field, point_charge_density
-from pnp.observables import assemble_scalar, axial_profile, evaluate_points
-from pnp.pb import PBSolver
-from pnp.pqr import read_pqr, write_pqr
-from pnp.problem import (
+from pnp.forms.measures import build_measures, permittivity_field, point_charge_density
+from pnp.problems.electrostatics import (
     DirichletPotential,
     Electrostatics,
     PBProblem,
@@ -26,7 +23,10 @@ from pnp.problem import (
     SurfaceCharge,
     VolumeCharge,
 )
-from pnp.units import E_CHARGE, EPS0, MV, NM, debye_length_nm
+from pnp.problems.pqr import read_pqr, write_pqr
+from pnp.results.observables import assemble_scalar, axial_profile, evaluate_points
+from pnp.solvers.pb import PBSolver
+from poreflux.units import E_CHARGE, EPS0, MV, NM, debye_length_nm
 
 T = 298.15
 
@@ -129,7 +129,7 @@ def test_debye_huckel_energy_and_profiles():
         surface_charges=[SurfaceCharge(names.SOLUTE_SURFACE, E_CHARGE / (area * NM**2))],
         dirichlet=[DirichletPotential(names.OUTER, 0.0)],
     )
-    sol = PBSolver(cm, PBProblem(es, pnp.salt("KCl", c), model="linear"), degree=2).solve()
+    sol = PBSolver(cm, PBProblem(es, poreflux.salt("KCl", c), model="linear"), degree=2).solve()
     want = E_CHARGE**2 / (8 * np.pi * EPS0 * eps_w * a * NM * (1 + k * a)) / sol.scales.kT
     assert sol.energy_kT == pytest.approx(want, rel=0.005)
     assert sol.energy_kj_per_mol == pytest.approx(want * 8.314462618e-3 * T, rel=0.005)
@@ -160,7 +160,7 @@ def test_nonlinear_reduces_to_linear_at_low_potential():
     )
     energies = {}
     for model in ("linear", "nonlinear", "bikerman"):
-        prob = PBProblem(es, pnp.salt("KCl", 100.0), model=model, ion_size=0.5)
+        prob = PBProblem(es, poreflux.salt("KCl", 100.0), model=model, ion_size=0.5)
         energies[model] = PBSolver(cm, prob).solve().energy_kT
     assert energies["nonlinear"] == pytest.approx(energies["linear"], rel=1e-4)
     assert energies["bikerman"] == pytest.approx(energies["linear"], rel=1e-4)

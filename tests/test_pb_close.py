@@ -12,9 +12,9 @@ import gc
 import pytest
 
 from meshes import SphereGeometry, build_sphere
-from pnp import salt
-from pnp.pb import PBSolver
-from pnp.problem import DirichletPotential, Electrostatics, PBProblem, SurfaceCharge
+from pnp.problems.electrostatics import DirichletPotential, Electrostatics, PBProblem, SurfaceCharge
+from pnp.solvers.pb import PBSolver
+from poreflux import salt
 
 
 def test_many_closed_solvers_do_not_exhaust_mpi_communicators():

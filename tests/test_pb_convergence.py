@@ -7,11 +7,11 @@ import pytest
 
 from meshes import names
 from meshes.boxes import wall_mesh
-from pnp.convergence import convergence_study, fitted_order, richardson
-from pnp.errors import InputError
-from pnp.pb import PBSolver
-from pnp.problem import DirichletPotential, Electrostatics, PBProblem, VolumeCharge
-from pnp.units import E_CHARGE, EPS0, K_B, NM
+from pnp.problems.electrostatics import DirichletPotential, Electrostatics, PBProblem, VolumeCharge
+from pnp.results.refinement import convergence_study, fitted_order, richardson
+from pnp.solvers.pb import PBSolver
+from poreflux.errors import InputError
+from poreflux.units import E_CHARGE, EPS0, K_B, NM
 
 T = 298.15
 

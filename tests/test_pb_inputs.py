@@ -8,14 +8,11 @@ import numpy as np
 import pytest
 from pb_helpers import LOWER, UPPER, two_region_box
 
-import pnp
+import poreflux
 from meshes import names
 from meshes.boxes import wall_mesh
 from meshes.record import ChannelMesh
-from pnp.errors import ConvergenceError, InputError, MeshTagError
-from pnp.pb import PBSolver
-from pnp.pqr import read_pqr
-from pnp.problem import (
+from pnp.problems.electrostatics import (
     DirichletPotential,
     Electrostatics,
     PBProblem,
@@ -23,6 +20,9 @@ from pnp.problem import (
     SurfaceCharge,
     VolumeCharge,
 )
+from pnp.problems.pqr import read_pqr
+from pnp.solvers.pb import PBSolver
+from poreflux.errors import ConvergenceError, InputError, MeshTagError
 
 T = 298.15
 
@@ -42,9 +42,13 @@ def _es(**kw):
 @pytest.mark.parametrize(
     ("make", "exc", "match"),
     [
-        (lambda: pnp.salt("KCl", -10.0), ValueError, "must be >= 0"),
-        (lambda: pnp.Electrolyte({"K+": 100.0, "Cl-": 50.0}), ValueError, "not electroneutral"),
-        (lambda: pnp.Electrolyte({"Xx+": 1.0}), KeyError, "unknown species"),
+        (lambda: poreflux.salt("KCl", -10.0), ValueError, "must be >= 0"),
+        (
+            lambda: poreflux.Electrolyte({"K+": 100.0, "Cl-": 50.0}),
+            ValueError,
+            "not electroneutral",
+        ),
+        (lambda: poreflux.Electrolyte({"Xx+": 1.0}), KeyError, "unknown species"),
         (lambda: _es(permittivity={names.SOLVENT: 0.0}), InputError, "must be > 0"),
         (lambda: _es(permittivity={names.SOLVENT: -2.0}), InputError, "must be > 0"),
         (lambda: _es(permittivity={names.SOLVENT: math.nan}), InputError, "finite"),
@@ -60,10 +64,18 @@ def _es(**kw):
             InputError,
             "two Dirichlet",
         ),
-        (lambda: PBProblem(_es(), pnp.salt("KCl", 100), model="debye"), InputError, "PB model"),
-        (lambda: PBProblem(_es(), pnp.salt("KCl", 100), model="bikerman"), InputError, "ion_size"),
         (
-            lambda: PBProblem(_es(), pnp.salt("KCl", 5000), model="bikerman", ion_size=1.0),
+            lambda: PBProblem(_es(), poreflux.salt("KCl", 100), model="debye"),
+            InputError,
+            "PB model",
+        ),
+        (
+            lambda: PBProblem(_es(), poreflux.salt("KCl", 100), model="bikerman"),
+            InputError,
+            "ion_size",
+        ),
+        (
+            lambda: PBProblem(_es(), poreflux.salt("KCl", 5000), model="bikerman", ion_size=1.0),
             InputError,
             "packing fraction",
         ),
@@ -95,7 +107,7 @@ def test_bad_pqr(tmp_path):
 def test_unknown_region_name(wall):
     es = _es(permittivity={names.SOLVENT: 78.5, "protien": 4.0})
     with pytest.raises(MeshTagError, match="no region 'protien'"):
-        PBSolver(wall, PBProblem(es, pnp.salt("KCl", 100)))
+        PBSolver(wall, PBProblem(es, poreflux.salt("KCl", 100)))
 
 
 def test_region_without_permittivity():
@@ -113,13 +125,13 @@ def test_unknown_boundary_name(wall, where):
         "volume": {"volume_charges": [VolumeCharge("membrane", 0.1)]},
     }[where]
     with pytest.raises(MeshTagError, match="mesh has no"):
-        PBSolver(wall, PBProblem(_es(**kw), pnp.salt("KCl", 100)))
+        PBSolver(wall, PBProblem(_es(**kw), poreflux.salt("KCl", 100)))
 
 
 def test_mesh_without_tags(wall):
     untagged = ChannelMesh(wall.mesh, None, None, {names.SOLVENT: 1}, {}, False, (names.SOLVENT,))
     with pytest.raises(MeshTagError, match="no cell tags"):
-        PBSolver(untagged, PBProblem(_es(), pnp.salt("KCl", 100)))
+        PBSolver(untagged, PBProblem(_es(), poreflux.salt("KCl", 100)))
 
 
 def test_electrolyte_without_water_regions():
@@ -127,7 +139,7 @@ def test_electrolyte_without_water_regions():
     cm = ChannelMesh(cm.mesh, cm.cell_tags, cm.facet_tags, cm.regions, cm.boundaries, False, ())
     es = Electrostatics(T, {LOWER: 2.0, UPPER: 80.0})
     with pytest.raises(MeshTagError, match="no water regions"):
-        PBSolver(cm, PBProblem(es, pnp.salt("KCl", 100)))
+        PBSolver(cm, PBProblem(es, poreflux.salt("KCl", 100)))
 
 
 def test_off_axis_point_charge_in_axisymmetric_mesh():
@@ -141,13 +153,13 @@ def test_off_axis_point_charge_in_axisymmetric_mesh():
 def test_point_charge_outside_mesh(wall):
     pc = PointCharges(np.array([[50.0, 0.0, 0.0]]), [1.0], width=0.1)
     with pytest.raises(InputError, match="do not overlap the mesh"):
-        PBSolver(wall, PBProblem(_es(point_charges=pc), pnp.salt("KCl", 100)))
+        PBSolver(wall, PBProblem(_es(point_charges=pc), poreflux.salt("KCl", 100)))
 
 
 @pytest.mark.parametrize(("kw", "match"), [({"degree": 5}, "degree"), ({"solver": "lu"}, "solver")])
 def test_bad_solver_options(wall, kw, match):
     with pytest.raises(InputError, match=match):
-        PBSolver(wall, PBProblem(_es(), pnp.salt("KCl", 100)), **kw)
+        PBSolver(wall, PBProblem(_es(), poreflux.salt("KCl", 100)), **kw)
 
 
 # --- Newton failure and continuation ---------------------------------------------------------
@@ -156,7 +168,7 @@ def _charged_wall(sigma, c=10.0):
         surface_charges=[SurfaceCharge(names.WALL, sigma)],
         dirichlet=[DirichletPotential(names.FAR, 0.0)],
     )
-    return PBProblem(es, pnp.salt("KCl", c))
+    return PBProblem(es, poreflux.salt("KCl", c))
 
 
 def test_newton_divergence_raises_with_history(wall):

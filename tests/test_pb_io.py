@@ -6,12 +6,12 @@ import json
 
 import numpy as np
 
-import pnp
+import poreflux
 from meshes import names
 from meshes.boxes import wall_mesh
-from pnp.io import plot_axial_profile, write_csv, write_json, write_solution
-from pnp.pb import PBSolver
-from pnp.problem import DirichletPotential, Electrostatics, PBProblem, SurfaceCharge
+from pnp.problems.electrostatics import DirichletPotential, Electrostatics, PBProblem, SurfaceCharge
+from pnp.results.io import plot_axial_profile, write_csv, write_json, write_solution
+from pnp.solvers.pb import PBSolver
 
 
 def _solution(degree=1):
@@ -22,7 +22,7 @@ def _solution(degree=1):
         surface_charges=[SurfaceCharge(names.WALL, -0.05)],
         dirichlet=[DirichletPotential(names.FAR, 0.0)],
     )
-    return PBSolver(cm, PBProblem(es, pnp.salt("NaCl", 50.0)), degree=degree).solve()
+    return PBSolver(cm, PBProblem(es, poreflux.salt("NaCl", 50.0)), degree=degree).solve()
 
 
 def test_write_fields(tmp_path):

@@ -16,10 +16,10 @@ import pytest
 import ufl
 from pb_helpers import BOUNDARY, LOWER, UPPER, exact_piecewise, two_region_box
 
-from pnp import forms
-from pnp.convergence import convergence_study
-from pnp.measures import build_measures, permittivity_field
-from pnp.newton import NewtonSolver
+from pnp.forms import poisson as forms
+from pnp.forms.measures import build_measures, permittivity_field
+from pnp.results.refinement import convergence_study
+from pnp.solvers.newton import NewtonSolver
 
 EPS = (2.0, 8.0)
 K = 3.0  # (L0/lambda0)^2: kappa^2 = 2 K / eps ~ 0.75..3, so the ions matter

@@ -12,15 +12,15 @@ import numpy as np
 import pytest
 import ufl
 
-import pnp
+import poreflux
 from meshes import names
 from meshes.boxes import slab_mesh, wall_mesh
 from meshes.sphere import SphereGeometry, build_sphere
-from pnp.measures import build_measures
-from pnp.observables import assemble_scalar, evaluate_points
-from pnp.pb import PBSolver, solvation_energy_kj_per_mol
-from pnp.problem import DirichletPotential, Electrostatics, PBProblem, SurfaceCharge
-from pnp.units import (
+from pnp.forms.measures import build_measures
+from pnp.problems.electrostatics import DirichletPotential, Electrostatics, PBProblem, SurfaceCharge
+from pnp.results.observables import assemble_scalar, evaluate_points
+from pnp.solvers.pb import PBSolver, solvation_energy_kj_per_mol
+from poreflux.units import (
     E_CHARGE,
     EPS0,
     MV,
@@ -69,7 +69,7 @@ def _wall_problem(
         es = Electrostatics(
             T, {names.SOLVENT: EPS_W}, dirichlet=[DirichletPotential(names.WALL, phi0), far]
         )
-    return PBProblem(es, pnp.salt("KCl", c_mM), model=model, ion_size=ion_size)
+    return PBProblem(es, poreflux.salt("KCl", c_mM), model=model, ion_size=ion_size)
 
 
 @pytest.mark.parametrize("dim", [1, 2])
@@ -151,7 +151,7 @@ def test_debye_huckel_sphere(dim, h_surface, h_far):
         SphereGeometry(radius=a, outer_radius=R, h_surface=h_surface, h_far=h_far), dim=dim
     )
     outer = float(debye_huckel_sphere_mV(R, a, 1.0, c))
-    prob = _charged_sphere(cm, a, 1.0, 2.0, EPS_W, pnp.salt("KCl", c), outer_mV=outer)
+    prob = _charged_sphere(cm, a, 1.0, 2.0, EPS_W, poreflux.salt("KCl", c), outer_mV=outer)
     sol = PBSolver(cm, prob, degree=2).solve()
     r = np.array([1.5, 2.0, 3.0])
     pts = np.zeros((3, 3))

@@ -8,18 +8,18 @@ import math
 import numpy as np
 import pytest
 
-import pnp
+import poreflux
 from meshes.channel import build_channel, cylindrical_pore
-from pnp.chain_comparison import compare_with_pnp, plot_comparison
-from pnp.errors import InputError
-from pnp.pmf_coupling import mu_ex_from_pmf
-from pnp.pnp_problem import channel_problem
-from pnp.steady import SolverOptions, SteadyPNPSolver, conductivity_S_per_m
+from pnp.hierarchy.chain_comparison import compare_with_pnp, plot_comparison
+from pnp.hierarchy.pmf_coupling import mu_ex_from_pmf
+from pnp.problems.transport import channel_problem
+from pnp.solvers.steady import SolverOptions, SteadyPNPSolver, conductivity_S_per_m
+from poreflux.errors import InputError
 from stochastic.chain import HierarchyChain, TransportProfile
 from stochastic.profiles import Profile
 
 T = 298.15
-KCL = pnp.salt("KCl", 1000.0)
+KCL = poreflux.salt("KCl", 1000.0)
 D = {s.name: s.diffusion for s in KCL.species}
 
 
@@ -91,7 +91,7 @@ def test_mu_ex_bad_input(caplog):
     step = TransportProfile.from_arrays("K+", 1, z, -1.0, 1.9, temperature=T)
     with pytest.raises(InputError, match="jumps"):
         mu_ex_from_pmf(step, reference=0.0, taper_nm=0.0)
-    with caplog.at_level(logging.WARNING, logger="pnp.pmf_coupling"):
+    with caplog.at_level(logging.WARNING, logger="pnp.hierarchy.pmf_coupling"):
         mu_ex_from_pmf(step, reference=0.0, taper_nm=0.5)
     assert "from the reference" in caplog.text
 

@@ -207,7 +207,7 @@ def test_mbar_matches_pymbar(dw_data):
 
 def test_kj_per_mol_windows_match_kT_windows():
     t = 300.0
-    from pnp.units import kT_kj_per_mol
+    from poreflux.units import kT_kj_per_mol
 
     w_kt = UmbrellaWindow(0.5, 40.0, "kT")
     w_kj = UmbrellaWindow(0.5, 40.0 * kT_kj_per_mol(t), "kJ/mol")

@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 import pytest
 
-from pnp.units import kT_kj_per_mol
+from poreflux.units import kT_kj_per_mol
 from stochastic.md.errors import MDInputError
 from stochastic.md.model_pore import BindingSite, ModelPore, accessible_area
 from stochastic.md.system import ParticleType, System
@@ -29,7 +29,7 @@ from stochastic.pmf.errors import PMFInputError, SamplingWarning
 from stochastic.pmf.mbar import mbar
 from stochastic.pmf.md_sampler import MDSampler, friction_for_diffusion
 from stochastic.pmf.pore_umbrella import PorePMF, pore_pmf
-from stochastic.pmf.sampling import UmbrellaSampling, load_run
+from stochastic.pmf.umbrella import UmbrellaSampling, load_run
 from stochastic.pmf.wham import wham
 from stochastic.pmf.windows import UmbrellaWindow, evenly_spaced_windows
 
@@ -236,7 +236,7 @@ def test_model_pore_system_and_geometry():
     ps = pore.build_system("Na+", n_copies=3, temperature=T)
     m = ps.system.masses[0]
     assert KT / (m * ps.friction) == pytest.approx(ps.diffusion)
-    assert ps.diffusion == pytest.approx(1.334e-3, rel=1e-3)  # pnp.species Na+ at 298.15 K
+    assert ps.diffusion == pytest.approx(1.334e-3, rel=1e-3)  # poreflux.species Na+ at 298.15 K
     assert ps.system.n_particles == 3 and ps.ions == (0, 1, 2)
     geo = pore.channel_geometry(bath_radius=5.0, bath_height=5.0, h_pore=0.02)
     assert geo.profile.max_radius == pytest.approx(pore.radius)

@@ -149,7 +149,7 @@ def test_langevin_sampled_windows_recover_double_well():
     """Acceptance: windows sampled by overdamped Langevin dynamics give the double-well PMF
     within 0.2 kT RMS on [-1.5, 1.5] x0 (WHAM and MBAR). 16 walkers x 1000 samples per window,
     statistical inefficiency ~12, so ~1300 independent samples per window."""
-    from pnp.units import kT_kj_per_mol
+    from poreflux.units import kT_kj_per_mol
     from stochastic.pmf import LangevinSampler
 
     eb = 5.0

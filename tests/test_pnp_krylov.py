@@ -13,13 +13,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import pnp
+import poreflux
 from meshes.channel import build_channel, default_channel
-from pnp.errors import InputError
-from pnp.newton import NewtonSolver
-from pnp.pnp_problem import channel_problem
-from pnp.preconditioners import water_dof_map
-from pnp.steady import SolverOptions, SteadyPNPSolver
+from pnp.problems.transport import channel_problem
+from pnp.solvers.newton import NewtonSolver
+from pnp.solvers.preconditioners import water_dof_map
+from pnp.solvers.steady import SolverOptions, SteadyPNPSolver
+from poreflux.errors import InputError
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def coarse():
 
 
 def _problem(cm, voltage=100.0, sigma=-0.1, conc=150.0):
-    return channel_problem(cm, pnp.salt("KCl", conc), voltage=voltage, surface_charge=sigma)
+    return channel_problem(cm, poreflux.salt("KCl", conc), voltage=voltage, surface_charge=sigma)
 
 
 def test_exact_block_solves_make_the_preconditioner_exact_at_equilibrium(coarse):

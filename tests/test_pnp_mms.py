@@ -1,11 +1,13 @@
-"""Manufactured solutions for the PNP forms (pnp.transport + pnp.forms), steady and transient.
+"""Manufactured solutions for the PNP forms (pnp.forms.nernst_planck + pnp.forms.poisson), steady
+and transient.
 
 Two species (z = +1, -1, different D), log-concentration unknowns, the potential coupled through
 Poisson with K = 2. Exact fields are smooth, positive concentrations; on the axisymmetric
 rectangle they are even in r (symmetry on the axis). Sources are computed by UFL from the strong
 forms ``-(1/w) div(w eps grad psi) - K sum z c = f0`` and ``-(1/w) div(w J_i) = f_i``; Dirichlet
 data from the exact fields on the outer boundary. Orders are fitted with
-``pnp.convergence.fitted_order`` (np.polyfit of log err vs log h). Expected for P1: L2 2, H1 1.
+``pnp.results.refinement.fitted_order`` (np.polyfit of log err vs log h). Expected for P1: L2 2, H1
+1.
 
 Transient: BDF2 with dt proportional to h (errors O(h^2 + dt^2)) from exact data at t = 0 and
 t = dt (the first step uses the exact history), integrated to t = 0.5; expected L2 order 2.
@@ -21,10 +23,11 @@ import pytest
 import ufl
 
 from meshes.boxes import axisymmetric_rectangle, unit_box
-from pnp import forms, transport
-from pnp.convergence import error_norms, fitted_order
-from pnp.measures import build_measures
-from pnp.newton import NewtonSolver
+from pnp.forms import nernst_planck as transport
+from pnp.forms import poisson as forms
+from pnp.forms.measures import build_measures
+from pnp.results.refinement import error_norms, fitted_order
+from pnp.solvers.newton import NewtonSolver
 
 K = 2.0
 VALENCES = (1, -1)

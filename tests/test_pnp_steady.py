@@ -7,14 +7,14 @@ import math
 import numpy as np
 import pytest
 
-import pnp
+import poreflux
 from meshes.channel import build_channel, default_channel
-from pnp import currents
-from pnp.errors import ConvergenceError, InputError
-from pnp.pnp_problem import PNPProblem, channel_problem
-from pnp.problem import DirichletPotential, Electrostatics
-from pnp.steady import SolverOptions, SteadyPNPSolver
-from pnp.units import thermal_voltage_mV
+from pnp.problems.electrostatics import DirichletPotential, Electrostatics
+from pnp.problems.transport import PNPProblem, channel_problem
+from pnp.results import currents
+from pnp.solvers.steady import SolverOptions, SteadyPNPSolver
+from poreflux.errors import ConvergenceError, InputError
+from poreflux.units import thermal_voltage_mV
 
 T = 298.15
 
@@ -33,7 +33,9 @@ def default_2d():
 def test_log_variables_beat_primitive(coarse):
     """The measurement behind the default: at -0.2 C/m^2, 150 mM, 200 mV (cold start) the log
     form converges with positive concentrations; the primitive form goes negative."""
-    problem = channel_problem(coarse, pnp.salt("KCl", 150.0), voltage=200.0, surface_charge=-0.2)
+    problem = channel_problem(
+        coarse, poreflux.salt("KCl", 150.0), voltage=200.0, surface_charge=-0.2
+    )
     log_sol = SteadyPNPSolver(coarse, problem, SolverOptions(variables="log")).solve()
     prim_sol = SteadyPNPSolver(coarse, problem, SolverOptions(variables="primitive")).solve()
     assert log_sol.min_concentration() > 0
@@ -58,7 +60,7 @@ ROBUSTNESS = [
 def test_robustness_default_channel(default_2d, voltage, conc, sigma):
     """Cold start on the default channel; continuation where needed; c > 0, currents conserved."""
     problem = channel_problem(
-        default_2d, pnp.salt("KCl", conc), voltage=voltage, surface_charge=sigma
+        default_2d, poreflux.salt("KCl", conc), voltage=voltage, surface_charge=sigma
     )
     sol = SteadyPNPSolver(default_2d, problem).solve()
     assert sol.min_concentration() > 0
@@ -71,7 +73,7 @@ def test_robustness_default_channel(default_2d, voltage, conc, sigma):
 
 # ------------------------------------------------------------------------ failure
 def test_failure_raises_with_history_and_keeps_state(coarse):
-    problem = channel_problem(coarse, pnp.salt("KCl", 1.0), voltage=0.0, surface_charge=-0.2)
+    problem = channel_problem(coarse, poreflux.salt("KCl", 1.0), voltage=0.0, surface_charge=-0.2)
     solver = SteadyPNPSolver(coarse, problem, SolverOptions(max_it=1, max_attempts=4))
     before = solver.psi.x.array.copy()
     with pytest.raises(ConvergenceError) as info:
@@ -87,7 +89,7 @@ def test_failure_raises_with_history_and_keeps_state(coarse):
 # ------------------------------------------------------------------------ inputs
 def test_bad_inputs_raise_input_error(coarse):
     es = Electrostatics(T, {"bath": 78.5, "pore": 78.5, "membrane": 2.0, "protein": 2.0})
-    kcl = pnp.salt("KCl", 100.0)
+    kcl = poreflux.salt("KCl", 100.0)
     with pytest.raises(InputError, match="voltage"):
         PNPProblem(es, kcl, voltage=float("nan"))
     with pytest.raises(InputError, match="neither bath"):
@@ -109,7 +111,7 @@ def test_bad_inputs_raise_input_error(coarse):
 def test_bi_ionic_baths_set_each_species(coarse):
     """KCl on top, NaCl below: every species gets its own bath values (absent -> ~0)."""
     problem = channel_problem(
-        coarse, pnp.salt("KCl", 100.0), bath_bottom=pnp.salt("NaCl", 50.0), voltage=20.0
+        coarse, poreflux.salt("KCl", 100.0), bath_bottom=poreflux.salt("NaCl", 50.0), voltage=20.0
     )
     solver = SteadyPNPSolver(coarse, problem)
     sol = solver.solve()
@@ -124,7 +126,7 @@ def test_bi_ionic_baths_set_each_species(coarse):
 # ------------------------------------------------------------------------ sweeps and ratios
 def test_iv_sweep_default_channel_warm_starts(default_2d):
     """The demo's sweep: 7 voltages, 150 mM KCl, charged lining; warm steps <= 6 Newton its."""
-    problem = channel_problem(default_2d, pnp.salt("KCl", 150.0), surface_charge=-0.1)
+    problem = channel_problem(default_2d, poreflux.salt("KCl", 150.0), surface_charge=-0.1)
     solver = SteadyPNPSolver(default_2d, problem)
     iv = currents.iv_curve(solver, np.linspace(-150.0, 150.0, 7))
     assert iv.currents[0] < 0 < iv.currents[-1]
@@ -140,22 +142,25 @@ def test_iv_sweep_default_channel_warm_starts(default_2d):
 
 def test_rectification_and_selectivity(coarse):
     problem = channel_problem(
-        coarse, pnp.salt("KCl", 100.0), bath_bottom=pnp.salt("KCl", 10.0), surface_charge=-0.1
+        coarse,
+        poreflux.salt("KCl", 100.0),
+        bath_bottom=poreflux.salt("KCl", 10.0),
+        surface_charge=-0.1,
     )
     solver = SteadyPNPSolver(coarse, problem)
     assert abs(currents.rectification_ratio(solver, 100.0) - 1.0) > 0.05  # asymmetric baths
     # identical conditions for K+ and Na+ in a mixed bath, uncharged pore at high salt: the
     # ratio is that of the bulk mobilities D_K / D_Na
-    mixed = pnp.Electrolyte({"K+": 500.0, "Na+": 500.0, "Cl-": 1000.0})
+    mixed = poreflux.Electrolyte({"K+": 500.0, "Na+": 500.0, "Cl-": 1000.0})
     sol = SteadyPNPSolver(coarse, channel_problem(coarse, mixed, voltage=10.0)).solve()
     ratio = currents.selectivity_ratio(sol, "K+", "Na+")
     assert ratio == pytest.approx(
-        pnp.get_species("K+").diffusion / pnp.get_species("Na+").diffusion, rel=0.01
+        poreflux.get_species("K+").diffusion / poreflux.get_species("Na+").diffusion, rel=0.01
     )
 
 
 def test_solution_is_a_snapshot(coarse):
-    problem = channel_problem(coarse, pnp.salt("KCl", 100.0), surface_charge=-0.05)
+    problem = channel_problem(coarse, poreflux.salt("KCl", 100.0), surface_charge=-0.05)
     solver = SteadyPNPSolver(coarse, problem)
     first = solver.solve(50.0)
     current, psi = first.current, first.psi.x.array.copy()
@@ -167,14 +172,16 @@ def test_solution_is_a_snapshot(coarse):
 
 
 def test_write_fields(coarse, tmp_path):
-    problem = channel_problem(coarse, pnp.salt("KCl", 100.0), voltage=50.0)
+    problem = channel_problem(coarse, poreflux.salt("KCl", 100.0), voltage=50.0)
     sol = SteadyPNPSolver(coarse, problem).solve()
     pot, conc = sol.write(tmp_path / "iv_50mV")
     assert pot.exists() and conc.exists()
 
 
 def test_axial_profiles(coarse):
-    problem = channel_problem(coarse, pnp.salt("KCl", 150.0), voltage=100.0, surface_charge=-0.1)
+    problem = channel_problem(
+        coarse, poreflux.salt("KCl", 150.0), voltage=100.0, surface_charge=-0.1
+    )
     sol = SteadyPNPSolver(coarse, problem).solve()
     prof = currents.axial_profiles(sol, [-8.0, -1.0, 0.0, 1.0, 8.0])
     inside = slice(1, 4)
@@ -192,8 +199,8 @@ def test_mu_ex_equilibrium_and_barrier(coarse):
     def barrier(x):
         return 2.0 * np.exp(-(x[1] ** 2) / 0.5)
 
-    base = channel_problem(coarse, pnp.salt("KCl", 100.0))
-    with_mu = channel_problem(coarse, pnp.salt("KCl", 100.0), mu_ex={"K+": barrier})
+    base = channel_problem(coarse, poreflux.salt("KCl", 100.0))
+    with_mu = channel_problem(coarse, poreflux.salt("KCl", 100.0), mu_ex={"K+": barrier})
     solver = SteadyPNPSolver(coarse, with_mu)
     eq = solver.solve(0.0)
     psi_w = eq.psi_water.x.array
@@ -208,7 +215,9 @@ def test_mu_ex_equilibrium_and_barrier(coarse):
 def test_reversal_of_total_current_ghk_like(coarse):
     """KCl 100 | 10 mM, uncharged pore: the total current reverses between the Cl- and K+ Nernst
     potentials (diffusion potential of a weakly selective pore)."""
-    problem = channel_problem(coarse, pnp.salt("KCl", 100.0), bath_bottom=pnp.salt("KCl", 10.0))
+    problem = channel_problem(
+        coarse, poreflux.salt("KCl", 100.0), bath_bottom=poreflux.salt("KCl", 10.0)
+    )
     solver = SteadyPNPSolver(coarse, problem)
     v = currents.reversal_potential(solver)
     e_k = -thermal_voltage_mV(T) * math.log(10.0)

@@ -5,17 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import pnp
+import poreflux
 from meshes.channel import build_channel, default_channel
-from pnp.pnp_problem import channel_problem
-from pnp.steady import SolverOptions
-from pnp.transient import TRANSIENT_KSP_RTOL, TransientPNPSolver
+from pnp.problems.transport import channel_problem
+from pnp.solvers.steady import SolverOptions
+from pnp.solvers.transient import TRANSIENT_KSP_RTOL, TransientPNPSolver
 
 
 @pytest.fixture(scope="module")
 def relaxed():
     cm = build_channel(default_channel(h_pore=0.2, h_bath=2.0), 2)
-    problem = channel_problem(cm, pnp.salt("KCl", 150.0), voltage=100.0, surface_charge=-0.1)
+    problem = channel_problem(cm, poreflux.salt("KCl", 150.0), voltage=100.0, surface_charge=-0.1)
     solver = TransientPNPSolver(cm, problem, tol=1e-3)
     steady = solver.solve(100.0)
     start = solver.solve(0.0)  # equilibrium, then the voltage is switched on at t = 0
@@ -52,7 +52,7 @@ def test_krylov_time_steps_conserve_mass_and_match_lu():
     """The Krylov path (tighter default tolerance for time steps) relaxes to the same current and
     keeps the per-step mass balance."""
     cm = build_channel(default_channel(h_pore=0.2, h_bath=2.0), 2)
-    problem = channel_problem(cm, pnp.salt("KCl", 150.0), voltage=100.0, surface_charge=-0.1)
+    problem = channel_problem(cm, poreflux.salt("KCl", 150.0), voltage=100.0, surface_charge=-0.1)
     out = {}
     for name in ("lu", "krylov"):
         solver = TransientPNPSolver(cm, problem, SolverOptions(linear_solver=name), tol=1e-3)

@@ -8,16 +8,16 @@ import math
 import numpy as np
 import pytest
 
-import pnp
+import poreflux
 from meshes import names
 from meshes.boxes import slab_mesh
 from meshes.channel import build_channel, cylindrical_pore, default_channel
-from pnp import currents
-from pnp.pb import PBSolver
-from pnp.pnp_problem import PNPProblem, channel_problem
-from pnp.problem import DirichletPotential, Electrostatics, PBProblem
-from pnp.steady import SolverOptions, SteadyPNPSolver, conductivity_S_per_m
-from pnp.units import thermal_voltage_mV
+from pnp.problems.electrostatics import DirichletPotential, Electrostatics, PBProblem
+from pnp.problems.transport import PNPProblem, channel_problem
+from pnp.results import currents
+from pnp.solvers.pb import PBSolver
+from pnp.solvers.steady import SolverOptions, SteadyPNPSolver, conductivity_S_per_m
+from poreflux.units import thermal_voltage_mV
 
 T = 298.15
 
@@ -38,7 +38,11 @@ def test_ghk_flux_constant_field():
     es = Electrostatics(T, {names.LAYER_1: 78.5, names.LAYER_2: 78.5})
     c_top, c_bot = 100.0, 20.0
     problem = PNPProblem(
-        es, pnp.salt("KCl", c_top), pnp.salt("KCl", c_bot), top=names.LEFT, bottom=names.RIGHT
+        es,
+        poreflux.salt("KCl", c_top),
+        poreflux.salt("KCl", c_bot),
+        top=names.LEFT,
+        bottom=names.RIGHT,
     )
     solver = SteadyPNPSolver(cm, problem, SolverOptions(space_charge=False))
     vt = thermal_voltage_mV(T)
@@ -65,8 +69,8 @@ def test_nernst_reversal_single_permeant_cation(coarse_channel):
     """
     problem = channel_problem(
         coarse_channel,
-        pnp.salt("KCl", 100.0),
-        bath_bottom=pnp.salt("KCl", 10.0),
+        poreflux.salt("KCl", 100.0),
+        bath_bottom=poreflux.salt("KCl", 10.0),
         surface_charge=-0.05,
     )
     solver = SteadyPNPSolver(coarse_channel, problem)
@@ -95,7 +99,7 @@ def _hall_and_ohmic(h_pore: float, h_bath: float) -> None:
         1.0, 5.0, bath_radius=30.0, bath_height=30.0, h_pore=h_pore, h_bath=h_bath
     )
     cm = build_channel(geom, 2)
-    problem = channel_problem(cm, pnp.salt("KCl", 1000.0), voltage=10.0)
+    problem = channel_problem(cm, poreflux.salt("KCl", 1000.0), voltage=10.0)
     sol = SteadyPNPSolver(cm, problem).solve()
     g_pnp = sol.conductance
     kappa = conductivity_S_per_m(problem)
@@ -114,7 +118,7 @@ def _hall_and_ohmic(h_pore: float, h_bath: float) -> None:
 def test_equilibrium_equals_pb(coarse_channel):
     """V = 0, equal baths: the PNP potential equals the PB module's on the same mesh."""
     cm = coarse_channel
-    problem = channel_problem(cm, pnp.salt("KCl", 100.0), surface_charge=-0.1)
+    problem = channel_problem(cm, poreflux.salt("KCl", 100.0), surface_charge=-0.1)
     pnp_sol = SteadyPNPSolver(cm, problem, SolverOptions(quadrature_degree=2)).solve()
     es = problem.electrostatics
     es_pb = Electrostatics(
@@ -123,7 +127,7 @@ def test_equilibrium_equals_pb(coarse_channel):
         surface_charges=es.surface_charges,
         dirichlet=(DirichletPotential(names.TOP, 0.0), DirichletPotential(names.BOTTOM, 0.0)),
     )
-    pb = PBSolver(cm, PBProblem(es_pb, pnp.salt("KCl", 100.0)), quadrature_degree=2)
+    pb = PBSolver(cm, PBProblem(es_pb, poreflux.salt("KCl", 100.0)), quadrature_degree=2)
     pb_sol = pb.solve()
     diff = np.max(np.abs(pnp_sol.psi.x.array - pb_sol.psi.x.array))
     scale = np.max(np.abs(pb_sol.psi.x.array))
@@ -143,7 +147,9 @@ def test_end_currents_agree_and_cross_sections_converge():
     errors = []
     for f in (1.0, 2.0, 4.0):
         cm = build_channel(default_channel(h_pore=0.2 / f, h_bath=2.0 / f), 2)
-        problem = channel_problem(cm, pnp.salt("KCl", 150.0), voltage=100.0, surface_charge=-0.1)
+        problem = channel_problem(
+            cm, poreflux.salt("KCl", 150.0), voltage=100.0, surface_charge=-0.1
+        )
         sol = SteadyPNPSolver(cm, problem).solve()
         assert sol.conservation_error < 1e-3
         sec = [currents.cross_section(sol, z).current for z in zs]
@@ -156,7 +162,7 @@ def test_end_currents_agree_and_cross_sections_converge():
 def test_cross_section_3d():
     """3D cut-cell quadrature: pore area ~ pi nm^2 and the section current near the end current."""
     cm = build_channel(default_channel(h_pore=0.3, h_bath=3.0), 3)
-    problem = channel_problem(cm, pnp.salt("KCl", 150.0), voltage=100.0, surface_charge=-0.1)
+    problem = channel_problem(cm, poreflux.salt("KCl", 150.0), voltage=100.0, surface_charge=-0.1)
     sol = SteadyPNPSolver(cm, problem).solve()
     assert sol.conservation_error < 1e-3
     sec = currents.cross_section(sol, 0.0)

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from pnp import units
-from pnp.errors import InputError
+from poreflux import units
+from poreflux.errors import InputError
 from stochastic.profiles import (
     Profile,
     StochasticInputError,

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from pnp import units
+from poreflux import units
 from stochastic import smoluchowski as sm
 from stochastic.profiles import Profile, StochasticInputError
 
 T = 298.15
-VT = units.R_GAS * T / units.FARADAY * 1e3  # kT/e in mV, independently of pnp.units helpers
+VT = units.R_GAS * T / units.FARADAY * 1e3  # kT/e in mV, independently of poreflux.units helpers
 
 
 def barrier_W(z):

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from pnp.cli import main
-from pnp.errors import InputError
 from pnp.studies.config import load_study
+from poreflux.errors import InputError
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -43,13 +43,13 @@ def _write(tmp_path: Path, text: str) -> Path:
 def no_solving(monkeypatch):
     """Any mesh build or solver construction fails the test (errors must come first)."""
     import meshes.channel
-    import pnp.steady
+    import pnp.solvers.steady
 
     def forbidden(*args, **kwargs):
         raise AssertionError("a mesh or solver was built before the input was validated")
 
     monkeypatch.setattr(meshes.channel, "build_channel", forbidden)
-    monkeypatch.setattr(pnp.steady, "SteadyPNPSolver", forbidden)
+    monkeypatch.setattr(pnp.solvers.steady, "SteadyPNPSolver", forbidden)
 
 
 def test_good_file_builds_the_grid(tmp_path, no_solving):

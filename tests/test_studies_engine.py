@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 from study_fakes import FakeModel
 
-from pnp.errors import InputError
 from pnp.studies import ParameterGrid, StudyMismatchError, StudyStore, StudyTable
 from pnp.studies.runner import plan_chains, run_study
 from pnp.studies.store import atomic_write_text
+from poreflux.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 RESUME = Path(__file__).parent / "mpi_scripts" / "study_resume.py"

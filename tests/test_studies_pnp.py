@@ -13,10 +13,10 @@ import pytest
 from conftest import run_mpi
 from study_cases import charged_channel_study
 
-from pnp.species import salt
 from pnp.studies import ParameterGrid, StudyStore, mesh_convergence, run_study
 from pnp.studies.channel import ChannelPNPModel
-from pnp.units import E_CHARGE, K_B, N_A
+from poreflux.species import salt
+from poreflux.units import E_CHARGE, K_B, N_A
 
 DISTRIBUTE = Path(__file__).parent / "mpi_scripts" / "study_distribute.py"
 T = 298.15
@@ -43,7 +43,7 @@ def uncharged_pore(**geometry: float) -> ChannelPNPModel:
 
 
 def test_uncharged_iv_is_ohmic_symmetric_and_resumes(tmp_path):
-    from pnp.currents import ohmic_conductance
+    from pnp.results.currents import ohmic_conductance
 
     model = uncharged_pore()
     grid = ParameterGrid({"voltage_mV": [-100, -50, 0, 50, 100]})

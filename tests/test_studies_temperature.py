@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from pnp.errors import InputError
-from pnp.pnp_problem import DEFAULT_PERMITTIVITY
-from pnp.species import water_permittivity, water_viscosity
+from pnp.problems.transport import DEFAULT_PERMITTIVITY
 from pnp.studies import ChannelPNPModel, ParameterGrid, StudyPoint, run_study
+from poreflux.errors import InputError
+from poreflux.water import water_permittivity, water_viscosity
 
 GEOMETRY = {"radius_nm": 1.0, "thickness_nm": 5.0, "h_pore_nm": 0.25, "h_bath_nm": 2.5}
 
@@ -51,9 +51,11 @@ def test_water_permittivity_matches_measurements(celsius, eps):
 
 
 def test_water_permittivity_rejects_non_liquid_temperatures():
-    for t in (250.0, 400.0, float("nan")):
+    for t in (250.0, 400.0):
         with pytest.raises(ValueError, match=r"273\.15-373\.15 K"):
             water_permittivity(t)
+    with pytest.raises(ValueError, match="temperature must be finite"):
+        water_permittivity(float("nan"))
 
 
 def test_study_water_permittivity_follows_temperature():

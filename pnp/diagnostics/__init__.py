@@ -7,7 +7,7 @@ use instead; overlapping double layers, an under-resolved Debye layer and surfac
 reported as notes.
 
 - Problem level (before solving): :func:`diagnose` on a :class:`DiagnosticInputs` or on an
-  :class:`~pnp.species.Electrolyte` with keyword inputs.
+  :class:`~poreflux.species.Electrolyte` with keyword inputs.
 - Solution level: :func:`diagnose` on a :class:`SolutionFields` adds cell-wise fields (local
   concentrations and permittivity), per-region findings located at the worst cell, and DG0 fields
   for ParaView (``write=``).
@@ -16,7 +16,7 @@ Thresholds are parameters (:class:`Thresholds`) with documented, referenced defa
 
 Example
 -------
->>> from pnp import salt
+>>> from poreflux import salt
 >>> from pnp.diagnostics import AxialProfile, diagnose
 >>> import numpy as np
 >>> z = np.linspace(-10, 10, 201)

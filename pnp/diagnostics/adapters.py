@@ -3,12 +3,14 @@
 - :func:`profile_from_channel`: the axial profile ``R(z)`` with ``bath``/``pore`` labels from a
   :class:`meshes.channel.ChannelGeometry` (exact polyline) or a :class:`meshes.record.ChannelMesh`
   (its geometry if it has one, else measured on the wall facets by :mod:`meshes.radius`).
-- :func:`inputs_from_problem`: :class:`DiagnosticInputs` from a :class:`pnp.problem.PBProblem`
-  or a :class:`pnp.pnp_problem.PNPProblem` (electrolyte, temperature, permittivity, pore-wall
+- :func:`inputs_from_problem`: :class:`DiagnosticInputs` from a
+:class:`pnp.problems.electrostatics.PBProblem`
+  or a :class:`pnp.problems.transport.PNPProblem` (electrolyte, temperature, permittivity, pore-wall
   charge), with the profile and pore mesh size of a channel mesh when one is given.
 - :func:`solution_fields_from_pb` / :func:`solution_fields_from_pnp`: :class:`SolutionFields`
-  from a :class:`pnp.pb.PBSolution` (fields on the whole mesh) or a
-  :class:`pnp.pnp_solution.PNPSolution` (concentrations on the water sub-mesh; the channel mesh
+  from a :class:`pnp.solvers.pb.PBSolution` (fields on the whole mesh) or a
+  :class:`pnp.results.pnp_solution.PNPSolution` (concentrations on the water sub-mesh; the channel
+  mesh
   must be passed because the solution does not keep it).
 - :func:`adapt`: the dispatcher :func:`pnp.diagnostics.diagnose` uses for these objects.
 
@@ -27,7 +29,7 @@ import numpy as np
 from meshes import names
 from pnp.diagnostics.api import SolutionFields
 from pnp.diagnostics.inputs import AxialProfile, DiagnosticInputs
-from pnp.errors import InputError
+from poreflux.errors import InputError
 
 __all__ = [
     "adapt",
@@ -171,16 +173,16 @@ def solution_fields_from_pnp(solution: Any, cmesh: Any, **extra: Any) -> Solutio
 
 def adapt(target: Any, **kwargs: Any) -> DiagnosticInputs | SolutionFields:
     """Convert a PB/PNP problem or solution to diagnostics inputs (see the module docstring)."""
-    from pnp.pb import PBSolution
-    from pnp.pnp_solution import PNPSolution
-    from pnp.problem import PBProblem
+    from pnp.problems.electrostatics import PBProblem
+    from pnp.results.pnp_solution import PNPSolution
+    from pnp.solvers.pb import PBSolution
 
     if isinstance(target, PBSolution):
         return solution_fields_from_pb(target, **kwargs)
     if isinstance(target, PNPSolution):
         cmesh = kwargs.pop("cmesh", None)
         return solution_fields_from_pnp(target, cmesh, **kwargs)
-    from pnp.pnp_problem import PNPProblem
+    from pnp.problems.transport import PNPProblem
 
     if isinstance(target, PBProblem | PNPProblem):
         cmesh = kwargs.pop("cmesh", None)

@@ -13,8 +13,8 @@ from pnp.diagnostics.findings import FINITE_SIZE, Finding
 from pnp.diagnostics.inputs import DiagnosticInputs
 from pnp.diagnostics.report import Report
 from pnp.diagnostics.thresholds import DEFAULT_THRESHOLDS, Thresholds
-from pnp.errors import InputError
-from pnp.species import Electrolyte, Species
+from poreflux.errors import InputError
+from poreflux.species import Electrolyte, Species
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ def diagnose(
     ----------
     target
         A :class:`DiagnosticInputs` (problem level); a :class:`SolutionFields` (problem and
-        solution level); an :class:`~pnp.species.Electrolyte` with the keyword arguments of
+        solution level); an :class:`~poreflux.species.Electrolyte` with the keyword arguments of
         :class:`DiagnosticInputs` (``temperature=...`` is then required); a PB/PNP problem
         (problem level; ``cmesh=`` adds the channel geometry) or a PB/PNP solution (both levels;
         a PNP solution needs ``cmesh=``), see :mod:`pnp.diagnostics.adapters`.
@@ -166,7 +166,7 @@ def diagnose(
 
     Examples
     --------
-    >>> from pnp import salt
+    >>> from poreflux import salt
     >>> from pnp.diagnostics import diagnose
     >>> diagnose(salt("CaCl2", 1000), temperature=298.15).worst.label
     'breakdown'

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from pnp import backend as _backend  # noqa: F401  (must precede any dolfinx import)
+from meshes import backend as _backend  # noqa: F401  (must precede any dolfinx import)
 from pnp.diagnostics import quantities as q
 from pnp.diagnostics.findings import (
     CORRELATIONS,
@@ -44,8 +44,8 @@ from pnp.diagnostics.findings import (
 )
 from pnp.diagnostics.inputs import AxialProfile
 from pnp.diagnostics.thresholds import Thresholds
-from pnp.errors import InputError, MeshTagError
-from pnp.species import Species, get_species
+from poreflux.errors import InputError, MeshTagError
+from poreflux.species import Species, get_species
 
 logger = logging.getLogger(__name__)
 

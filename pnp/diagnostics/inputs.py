@@ -1,6 +1,7 @@
 """Plain descriptions the problem-level checks read: the axial pore profile, a PMF, the inputs.
 
-These are validated on construction (bad values raise :class:`pnp.errors.InputError` saying what
+These are validated on construction (bad values raise :class:`poreflux.errors.InputError` saying
+what
 to change) and never mutated.
 """
 
@@ -15,8 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from pnp.diagnostics import quantities as q
-from pnp.errors import InputError
-from pnp.species import Electrolyte
+from poreflux.errors import InputError
+from poreflux.species import Electrolyte
 
 #: Region name used when no profile is given (a bulk electrolyte).
 BULK = "bulk"
@@ -177,7 +178,7 @@ class DiagnosticInputs:
     def __post_init__(self) -> None:
         if not isinstance(self.electrolyte, Electrolyte):
             raise InputError(
-                f"electrolyte must be a pnp.Electrolyte (e.g. pnp.salt('KCl', 150)), got "
+                f"electrolyte must be a poreflux.Electrolyte (e.g. poreflux.salt('KCl', 150)), got "
                 f"{type(self.electrolyte).__name__}"
             )
         object.__setattr__(self, "temperature", q.check_temperature(self.temperature))

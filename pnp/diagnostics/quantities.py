@@ -4,7 +4,7 @@ Every function states its units; concentrations in mM (= mol/m^3), lengths in nm
 surface charge in C/m^2, temperature in K. The array functions broadcast: concentrations carry the
 species on the last axis, any leading axes are points or cells.
 
-The Bjerrum and Debye lengths come from :mod:`pnp.units` (one implementation in the package);
+The Bjerrum and Debye lengths come from :mod:`poreflux.units` (one implementation in the package);
 :func:`bjerrum_length_nm` is re-exported here for convenience.
 """
 
@@ -18,9 +18,10 @@ import numpy as np
 import numpy.typing as npt
 from scipy import optimize
 
-from pnp.errors import InputError
-from pnp.species import Electrolyte, Species
-from pnp.units import E_CHARGE, MM, N_A, NM, bjerrum_length_nm, debye_length_nm
+from poreflux.errors import InputError
+from poreflux.species import Electrolyte, Species
+from poreflux.units import E_CHARGE, MM, N_A, NM, bjerrum_length_nm, debye_length_nm
+from poreflux.water import EPS_WATER_25C
 
 __all__ = [
     "bjerrum_length_field_nm",
@@ -44,7 +45,7 @@ __all__ = [
 ]
 
 #: Relative permittivity of water at 298.15 K (Malmberg & Maryott 1956), the default eps_r.
-EPS_WATER_298 = 78.46
+EPS_WATER_298 = EPS_WATER_25C
 
 
 def check_temperature(temperature: float) -> float:
@@ -87,7 +88,7 @@ def debye_length_of_electrolyte_nm(
 ) -> float:
     """Debye length [nm] of an electrolyte's bulk (``0.304/sqrt(I/M)`` nm in water at 298.15 K).
 
-    Wraps :func:`pnp.units.debye_length_nm` with the electrolyte's ionic strength.
+    Wraps :func:`poreflux.units.debye_length_nm` with the electrolyte's ionic strength.
     """
     check_temperature(temperature)
     check_permittivity(eps_r)
@@ -115,7 +116,8 @@ def local_debye_length_nm(
     z = np.asarray(valences, dtype=float)
     ionic = 0.5 * np.sum(c * z**2, axis=-1)
     eps = check_permittivity(eps_r)
-    # lambda_D scales as sqrt(eps_r / I): evaluate pnp.units' formula once at I = 1 M, eps_r = 1.
+    # lambda_D scales as sqrt(eps_r / I): evaluate poreflux.units' formula once at I = 1 M, eps_r =
+    # 1.
     ref = debye_length_nm(1000.0, check_temperature(temperature), eps_r=1.0)
     with np.errstate(divide="ignore"):
         return np.where(ionic > 0, ref * np.sqrt(eps * 1000.0 / np.maximum(ionic, 1e-300)), np.inf)

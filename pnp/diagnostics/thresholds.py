@@ -64,7 +64,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
-from pnp.errors import InputError
+from poreflux.errors import InputError
 
 
 @dataclass(frozen=True)

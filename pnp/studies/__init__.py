@@ -15,7 +15,7 @@ Modules: :mod:`~pnp.studies.grid` (axes and points), :mod:`~pnp.studies.geometry
 parameters -> ChannelGeometry), :mod:`~pnp.studies.model` (the solver protocol),
 :mod:`~pnp.studies.channel` (the steady-PNP binding), :mod:`~pnp.studies.runner` (order, warm
 starts, resume, MPI), :mod:`~pnp.studies.store` (atomic output folder), :mod:`~pnp.studies.table`
-(CSV table), :mod:`~pnp.studies.convergence`, :mod:`~pnp.studies.analysis`,
+(CSV table), :mod:`~pnp.studies.refinement`, :mod:`~pnp.studies.analysis`,
 :mod:`~pnp.studies.figures`, :mod:`~pnp.studies.study`, :mod:`~pnp.studies.config`.
 """
 
@@ -32,12 +32,12 @@ from pnp.studies.table import StudyTable
 # name -> module, imported on first use (they load DOLFINx / matplotlib)
 _LAZY = {
     "ChannelPNPModel": "pnp.studies.channel",
-    "MeshConvergence": "pnp.studies.convergence",
+    "MeshConvergence": "pnp.studies.refinement",
     "Study": "pnp.studies.study",
     "StudyOutcome": "pnp.studies.study",
     "StudyResult": "pnp.studies.runner",
     "load_study": "pnp.studies.config",
-    "mesh_convergence": "pnp.studies.convergence",
+    "mesh_convergence": "pnp.studies.refinement",
     "parse_study": "pnp.studies.config",
     "rectification_table": "pnp.studies.analysis",
     "run": "pnp.studies.study",

@@ -1,7 +1,7 @@
 """The steady-PNP binding of the study engine: a channel geometry, a salt and the conditions.
 
 :class:`ChannelPNPModel` turns a study point (voltage, bath concentrations, temperature, surface
-charge, geometry parameters) into a :class:`pnp.steady.SteadyPNPSolver` solve on a
+charge, geometry parameters) into a :class:`pnp.solvers.steady.SteadyPNPSolver` solve on a
 :func:`meshes.channel.build_channel` mesh. One mesh per geometry point; one solver per (geometry,
 temperature, surface charge) -- voltage and bath concentrations are constants of the compiled
 forms, so a sweep over them reuses the solver and warm-starts from the neighbouring solution.
@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 from meshes import names
-from pnp.errors import InputError
 from pnp.studies.geometry import GEOMETRY_PARAMETERS, check_kind, make_geometry
 from pnp.studies.grid import (
     CONCENTRATION,
@@ -41,6 +40,7 @@ from pnp.studies.grid import (
     StudyPoint,
 )
 from pnp.studies.model import PointResult
+from poreflux.errors import InputError
 
 __all__ = ["ChannelPNPModel"]
 
@@ -57,7 +57,7 @@ CHANNEL_REGIONS = (names.BATH, names.PORE, names.MEMBRANE, names.PROTEIN)
 
 
 def _salt(formula: str, concentration: float, where: str) -> Any:
-    from pnp.species import salt
+    from poreflux.species import salt
 
     if not (isinstance(concentration, int | float) and math.isfinite(concentration)):
         raise InputError(f"{where} must be a finite number in mM, got {concentration!r}")
@@ -108,16 +108,18 @@ class ChannelPNPModel:
     permittivity
         Relative permittivity overrides by region (``bath``, ``pore``, ``membrane``, ``protein``).
     solver
-        Keyword arguments of :class:`pnp.steady.SolverOptions` (``variables``, ``rtol``, ...).
+        Keyword arguments of :class:`pnp.solvers.steady.SolverOptions` (``variables``, ``rtol``,
+        ...).
     diffusion_model
         ``"stokes-einstein"`` (default): species diffusion coefficients follow the temperature as
         ``D(T) = D(298.15 K) (T/298.15 K) eta_w(298.15 K)/eta_w(T)``
-        (:func:`pnp.species.diffusion_at`); ``"fixed"``: the 25 degC library values at every
+        (:func:`poreflux.species.diffusion_at`); ``"fixed"``: the 25 degC library values at every
         temperature.
     permittivity_model
         ``"malmberg-maryott"`` (default): the permittivity of the water regions (``bath``,
         ``pore``; configured or default value = the 25 degC value) is scaled by
-        ``eps_w(T)/eps_w(298.15 K)`` of :func:`pnp.species.water_permittivity` (0.947 at 37 degC),
+        ``eps_w(T)/eps_w(298.15 K)`` of :func:`poreflux.water.water_permittivity` (0.947 at 37
+        degC),
         so the Debye and Bjerrum lengths follow the temperature; ``"fixed"``: the configured values
         at every temperature. Membrane and protein permittivities never change.
     diagnostics
@@ -179,8 +181,8 @@ class ChannelPNPModel:
 
     # -- description -----------------------------------------------------------------------------
     def solver_options(self) -> Any:
-        """The :class:`pnp.steady.SolverOptions` of every solve."""
-        from pnp.steady import SolverOptions
+        """The :class:`pnp.solvers.steady.SolverOptions` of every solve."""
+        from pnp.solvers.steady import SolverOptions
 
         allowed = [f.name for f in dataclasses.fields(SolverOptions)]
         unknown = sorted(set(self.solver) - set(allowed))
@@ -251,8 +253,8 @@ class ChannelPNPModel:
     # -- validation ----------------------------------------------------------------------------
     def check(self, grid: ParameterGrid) -> None:
         """Validate every point (geometry, concentrations, temperature, charge, voltage)."""
-        from pnp.pnp_problem import PNPProblem
-        from pnp.problem import Electrostatics, SurfaceCharge
+        from pnp.problems.electrostatics import Electrostatics, SurfaceCharge
+        from pnp.problems.transport import PNPProblem
 
         allowed = self.allowed_axes
         unknown = [n for n in grid.names if n not in allowed]
@@ -308,8 +310,8 @@ class ChannelPNPModel:
         return build_channel(geometry, dim=self.dim, comm=comm)
 
     def problem(self, cmesh: Any, point: StudyPoint) -> Any:
-        """The :class:`pnp.pnp_problem.PNPProblem` of a point on ``cmesh``."""
-        from pnp.pnp_problem import channel_problem
+        """The :class:`pnp.problems.transport.PNPProblem` of a point on ``cmesh``."""
+        from pnp.problems.transport import channel_problem
 
         cond = self.conditions(point)
         top = _salt(self.salt, cond[CONCENTRATION_TOP], CONCENTRATION_TOP)
@@ -328,8 +330,8 @@ class ChannelPNPModel:
 
     def _permittivity(self, cmesh: Any, temperature: float) -> dict[str, float]:
         """Relative permittivity overrides by region at ``temperature``."""
-        from pnp.pnp_problem import DEFAULT_PERMITTIVITY
-        from pnp.species import REFERENCE_TEMPERATURE, water_permittivity
+        from pnp.problems.transport import DEFAULT_PERMITTIVITY
+        from poreflux.water import REFERENCE_TEMPERATURE, water_permittivity
 
         perm = dict(self.permittivity)
         if self.permittivity_model == "fixed":
@@ -342,15 +344,15 @@ class ChannelPNPModel:
 
     def _diffusion(self, electrolyte: Any, temperature: float) -> dict[str, float]:
         """Diffusion coefficient overrides [nm^2/ns] at ``temperature`` (none if fixed)."""
-        from pnp.species import diffusion_at
+        from poreflux.species import diffusion_at
 
         if self.diffusion_model == "fixed":
             return {}
         return {s.name: diffusion_at(s, temperature) for s in electrolyte.species}
 
     def make_solver(self, mesh: Any, point: StudyPoint) -> Any:
-        """A :class:`pnp.steady.SteadyPNPSolver` for the point's solver group."""
-        from pnp.steady import SteadyPNPSolver
+        """A :class:`pnp.solvers.steady.SteadyPNPSolver` for the point's solver group."""
+        from pnp.solvers.steady import SteadyPNPSolver
 
         return SteadyPNPSolver(mesh, self.problem(mesh, point), self.solver_options())
 
@@ -371,7 +373,7 @@ class ChannelPNPModel:
         return PointResult(self.observables(sol), sol)
 
     def observables(self, sol: Any) -> dict[str, Any]:
-        """The table columns of a :class:`pnp.pnp_solution.PNPSolution`."""
+        """The table columns of a :class:`pnp.results.pnp_solution.PNPSolution`."""
         row: dict[str, Any] = {
             "current_pA": sol.current,
             "conductance_pS": sol.conductance if sol.voltage != 0.0 else None,
@@ -405,7 +407,7 @@ class ChannelPNPModel:
         on different meshes). XDMF (``<id>.xdmf``): ``<id>_potential.xdmf`` and
         ``<id>_ions.xdmf``. Returns the potential's path.
         """
-        from pnp.io import write_vtx
+        from pnp.results.io import write_vtx
 
         sol = state
         potential = sol.potential()
@@ -420,8 +422,8 @@ class ChannelPNPModel:
         return write_vtx(Path(f"{stem}_potential.bp"), [potential])
 
     def axial_profile(self, state: Any) -> dict[str, Any]:
-        """Cross-section averages along the axis (:func:`pnp.currents.axial_profiles`)."""
-        from pnp.currents import axial_profiles
+        """Cross-section averages along the axis (:func:`pnp.results.currents.axial_profiles`)."""
+        from pnp.results.currents import axial_profiles
 
         return axial_profiles(state, self.profile_points)
 

@@ -37,7 +37,7 @@ any mesh is built or any equation solved.
     [permittivity]                # optional relative permittivities by region
     membrane = 2.0                # bath, pore, membrane, protein
 
-    [solver]                      # optional pnp.steady.SolverOptions
+    [solver]                      # optional pnp.solvers.steady.SolverOptions
     variables = "log"
 
     [output]                      # optional
@@ -61,7 +61,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pnp.errors import InputError
 from pnp.studies.geometry import GEOMETRY_KINDS, GEOMETRY_PARAMETERS
 from pnp.studies.grid import (
     CONCENTRATION,
@@ -74,6 +73,7 @@ from pnp.studies.grid import (
     expand_values,
 )
 from pnp.studies.study import Study
+from poreflux.errors import InputError
 
 __all__ = ["SCHEMA", "load_study", "parse_study"]
 
@@ -82,12 +82,12 @@ _ALL_GEOMETRY = sorted({k for v in GEOMETRY_PARAMETERS.values() for k in v} - {"
 
 
 def _solver_keys() -> tuple[str, ...]:
-    from pnp.steady import SolverOptions
+    from pnp.solvers.steady import SolverOptions
 
     return tuple(f.name for f in dataclasses.fields(SolverOptions))
 
 
-#: Section -> allowed keys (the solver section is filled from pnp.steady.SolverOptions).
+#: Section -> allowed keys (the solver section is filled from pnp.solvers.steady.SolverOptions).
 SCHEMA: dict[str, tuple[str, ...]] = {
     "study": ("name", "description", "output"),
     "geometry": ("kind", "dim", *_ALL_GEOMETRY),

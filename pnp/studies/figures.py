@@ -1,4 +1,4 @@
-"""The figures of a finished study, drawn with :mod:`pnp.plots` (rank 0 only).
+"""The figures of a finished study, drawn with :mod:`pnp.results.plots` (rank 0 only).
 
 - ``iv.png``: current against voltage, one curve per combination of the other parameters (total
   and per species when there is a single curve);
@@ -65,7 +65,7 @@ def study_figures(
     title
         Prefix of the figure titles.
     """
-    from pnp.plots import plot_axial_profiles, plot_conductance, plot_iv
+    from pnp.results.plots import plot_axial_profiles, plot_conductance, plot_iv
 
     folder = Path(folder)
     written: list[Path] = []

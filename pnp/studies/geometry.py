@@ -15,7 +15,7 @@ All kinds also take ``bath_radius_nm``, ``bath_height_nm``, ``protein_thickness_
 ``h_pore_nm``, ``h_bath_nm`` (see :class:`meshes.channel.ChannelGeometry`) and
 ``mesh_refinement`` (a factor dividing both mesh sizes and the size field's growth rate).
 Impossible geometry (pore wider than the bath, mesh size larger than the pore...) raises
-:class:`~pnp.errors.InputError` from the geometry classes themselves.
+:class:`~poreflux.errors.InputError` from the geometry classes themselves.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from pnp.errors import InputError
+from poreflux.errors import InputError
 
 __all__ = ["GEOMETRY_KINDS", "GEOMETRY_PARAMETERS", "make_geometry"]
 

@@ -30,7 +30,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pnp.errors import InputError
+from poreflux.errors import InputError
 
 __all__ = [
     "CONCENTRATION",

@@ -30,7 +30,7 @@ class PointResult:
         point's table columns.
     state
         Whatever the model needs to warm-start a neighbouring point and to write fields or
-        profiles (e.g. a :class:`pnp.pnp_solution.PNPSolution`); not stored on disk.
+        profiles (e.g. a :class:`pnp.results.pnp_solution.PNPSolution`); not stored on disk.
     """
 
     results: Mapping[str, Any]

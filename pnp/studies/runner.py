@@ -40,11 +40,11 @@ from typing import Any
 
 from mpi4py import MPI
 
-from pnp.errors import InputError
 from pnp.studies.grid import VOLTAGE, ParameterGrid, StudyPoint
 from pnp.studies.model import PointResult, StudyModel
 from pnp.studies.store import StudyStore, atomic_write_text, now_iso
 from pnp.studies.table import StudyTable
+from poreflux.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -381,7 +381,7 @@ def run_study(
     model.check(grid)
     store = StudyStore(out)
     definition = {"name": name, "model": model.definition(), "grid": grid.to_dict()}
-    from pnp import __version__
+    from poreflux import __version__
 
     digest = _bcast_or_raise(comm, lambda: store.open(definition, version=__version__))
     records = _bcast_or_raise(comm, store.records)

@@ -33,8 +33,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pnp.errors import InputError
 from pnp.studies.table import StudyTable
+from poreflux.errors import InputError
 
 log = logging.getLogger(__name__)
 

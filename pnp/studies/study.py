@@ -10,19 +10,19 @@ from typing import Any
 
 from mpi4py import MPI
 
-from pnp.errors import InputError
 from pnp.studies.analysis import rectification_table
-from pnp.studies.convergence import (
+from pnp.studies.grid import ParameterGrid
+from pnp.studies.refinement import (
     REFINEMENT,
     MeshConvergence,
     convergence_table,
     mesh_convergence,
     plot_mesh_convergence,
 )
-from pnp.studies.grid import ParameterGrid
 from pnp.studies.runner import FIELD_FORMATS, StudyResult, run_study
 from pnp.studies.store import StudyStore, atomic_write_text, check_writable
 from pnp.studies.table import StudyTable
+from poreflux.errors import InputError
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from pnp.errors import InputError
+from poreflux.errors import InputError
 
 __all__ = ["StudyTable", "format_value"]
 

@@ -59,8 +59,8 @@ the right one, a positive current is positive charge moving left to right (towar
 """
 
 from stochastic.chain.model import HierarchyChain
-from stochastic.chain.profile import D_UNITS, TransportProfile, WindowDiffusion
 from stochastic.chain.results import ChainIV, Uncertain
+from stochastic.chain.transport_profile import D_UNITS, TransportProfile, WindowDiffusion
 
 __all__ = [
     "D_UNITS",

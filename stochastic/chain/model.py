@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from pnp import units
-from stochastic.chain.profile import TransportProfile
+from poreflux import units
 from stochastic.chain.results import ChainIV, Uncertain, _scalar
+from stochastic.chain.transport_profile import TransportProfile
 from stochastic.profiles import (
     StochasticInputError,
 )

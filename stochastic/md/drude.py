@@ -3,7 +3,7 @@
 A polarisable atom is a core plus a Drude particle of charge ``q_D`` on a spring ``k_D``; in a
 field ``E`` the Drude moves by ``d = q_D E / k_D`` and the induced dipole is
 ``p = q_D d = alpha E`` with ``alpha = q_D^2 / k_D`` [e^2 nm^2 mol/kJ]; divide by
-``ke = 138.935 kJ mol^-1 nm e^-2`` (:data:`pnp.units.COULOMB_KJ_NM`) for the polarisability
+``ke = 138.935 kJ mol^-1 nm e^-2`` (:data:`poreflux.units.COULOMB_KJ_NM`) for the polarisability
 volume ``alpha / (4 pi eps0)`` in nm^3, i.e. ``k_D = ke q_D^2 / alpha_vol``
 (Lamoureux & Roux, J. Chem. Phys. 119, 3025 (2003)).
 
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from pnp.units import COULOMB_KJ_NM
+from poreflux.units import COULOMB_KJ_NM
 from stochastic.md.errors import MDInputError
 from stochastic.md.forcefield import ForceField, ForceResult
 from stochastic.md.neighbors import NeighborList, box_arrays

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from pnp.units import FARADAY
+from poreflux.units import FARADAY
 from stochastic.md.neighbors import NeighborList
 from stochastic.md.system import System
 

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from pnp.units import N_A
+from poreflux.units import N_A
 from stochastic.md.errors import MDInputError
 from stochastic.md.system import KB_KJ_PER_MOL_K, Box, ParticleType, System
 

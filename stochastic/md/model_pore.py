@@ -26,11 +26,11 @@ The model (all lengths in nm, energies in kJ/mol, charges in e)
   the PMF is exactly flat in the bath beyond it.
 - **Ions.** One K+ or Na+ analogue (charge +1, Joung & Cheatham SPC/E-compatible LJ parameters,
   J. Phys. Chem. B 112, 9020 (2008): K+ ``sigma = 0.283840 nm, eps = 1.79789 kJ/mol``; Na+
-  ``sigma = 0.215954 nm, eps = 1.47544 kJ/mol``; masses from :mod:`pnp.species`) in implicit
+  ``sigma = 0.215954 nm, eps = 1.47544 kJ/mol``; masses from :mod:`poreflux.species`) in implicit
   solvent: Langevin dynamics whose collision rate is chosen by Einstein's relation
   ``gamma = kT / (m D)`` so that the bulk diffusion coefficient is the species' D from
-  :mod:`pnp.species` (Stokes-Einstein scaled to the temperature by
-  :func:`pnp.species.diffusion_at`).
+  :mod:`poreflux.species` (Stokes-Einstein scaled to the temperature by
+  :func:`poreflux.species.diffusion_at`).
 
 Selectivity is not put in by hand: both ions see the same site; their well depths differ only
 through their LJ size and depth (the Coulomb energy on the axis is the same for both, and the pore
@@ -54,8 +54,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pnp.species import diffusion_at, get_species
-from pnp.units import COULOMB_KJ_NM
+from poreflux.species import diffusion_at, get_species
+from poreflux.units import COULOMB_KJ_NM
 from stochastic.md.confinement import CylindricalPore
 from stochastic.md.errors import MDInputError
 from stochastic.md.neighbors import NeighborList
@@ -75,7 +75,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class IonModel:
-    """LJ and charge parameters of an ion analogue (``species``: its :mod:`pnp.species` name)."""
+    """LJ and charge parameters of an ion analogue (``species``: its :mod:`poreflux.species`
+    name)."""
 
     species: str
     charge: float
@@ -128,7 +129,7 @@ class BindingSite:
         Relative permittivity of the implicit solvent in the ion-site Coulomb interaction.
     debye_length : float
         Debye-Hueckel screening length of the implicit electrolyte [nm] (0.79 nm: 150 mM 1:1
-        salt at 298 K, :func:`pnp.units.debye_length`); ``inf`` for an unscreened Coulomb.
+        salt at 298 K, :func:`poreflux.units.debye_length`); ``inf`` for an unscreened Coulomb.
     cutoff : float
         Ion-atom distance [nm] beyond which all site interactions vanish (shifted-force
         truncation), so that the PMF is exactly flat in the bath far from the site.

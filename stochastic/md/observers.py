@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from pnp.units import K_B
+from poreflux.units import K_B
 from stochastic.md.errors import MDInputError
 from stochastic.md.system import Box
 

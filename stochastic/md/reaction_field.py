@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from pnp.units import COULOMB_KJ_NM
+from poreflux.units import COULOMB_KJ_NM
 from stochastic.md import kernels
 from stochastic.md.errors import MDInputError
 from stochastic.md.forcefield import raise_overlap

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pnp.units import R_GAS
+from poreflux.units import R_GAS
 from stochastic.md.errors import MDInputError
 
 #: Boltzmann constant in MD units [kJ/mol/K].

@@ -38,13 +38,13 @@ from stochastic.pmf.overlap import OverlapReport, check_overlap
 from stochastic.pmf.pore_umbrella import PorePMF, pore_pmf
 from stochastic.pmf.result import PMFResult
 from stochastic.pmf.samplers import InverseCDFSampler, LangevinSampler, Sampler
-from stochastic.pmf.sampling import UmbrellaSampling, load_run
 from stochastic.pmf.timeseries import (
     autocovariance,
     detect_equilibration,
     statistical_inefficiency,
     subsample_indices,
 )
+from stochastic.pmf.umbrella import UmbrellaSampling, load_run
 from stochastic.pmf.wham import wham
 from stochastic.pmf.windows import UmbrellaWindow, WindowSet, evenly_spaced_windows
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pnp.errors import ConvergenceError, PorefluxError, SolveAttempt
+from poreflux.errors import ConvergenceError, PorefluxError, SolveAttempt
 
 __all__ = [
     "BinningWarning",

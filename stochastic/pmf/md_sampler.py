@@ -24,7 +24,7 @@ Units
     MD units throughout: nm, ps, amu, kJ/mol, e, K. A window's ``kappa`` in kT per nm^2 is
     converted with ``kT = R T`` at the sampler's temperature; ``kappa`` in kJ/mol/nm^2 is used as
     is. The time between stored samples is :attr:`MDSampler.sample_interval` = ``stride * dt`` [ps]:
-    pass it as ``dt`` to :class:`~stochastic.pmf.sampling.UmbrellaSampling` so that
+    pass it as ``dt`` to :class:`~stochastic.pmf.umbrella.UmbrellaSampling` so that
     :func:`~stochastic.pmf.diffusion.diffusion_profile` returns D in nm^2/ps (x 1000 for the
     continuum unit nm^2/ns).
 
@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pnp.units import kT_kj_per_mol
+from poreflux.units import kT_kj_per_mol
 from stochastic.md.forcefield import ForceField
 from stochastic.md.integrators import LangevinBAOAB
 from stochastic.md.neighbors import NeighborList

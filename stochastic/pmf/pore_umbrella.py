@@ -1,6 +1,6 @@
 """Umbrella sampling of one ion through the MD model pore: W(z) and D(z) for the transport chain.
 
-:func:`pore_pmf` runs :class:`~stochastic.pmf.sampling.UmbrellaSampling` with
+:func:`pore_pmf` runs :class:`~stochastic.pmf.umbrella.UmbrellaSampling` with
 :class:`~stochastic.pmf.md_sampler.MDSampler` on :class:`~stochastic.md.model_pore.ModelPore`
 windows along the pore axis z, from the lower bath through the pore to the upper bath (resumable:
 every window is saved in ``folder``), then estimates
@@ -34,7 +34,7 @@ from stochastic.pmf.errors import PMFInputError, SamplingWarning
 from stochastic.pmf.mbar import mbar
 from stochastic.pmf.md_sampler import MDSampler
 from stochastic.pmf.result import PMFResult
-from stochastic.pmf.sampling import UmbrellaSampling
+from stochastic.pmf.umbrella import UmbrellaSampling
 from stochastic.pmf.windows import evenly_spaced_windows
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pnp.units import kT_kj_per_mol
+from poreflux.units import kT_kj_per_mol
 from stochastic.pmf.data import UmbrellaData
 from stochastic.pmf.errors import PMFInputError
 

@@ -172,7 +172,7 @@ class LangevinSampler:
                 "LangevinSampler needs stochastic.langevin (issue 5), which is not installed here"
             )
         lg = importlib.import_module("stochastic.langevin")
-        from pnp.units import kT_kj_per_mol
+        from poreflux.units import kT_kj_per_mol
 
         to_kj = kT_kj_per_mol(self.temperature) if window.energy_unit == "kT" else 1.0
         base = self.force

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pnp.units import kT_kj_per_mol
+from poreflux.units import kT_kj_per_mol
 from stochastic.pmf.errors import PMFInputError
 
 __all__ = ["UmbrellaWindow", "WindowSet", "evenly_spaced_windows", "wrap"]

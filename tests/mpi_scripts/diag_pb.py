@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 
-from pnp import backend as _backend  # noqa: F401  (must precede any dolfinx import)
+from meshes import backend as _backend  # noqa: F401  (must precede any dolfinx import)
 
 SIGMA = -0.1
 RADIUS = 0.6
@@ -28,9 +28,9 @@ def geometry():
 def solve(comm):
     """Channel mesh, PB problem and solution."""
     from meshes.channel import build_channel
-    from pnp import salt
-    from pnp.pb import PBSolver
-    from pnp.problem import Electrostatics, PBProblem, SurfaceCharge
+    from pnp.problems.electrostatics import Electrostatics, PBProblem, SurfaceCharge
+    from pnp.solvers.pb import PBSolver
+    from poreflux import salt
 
     cm = build_channel(geometry(), dim=2, comm=comm)
     es = Electrostatics(TEMPERATURE, EPS, surface_charges=[SurfaceCharge("membrane_wall", SIGMA)])

@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-from pnp import backend as _backend  # noqa: F401  (must precede any dolfinx import)
+from meshes import backend as _backend  # noqa: F401  (must precede any dolfinx import)
 
 C_BULK = 150.0
 PSI_PORE = -2.0
@@ -39,8 +39,8 @@ def build_case(comm, nr: int = 16, nz: int = 48):
     """Mesh, tags and fields of the case; returns a ``SolutionFields``."""
     from dolfinx import fem, mesh
 
-    from pnp import salt
     from pnp.diagnostics import AxialProfile, DiagnosticInputs, SolutionFields
+    from poreflux import salt
 
     msh = mesh.create_rectangle(comm, [[0.0, -6.0], [4.0, 6.0]], [nr, nz])
     tdim = msh.topology.dim

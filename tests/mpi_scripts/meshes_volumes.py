@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 # isort: off
-from pnp import backend as _backend  # noqa: F401  (must precede any dolfinx import)
+from meshes import backend as _backend  # noqa: F401  (must precede any dolfinx import)
 
 # isort: on
 import dolfinx

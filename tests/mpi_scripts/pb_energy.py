@@ -12,12 +12,12 @@ import sys
 import numpy as np
 from mpi4py import MPI
 
-import pnp
+import poreflux
 from meshes import names
 from meshes.channel import build_channel, default_channel
 from meshes.sphere import SphereGeometry, build_sphere
-from pnp.pb import PBSolver
-from pnp.problem import DirichletPotential, Electrostatics, PBProblem, SurfaceCharge
+from pnp.problems.electrostatics import DirichletPotential, Electrostatics, PBProblem, SurfaceCharge
+from pnp.solvers.pb import PBSolver
 
 T = 298.15
 comm = MPI.COMM_WORLD
@@ -31,7 +31,7 @@ es = Electrostatics(
     surface_charges=[SurfaceCharge(names.SOLUTE_SURFACE, -0.1)],
     dirichlet=[DirichletPotential(names.OUTER, 0.0)],
 )
-sol = PBSolver(cm, PBProblem(es, pnp.salt("KCl", 100.0)), solver="direct").solve()
+sol = PBSolver(cm, PBProblem(es, poreflux.salt("KCl", 100.0)), solver="direct").solve()
 out["sphere2d_energy"] = sol.energy_kT
 out["sphere2d_ionic"] = sol.ionic_charge()
 prof = sol.axial_profile(np.linspace(-5.5, 5.5, 12))
@@ -46,7 +46,7 @@ es = Electrostatics(
     surface_charges=[SurfaceCharge(names.MEMBRANE_WALL, -0.1)],
     dirichlet=[DirichletPotential(names.TOP, 0.0), DirichletPotential(names.BOTTOM, 0.0)],
 )
-sol = PBSolver(cm, PBProblem(es, pnp.salt("KCl", 150.0)), solver="direct").solve()
+sol = PBSolver(cm, PBProblem(es, poreflux.salt("KCl", 150.0)), solver="direct").solve()
 out["channel2d_energy"] = sol.energy_kT
 out["channel2d_ionic_pore"] = sol.ionic_charge(names.PORE)
 out["channel2d_profile"] = sol.axial_profile(np.linspace(-10, 10, 9))["K+"].tolist()
@@ -60,7 +60,7 @@ es = Electrostatics(
     dirichlet=[DirichletPotential(names.OUTER, 0.0)],
 )
 sol = PBSolver(
-    cm, PBProblem(es, pnp.salt("KCl", 100.0), model="linear"), solver="iterative"
+    cm, PBProblem(es, poreflux.salt("KCl", 100.0), model="linear"), solver="iterative"
 ).solve()
 out["sphere3d_energy"] = sol.energy_kT
 

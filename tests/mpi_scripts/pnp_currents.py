@@ -11,17 +11,17 @@ import json
 
 from mpi4py import MPI
 
-import pnp
+import poreflux
 from meshes.channel import build_channel, default_channel
-from pnp import currents
-from pnp.pnp_problem import channel_problem
-from pnp.steady import SolverOptions, SteadyPNPSolver
+from pnp.problems.transport import channel_problem
+from pnp.results import currents
+from pnp.solvers.steady import SolverOptions, SteadyPNPSolver
 
 comm = MPI.COMM_WORLD
 out: dict = {"size": comm.size}
 
 cm = build_channel(default_channel(h_pore=0.1, h_bath=1.0), 2)
-problem = channel_problem(cm, pnp.salt("KCl", 150.0), voltage=100.0, surface_charge=-0.1)
+problem = channel_problem(cm, poreflux.salt("KCl", 150.0), voltage=100.0, surface_charge=-0.1)
 solver = SteadyPNPSolver(cm, problem)
 sol = solver.solve()
 out["2d_top"] = list(sol.species_currents_top)
@@ -32,7 +32,7 @@ iv = currents.iv_curve(solver, [-50.0, 0.0, 50.0])
 out["2d_iv"] = [float(i) for i in iv.currents]
 
 cm3 = build_channel(default_channel(h_pore=0.3, h_bath=3.0), 3)
-problem3 = channel_problem(cm3, pnp.salt("KCl", 150.0), voltage=100.0, surface_charge=-0.1)
+problem3 = channel_problem(cm3, poreflux.salt("KCl", 150.0), voltage=100.0, surface_charge=-0.1)
 for name in ("krylov", "fieldsplit"):
     solver3 = SteadyPNPSolver(cm3, problem3, SolverOptions(linear_solver=name))
     sol3 = solver3.solve()

@@ -1,7 +1,8 @@
 """The 1D chain compared with PNP on the same channel (DESIGN.md section 1).
 
 :func:`compare_with_pnp` solves PNP on the channel geometry (without and with the PMF as
-``mu_ex``, :func:`pnp.pmf_coupling.mu_ex_from_pmf`) and puts its currents, conductance and axial
+``mu_ex``, :func:`pnp.hierarchy.pmf_coupling.mu_ex_from_pmf`) and puts its currents, conductance
+and axial
 profiles next to the 1D chain's (:class:`stochastic.chain.HierarchyChain`), with the diagnostics'
 verdict (:func:`pnp.diagnostics.diagnose`) on each PNP solution; :func:`plot_comparison` draws it.
 
@@ -37,8 +38,8 @@ from typing import Any
 
 import numpy as np
 
-from pnp.errors import InputError
-from pnp.pmf_coupling import mu_ex_from_pmf
+from pnp.hierarchy.pmf_coupling import mu_ex_from_pmf
+from poreflux.errors import InputError
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,8 @@ class ChainPNPComparison:
         Hall access conductance ``2 kappa a`` [pS] of the top bath.
     ohmic_pS
         Conductance [pS] of the water domain as an Ohmic conductor with the top bath's
-        conductivity (:func:`pnp.currents.ohmic_conductance`): the high-salt limit of ``"pnp"``.
+        conductivity (:func:`pnp.results.currents.ohmic_conductance`): the high-salt limit of
+        ``"pnp"``.
     profile_voltage
         Voltage [mV] of the axial profiles.
     profiles
@@ -204,7 +206,7 @@ def compare_with_pnp(
     geometry
         A :class:`meshes.channel.ChannelGeometry` (e.g. ``cylindrical_pore``).
     electrolyte, bath_bottom
-        Top bath (and bottom bath, default the same) :class:`pnp.species.Electrolyte`.
+        Top bath (and bottom bath, default the same) :class:`poreflux.species.Electrolyte`.
     voltages
         PNP voltages ``phi_top - phi_bottom`` [mV].
     with_pmf
@@ -226,9 +228,10 @@ def compare_with_pnp(
         Keyword arguments of :func:`mu_ex_from_pmf` (``taper_nm``, ``reference``,
         ``confinement_area``...).
     solver_options
-        :class:`pnp.steady.SolverOptions` of both PNP solvers.
+        :class:`pnp.solvers.steady.SolverOptions` of both PNP solvers.
     problem_options
-        Extra keyword arguments of :func:`pnp.pnp_problem.channel_problem` (``surface_charge``,
+        Extra keyword arguments of :func:`pnp.problems.transport.channel_problem`
+        (``surface_charge``,
         ``permittivity``, ``diffusion``...); the temperature is the chain's.
     profile_voltage
         Voltage of the axial profiles and diagnostics (default: the one nearest 0).
@@ -242,11 +245,11 @@ def compare_with_pnp(
         Bootstrap of the chain currents (0: none).
     """
     from meshes.channel import ChannelGeometry, build_channel
-    from pnp import currents as pc
     from pnp.diagnostics import diagnose
-    from pnp.pnp_problem import channel_problem
-    from pnp.species import Electrolyte
-    from pnp.steady import SteadyPNPSolver, conductivity_S_per_m
+    from pnp.problems.transport import channel_problem
+    from pnp.results import currents as pc
+    from pnp.solvers.steady import SteadyPNPSolver, conductivity_S_per_m
+    from poreflux.species import Electrolyte
     from stochastic.chain import HierarchyChain
     from stochastic.smoluchowski import steady_density
 
@@ -255,7 +258,9 @@ def compare_with_pnp(
     if not isinstance(geometry, ChannelGeometry):
         raise InputError("geometry must be a meshes.channel.ChannelGeometry (cylindrical_pore..)")
     if not isinstance(electrolyte, Electrolyte):
-        raise InputError("electrolyte must be a pnp.species.Electrolyte, e.g. salt('KCl', 150)")
+        raise InputError(
+            "electrolyte must be a poreflux.species.Electrolyte, e.g. salt('KCl', 150)"
+        )
     if missing not in ("flat", "ignore"):
         raise InputError(f"missing must be 'flat' or 'ignore', got {missing!r}")
     v = np.asarray(voltages, dtype=float).ravel()
@@ -422,7 +427,7 @@ def plot_comparison(
     ``<prefix>_profiles.png`` (one panel per species: chain steady density, PNP, PNP + PMF, with
     the diagnostics' verdicts in the legend). Call on one MPI rank only. Returns the paths.
     """
-    from pnp import plots
+    from pnp.results import plots
 
     folder = Path(folder)
     plt = plots.plt

@@ -9,7 +9,8 @@ Example
 >>> solution.energy_kj_per_mol, solution.axial_profile(100)             # doctest: +SKIP
 
 The potential lives on the whole mesh (continuous Lagrange, degree 1 or 2); mobile ions only in
-the water regions. Internally the equation is scaled (:mod:`pnp.forms`); results are returned
+the water regions. Internally the equation is scaled (:mod:`pnp.forms.poisson`); results are
+returned
 in API units (mV, mM, kJ/mol, e).
 """
 
@@ -23,25 +24,25 @@ import dolfinx
 import numpy as np
 import ufl
 
-from pnp import forms as _forms
-from pnp.charges import fixed_charge_terms
-from pnp.errors import InputError
-from pnp.measures import (
+from pnp.forms import poisson as _forms
+from pnp.forms.charges import fixed_charge_terms
+from pnp.forms.measures import (
     Measures,
     build_measures,
     permittivity_field,
     region_field,
 )
-from pnp.newton import ContinuationParameter, NewtonReport, NewtonSolver
-from pnp.observables import (
+from pnp.problems.electrostatics import PBProblem
+from pnp.results.observables import (
     assemble_scalar,
     axial_profile,
     charge_e_from_scaled,
     fixed_charge_energy_kT,
     solvation_energy_kj_per_mol,
 )
-from pnp.problem import PBProblem
-from pnp.units import MOLAR, Scales, kT_kj_per_mol
+from pnp.solvers.newton import ContinuationParameter, NewtonReport, NewtonSolver
+from poreflux.errors import InputError
+from poreflux.units import MOLAR, Scales, kT_kj_per_mol
 
 logger = logging.getLogger(__name__)
 
@@ -166,11 +167,11 @@ class PBSolver:
     cmesh
         Mesh record with named regions and boundaries.
     problem
-        :class:`pnp.problem.PBProblem`; its names are checked against the mesh.
+        :class:`pnp.problems.electrostatics.PBProblem`; its names are checked against the mesh.
     degree
         Lagrange degree of the potential (1 or 2).
     solver, petsc_options, rtol, atol, max_it, profile
-        Passed to :class:`pnp.newton.NewtonSolver`.
+        Passed to :class:`pnp.solvers.newton.NewtonSolver`.
     quadrature_degree
         Quadrature degree of the mobile-ion (exponential) term; default ``2 * degree``.
     c0_mM
@@ -194,7 +195,7 @@ class PBSolver:
         name: str = "pb",
     ):
         if not isinstance(problem, PBProblem):
-            raise InputError("problem must be a pnp.problem.PBProblem")
+            raise InputError("problem must be a pnp.problems.electrostatics.PBProblem")
         if degree not in (1, 2, 3):
             raise InputError(f"degree must be 1, 2 or 3, got {degree!r}")
         problem.check_mesh(cmesh)
@@ -297,7 +298,7 @@ class PBSolver:
         return path
 
     def close(self) -> None:
-        """Release the PETSc objects now (see :meth:`pnp.newton.NewtonSolver.close`)."""
+        """Release the PETSc objects now (see :meth:`pnp.solvers.newton.NewtonSolver.close`)."""
         self.newton.close()
 
     def solve(
@@ -312,7 +313,7 @@ class PBSolver:
 
         Raises
         ------
-        pnp.errors.ConvergenceError
+        poreflux.errors.ConvergenceError
             When Newton fails also with continuation (the attempts are in the error).
         """
         if initial is not None:

@@ -13,7 +13,7 @@ with ``w_i`` and with no flux through walls (natural condition), is::
 
 with ``J`` the volume weight (1 in 3D, ``2 pi r`` for axisymmetric meshes: the caller passes it).
 
-Two sets of unknowns are supported (see :mod:`pnp.steady` for the measurement behind the
+Two sets of unknowns are supported (see :mod:`pnp.solvers.steady` for the measurement behind the
 default):
 
 ``"log"``
@@ -39,7 +39,7 @@ VARIABLES = ("log", "primitive")
 def check_variables(variables: str) -> str:
     """Validate the name of the concentration unknowns (``"log"`` or ``"primitive"``)."""
     if variables not in VARIABLES:
-        from pnp.errors import InputError
+        from poreflux.errors import InputError
 
         raise InputError(f"unknown concentration variables {variables!r}; use one of {VARIABLES}")
     return variables

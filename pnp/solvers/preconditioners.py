@@ -1,6 +1,6 @@
 """Block preconditioner of the steady PNP Jacobian in electrochemical-potential variables.
 
-The Newton system of :class:`pnp.steady.SteadyPNPSolver` (log-concentration unknowns
+The Newton system of :class:`pnp.solvers.steady.SteadyPNPSolver` (log-concentration unknowns
 ``u_i = ln(c_i/c0)``, potential ``psi`` in kT/e) has the block form::
 
     [ A    B_1  ...  B_n ] [dpsi]   [r_0]      A   = -div(eps grad .)          (psi, whole mesh)
@@ -43,7 +43,7 @@ import dolfinx.fem.petsc
 import numpy as np
 from petsc4py import PETSc
 
-from pnp.errors import InputError
+from poreflux.errors import InputError
 
 __all__ = ["ElectrochemicalPreconditioner", "restriction_matrix", "water_dof_map"]
 

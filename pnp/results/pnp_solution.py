@@ -2,10 +2,10 @@
 
 A :class:`PNPSolution` holds *copies* of the fields (a later solve of the same solver does not
 change it), the parameters it was solved at, the conservative currents through both bath ends and
-the solver statistics. Derived observables live in :mod:`pnp.currents`.
+the solver statistics. Derived observables live in :mod:`pnp.results.currents`.
 
 Current sign: positive when positive charge flows from the top bath to the bottom bath (see
-:mod:`pnp.pnp_problem`), so the conductance ``I/V`` of an Ohmic pore is positive.
+:mod:`pnp.problems.transport`), so the conductance ``I/V`` of an Ohmic pore is positive.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from pnp.errors import InputError, SolveAttempt
+from poreflux.errors import InputError, SolveAttempt
 
 
 @dataclass(frozen=True)
@@ -25,9 +25,9 @@ class PNPSolution:
     Attributes
     ----------
     problem
-        The :class:`pnp.pnp_problem.PNPProblem` at the solved voltage and baths.
+        The :class:`pnp.problems.transport.PNPProblem` at the solved voltage and baths.
     params
-        The continuation parameters (:class:`pnp.steady.Params`) of the solve.
+        The continuation parameters (:class:`pnp.solvers.steady.Params`) of the solve.
     psi
         Potential in kT/e (P1 on the whole mesh), a private copy.
     unknowns
@@ -186,7 +186,7 @@ class PNPSolution:
         mesh) and ``<path>_concentrations.bp`` (mM per species, water sub-mesh)."""
         from pathlib import Path
 
-        from pnp.io import write_vtx
+        from pnp.results.io import write_vtx
 
         stem = Path(path)
         if stem.suffix == ".bp":
@@ -220,7 +220,7 @@ def _copy(f: Any) -> Any:
 
 def make_solution(solver: Any, params: Any, *, time: float | None = None) -> PNPSolution:
     """Snapshot a solver's current fields into a :class:`PNPSolution`."""
-    from pnp.currents import end_currents
+    from pnp.results.currents import end_currents
 
     top, bottom = end_currents(solver)
     pb = solver.problem.with_baths(
@@ -253,7 +253,7 @@ def make_solution(solver: Any, params: Any, *, time: float | None = None) -> PNP
 
 def _bath(problem: Any, conc: Any, end: str) -> Any:
     """The bath electrolyte of ``problem`` at ``end`` with concentrations ``conc`` (if changed)."""
-    from pnp.species import Electrolyte
+    from poreflux.species import Electrolyte
 
     original = problem.bath_top if end == "top" else problem.bath_bottom
     if tuple(conc) == problem.bath_concentrations(end):

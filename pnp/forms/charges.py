@@ -1,4 +1,5 @@
-"""Fixed charges of an :class:`~pnp.problem.Electrostatics` description as scaled UFL terms.
+"""Fixed charges of an :class:`~pnp.problems.electrostatics.Electrostatics` description as scaled
+UFL terms.
 
 The one place where volume [e/nm^3], surface [C/m^2] and smoothed point charges [e] become
 scaled source densities on the mesh; the PB and PNP solvers both build their fixed-charge
@@ -12,10 +13,10 @@ from typing import Any
 
 import dolfinx
 
-from pnp import forms
-from pnp.measures import Measures, point_charge_density
-from pnp.problem import Electrostatics
-from pnp.units import Scales
+from pnp.forms import poisson as forms
+from pnp.forms.measures import Measures, point_charge_density
+from pnp.problems.electrostatics import Electrostatics
+from poreflux.units import Scales
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def fixed_charge_terms(
     cmesh
         The mesh record (regions and boundaries by name).
     measures
-        :func:`pnp.measures.build_measures` of ``cmesh``.
+        :func:`pnp.forms.measures.build_measures` of ``cmesh``.
     electrostatics
         The problem's charges.
     scales

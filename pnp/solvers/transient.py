@@ -1,8 +1,9 @@
 """Transient Poisson-Nernst-Planck: variable-step BDF2 (backward Euler first step), adaptive.
 
-Same unknowns, forms and Newton solver as :mod:`pnp.steady` (it subclasses
-:class:`~pnp.steady.SteadyPNPSolver`), plus the time-derivative term of
-:func:`pnp.transport.mass_term` with the multistep coefficients as ``dolfinx.fem.Constant``s, so
+Same unknowns, forms and Newton solver as :mod:`pnp.solvers.steady` (it subclasses
+:class:`~pnp.solvers.steady.SteadyPNPSolver`), plus the time-derivative term of
+:func:`pnp.forms.nernst_planck.mass_term` with the multistep coefficients as
+``dolfinx.fem.Constant``s, so
 one compiled form serves backward Euler and variable-step BDF2::
 
     BDF2 (step ratio w = dt_n / dt_{n-1}):
@@ -32,10 +33,10 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
-from pnp import transport
-from pnp.errors import ConvergenceError, InputError
-from pnp.pnp_problem import PNPProblem
-from pnp.steady import Params, SolverOptions, SteadyPNPSolver
+from pnp.forms import nernst_planck as transport
+from pnp.problems.transport import PNPProblem
+from pnp.solvers.steady import Params, SolverOptions, SteadyPNPSolver
+from poreflux.errors import ConvergenceError, InputError
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class TransientResult:
     mass_defects
         ``(n_steps, n_species)`` relative defect of the discrete mass balance of each step.
     solution
-        :class:`pnp.pnp_solution.PNPSolution` of the final state.
+        :class:`pnp.results.pnp_solution.PNPSolution` of the final state.
     rejected
         Number of rejected steps.
     """
@@ -79,7 +80,7 @@ class TransientPNPSolver(SteadyPNPSolver):
     Parameters
     ----------
     cmesh, problem, options
-        As for :class:`~pnp.steady.SteadyPNPSolver`, except that the Krylov tolerance
+        As for :class:`~pnp.solvers.steady.SteadyPNPSolver`, except that the Krylov tolerance
         (``options.ksp_rtol``) defaults to :data:`TRANSIENT_KSP_RTOL`: the per-step mass balance
         needs tighter linear solves than a steady solve (measured on the 2D default channel, 0 ->
         100 mV step: 1e-3 leaves a 7e-6 mass defect in the first 1 ps step, 1e-6 leaves none
@@ -139,7 +140,7 @@ class TransientPNPSolver(SteadyPNPSolver):
             )
 
     def _build_balance_forms(self) -> None:
-        from pnp.currents import end_currents
+        from pnp.results.currents import end_currents
 
         end_currents(self)  # builds the end indicator functions
         ef = self._end_forms
@@ -279,7 +280,7 @@ class TransientPNPSolver(SteadyPNPSolver):
             Stop early once the largest relative concentration change per step falls below it
             (a steady state has been reached).
         """
-        from pnp.pnp_solution import make_solution
+        from pnp.results.pnp_solution import make_solution
 
         if not (t_end > self.time and dt > 0):
             raise InputError("need t_end > current time and dt > 0")

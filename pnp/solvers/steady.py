@@ -34,10 +34,11 @@ is scaled so that no ``psi`` or ``ln c`` changes by more than ``max_update`` (4)
 Solvers
 -------
 Newton (PETSc SNES ``newtonls`` with backtracking line search, through
-:class:`pnp.newton.NewtonSolver`), the converged reason always checked; non-finite iterates count
+:class:`pnp.solvers.newton.NewtonSolver`), the converged reason always checked; non-finite iterates
+count
 as failure. Linear solvers: ``"lu"`` (MUMPS on the monolithic block matrix, ``kind="mpi"``) for
 small meshes; ``"krylov"`` (``kind="nest"``: FGMRES preconditioned in electrochemical-potential
-variables, one GAMG V-cycle per block, :mod:`pnp.preconditioners`) above ~1e4 unknowns;
+variables, one GAMG V-cycle per block, :mod:`pnp.solvers.preconditioners`) above ~1e4 unknowns;
 ``"fieldsplit"`` (FGMRES with a multiplicative field split of the original unknowns and
 Eisenstat-Walker forcing; the earlier default, 3-5 times more Krylov iterations). ``"auto"``
 picks LU below :data:`LU_DOF_LIMIT` dofs (per dimension), else ``"krylov"`` (``"fieldsplit"``
@@ -60,7 +61,8 @@ follows a homotopy from the last converged parameters to the target (voltage lin
 concentrations log-linear, fixed-charge scale linear, all together) with adaptive steps (halved
 on failure, doubled on success). If that fails too (or there is no converged state) it restarts
 from the trivial state (no fixed charge, 0 V, the target baths: an exact solution), ramps the
-fixed charge at 0 V, then the voltage. If everything fails, :class:`pnp.errors.ConvergenceError`
+fixed charge at 0 V, then the voltage. If everything fails,
+:class:`poreflux.errors.ConvergenceError`
 carries every attempt with its residual history and the fields are restored (never NaN).
 """
 
@@ -80,14 +82,13 @@ import ufl
 from mpi4py import MPI
 from petsc4py import PETSc
 
-from pnp import forms as pforms
-from pnp import transport
-from pnp.charges import fixed_charge_terms
-from pnp.errors import ConvergenceError, InputError, SolveAttempt
-from pnp.measures import build_measures, permittivity_field
-from pnp.newton import ContinuationParameter, NewtonSolver
-from pnp.pnp_problem import PNPProblem
-from pnp.steady_options import (
+from pnp.forms import nernst_planck as transport
+from pnp.forms import poisson as pforms
+from pnp.forms.charges import fixed_charge_terms
+from pnp.forms.measures import build_measures, permittivity_field
+from pnp.problems.transport import PNPProblem
+from pnp.solvers.newton import ContinuationParameter, NewtonSolver
+from pnp.solvers.options import (
     LINEAR_SOLVERS,
     LU_DOF_LIMIT,
     Params,
@@ -97,7 +98,8 @@ from pnp.steady_options import (
     fieldsplit_options,
     krylov_options,
 )
-from pnp.units import E_CHARGE, N_A, Scales
+from poreflux.errors import ConvergenceError, InputError, SolveAttempt
+from poreflux.units import E_CHARGE, N_A, Scales
 
 __all__ = [
     "LINEAR_SOLVERS",
@@ -122,7 +124,8 @@ class SteadyPNPSolver:
     cmesh
         The mesh record (regions/boundaries by name).
     problem
-        The :class:`pnp.pnp_problem.PNPProblem`; later :meth:`solve` calls may change voltage,
+        The :class:`pnp.problems.transport.PNPProblem`; later :meth:`solve` calls may change
+        voltage,
         bath concentrations and fixed-charge scale without recompiling.
     options
         :class:`SolverOptions`.
@@ -138,7 +141,7 @@ class SteadyPNPSolver:
         self, cmesh: Any, problem: PNPProblem, options: SolverOptions | None = None
     ) -> None:
         if not isinstance(problem, PNPProblem):
-            raise InputError("problem must be a pnp.pnp_problem.PNPProblem")
+            raise InputError("problem must be a pnp.problems.transport.PNPProblem")
         problem.check_mesh(cmesh)
         self.cmesh = cmesh
         self.problem = problem
@@ -349,7 +352,7 @@ class SteadyPNPSolver:
 
     def _install_electrochemical_pc(self, sub_solver: str = "gamg") -> None:
         """Precondition the Krylov solves in electrochemical-potential variables."""
-        from pnp.preconditioners import (
+        from pnp.solvers.preconditioners import (
             ElectrochemicalPreconditioner,
             restriction_matrix,
             water_dof_map,
@@ -429,7 +432,8 @@ class SteadyPNPSolver:
         self._recent = []
 
     def set_state(self, solution: Any) -> None:
-        """Use a previous :class:`pnp.pnp_solution.PNPSolution` of this mesh as the next guess."""
+        """Use a previous :class:`pnp.results.pnp_solution.PNPSolution` of this mesh as the next
+        guess."""
         self.psi.x.array[:] = solution.psi.x.array
         for u, src in zip(self.us, solution.unknowns, strict=True):
             u.x.array[:] = src.x.array
@@ -513,7 +517,7 @@ class SteadyPNPSolver:
         self.stats.linear_iterations += int(linear)
 
     def close(self) -> None:
-        """Release the PETSc objects now (see :meth:`pnp.newton.NewtonSolver.close`)."""
+        """Release the PETSc objects now (see :meth:`pnp.solvers.newton.NewtonSolver.close`)."""
         self.newton.close()
         if self.preconditioner is not None:
             self.preconditioner.destroy()
@@ -528,7 +532,7 @@ class SteadyPNPSolver:
         charge_scale: float = 1.0,
         warm: bool = True,
     ) -> Any:
-        """Solve the steady PNP equations; return a :class:`pnp.pnp_solution.PNPSolution`.
+        """Solve the steady PNP equations; return a :class:`pnp.results.pnp_solution.PNPSolution`.
 
         Parameters
         ----------
@@ -549,7 +553,7 @@ class SteadyPNPSolver:
             When neither the direct solve nor continuation converges; the fields are restored to
             the last converged state (never NaN) and the error lists every attempt.
         """
-        from pnp.pnp_solution import make_solution
+        from pnp.results.pnp_solution import make_solution
 
         changes: dict[str, Any] = {"charge_scale": float(charge_scale)}
         if voltage is not None:
@@ -655,7 +659,7 @@ class SteadyPNPSolver:
 
 def conductivity_S_per_m(problem: PNPProblem, end: str = "top") -> float:
     """Bulk conductivity ``kappa = (e^2 N_A / kT) sum_i z_i^2 D_i c_i`` [S/m] of a bath."""
-    from pnp.units import MM, NM2_PER_NS
+    from poreflux.units import MM, NM2_PER_NS
 
     kt = Scales(problem.temperature).kT
     conc = problem.bath_concentrations(end)

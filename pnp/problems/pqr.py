@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pnp.errors import InputError
+from poreflux.errors import InputError
 
 
 @dataclass(frozen=True)

@@ -123,7 +123,7 @@ class TransportProfile:
     Parameters
     ----------
     name
-        Species name (e.g. ``"K+"``; matches :mod:`pnp.species` names for PNP comparisons).
+        Species name (e.g. ``"K+"``; matches :mod:`poreflux.species` names for PNP comparisons).
     valence
         Charge number.
     z

@@ -15,8 +15,8 @@ import dolfinx
 import numpy as np
 from mpi4py import MPI
 
-from pnp.errors import InputError
-from pnp.units import N_A
+from poreflux.errors import InputError
+from poreflux.units import N_A
 
 
 def assemble_scalar(form: Any, comm: Any | None = None) -> float:
@@ -117,7 +117,7 @@ def fixed_charge_energy_kT(scales: Any, energy_scaled: float) -> float:
 
 def kT_to_kj_per_mol(value_kT: float, temperature: float) -> float:
     """Energy in kT -> kJ/mol."""
-    from pnp.units import kT_kj_per_mol
+    from poreflux.units import kT_kj_per_mol
 
     return value_kT * kT_kj_per_mol(temperature)
 
@@ -125,7 +125,7 @@ def kT_to_kj_per_mol(value_kT: float, temperature: float) -> float:
 def region_charge_e(measures: Any, density: Any, regions: Sequence[str]) -> float:
     """Charge [e] of a scaled density expression (``rho/(e N_A c0)``) over named regions.
 
-    Needs the scale factor ``N_A c0 L0^3``; see :meth:`pnp.pb.PBSolution.ionic_charge`.
+    Needs the scale factor ``N_A c0 L0^3``; see :meth:`pnp.solvers.pb.PBSolution.ionic_charge`.
     """
     return assemble_scalar(
         density * measures.weight * measures.region(regions), measures.cmesh.comm
@@ -140,7 +140,7 @@ def charge_e_from_scaled(scales: Any, scaled_charge: float) -> float:
 def solvation_energy_kj_per_mol(solvated: Any, reference: Any) -> float:
     """Solvation energy [kJ/mol] as the difference of two solves with the same fixed charges.
 
-    ``solvated`` and ``reference`` are :class:`pnp.pb.PBSolution` objects (e.g. solvent
+    ``solvated`` and ``reference`` are :class:`pnp.solvers.pb.PBSolution` objects (e.g. solvent
     permittivity 78.5 vs 1, or with vs without salt); the result is
     ``E_solvated - E_reference`` of the fixed-charge energies ``1/2 int rho_f phi``.
     """

@@ -27,8 +27,8 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
-from pnp import transport
-from pnp.errors import ConvergenceError, InputError
+from pnp.forms import nernst_planck as transport
+from poreflux.errors import ConvergenceError, InputError
 
 log = logging.getLogger(__name__)
 
@@ -480,7 +480,7 @@ def ohmic_conductance(cmesh: Any, problem: Any) -> float:
     """
     from dolfinx.fem.petsc import LinearProblem
 
-    from pnp.steady import conductivity_S_per_m
+    from pnp.solvers.steady import conductivity_S_per_m
 
     problem.check_mesh(cmesh)
     msh = cmesh.mesh
@@ -523,6 +523,6 @@ def ohmic_conductance(cmesh: Any, problem: Any) -> float:
     # J = -kappa grad(phi); its flux out through the bottom is -kappa int grad(phi).grad(w)
     flux = -sub.comm.allreduce(dolfinx.fem.assemble_scalar(g), op=MPI.SUM)  # [nm] per kappa
     kappa = conductivity_S_per_m(problem)
-    from pnp.units import NM, PS_SIEMENS
+    from poreflux.units import NM, PS_SIEMENS
 
     return float(kappa * flux * NM / PS_SIEMENS)

@@ -1,9 +1,10 @@
 """Pure UFL form builders for Poisson / Poisson-Boltzmann electrostatics.
 
 Nothing here knows the geometry: regions and boundaries arrive as measures (``dx(tags)``,
-:class:`pnp.measures.Surface`) and the axisymmetric case differs from 3D only by the ``weight``
+:class:`pnp.forms.measures.Surface`) and the axisymmetric case differs from 3D only by the
+``weight``
 (``2 pi r`` or 1) multiplying every integrand. All quantities are non-dimensional as in
-:class:`pnp.units.Scales` and DESIGN.md section 3: lengths over ``L0``, potential
+:class:`poreflux.units.Scales` and DESIGN.md section 3: lengths over ``L0``, potential
 ``psi = e phi / kT``, concentrations over ``c0``. The scaled Poisson(-Boltzmann) equation is::
 
     -div(eps_r grad psi) = K (rho_f + sum_i z_i c_i(psi)),   K = (L0/lambda0)^2
@@ -25,11 +26,11 @@ from typing import Any
 
 import ufl
 
-from pnp.units import E_CHARGE, NM
+from poreflux.units import E_CHARGE, NM
 
 
 def scaled_surface_charge(scales: Any, sigma_c_per_m2: float) -> float:
-    """Surface charge density [C/m^2] -> scaled units (see :meth:`pnp.units.Scales`)."""
+    """Surface charge density [C/m^2] -> scaled units (see :meth:`poreflux.units.Scales`)."""
     return scales.surface_charge_to_scaled(sigma_c_per_m2)
 
 
@@ -53,7 +54,8 @@ def volume_source(density: Any, v: Any, weight: Any, dx: Any) -> Any:
 
 
 def surface_source(density: Any, v: Any, weight: Any, surface: Any) -> Any:
-    """``int sigma v w dS`` on a :class:`pnp.measures.Surface` (``ds`` or restricted ``dS``)."""
+    """``int sigma v w dS`` on a :class:`pnp.forms.measures.Surface` (``ds`` or restricted
+    ``dS``)."""
     return surface.integral(density * v * weight)
 
 
@@ -152,7 +154,7 @@ def pb_residual(
     Parameters
     ----------
     coefficient
-        ``K = (L0/lambda0)^2`` (:attr:`pnp.units.Scales.poisson_coefficient`).
+        ``K = (L0/lambda0)^2`` (:attr:`poreflux.units.Scales.poisson_coefficient`).
     fixed_source
         A linear form in ``v`` (from :func:`fixed_charge_source`), or ``None``.
     mobile

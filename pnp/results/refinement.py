@@ -18,8 +18,8 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
-from pnp.errors import InputError
-from pnp.observables import assemble_scalar
+from pnp.results.observables import assemble_scalar
+from poreflux.errors import InputError
 
 logger = logging.getLogger(__name__)
 

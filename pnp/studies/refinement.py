@@ -6,9 +6,9 @@ distributes and stores like any other. :func:`mesh_convergence` then takes, for 
 of the other parameters, the quantity on the sequence of meshes and reports
 
 - the Richardson-extrapolated value ``Q(h -> 0)`` and the order it implies (from the three finest
-  meshes, :func:`pnp.convergence.richardson`);
+  meshes, :func:`pnp.results.refinement.richardson`);
 - the fitted order: slope of ``log |Q_h - Q_extrapolated|`` against ``log h``
-  (:func:`pnp.convergence.fitted_order`), with ``h`` the pore mesh size.
+  (:func:`pnp.results.refinement.fitted_order`), with ``h`` the pore mesh size.
 
 When the three finest values are not monotone (no Richardson order) the errors are taken against
 the finest mesh instead and no extrapolated value is given.
@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from pnp.convergence import fitted_order, richardson
-from pnp.errors import InputError
+from pnp.results.refinement import fitted_order, richardson
 from pnp.studies.table import StudyTable
+from poreflux.errors import InputError
 
 __all__ = [
     "REFINEMENT",
@@ -159,7 +159,7 @@ def convergence_table(results: Sequence[MeshConvergence]) -> StudyTable:
 
 def plot_mesh_convergence(results: Sequence[MeshConvergence], path: str | Path) -> Path:
     """Relative errors against h (log-log, fitted orders in the legend): one PNG."""
-    from pnp.plots import plot_convergence
+    from pnp.results.plots import plot_convergence
 
     errors, orders = {}, {}
     for res in results:

@@ -1,7 +1,8 @@
 """Plain, frozen description of a Poisson-Nernst-Planck problem.
 
 A :class:`PNPProblem` composes the electrostatics description shared with the PB solver
-(:class:`pnp.problem.Electrostatics`: permittivity by region, fixed volume/surface/point charges
+(:class:`pnp.problems.electrostatics.Electrostatics`: permittivity by region, fixed
+volume/surface/point charges
 -- the wall surface charges are its ``surface_charges`` --, extra Dirichlet potentials,
 temperature) with what only transport needs: the bath electrolytes on the two reservoir ends (they
 may differ), the applied voltage and optional per-species excess chemical potentials.
@@ -13,7 +14,8 @@ Sign conventions
 - A current is positive when positive charge flows from top to bottom (through the pore in the
   ``-z`` direction), so that an Ohmic pore has ``I = G V`` with ``G > 0``.
 
-It holds no DOLFINx objects; :class:`pnp.steady.SteadyPNPSolver` turns it into forms on a mesh.
+It holds no DOLFINx objects; :class:`pnp.solvers.steady.SteadyPNPSolver` turns it into forms on a
+mesh.
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ from typing import Any
 import numpy as np
 
 from meshes import names
-from pnp.errors import InputError
-from pnp.problem import Electrostatics, SurfaceCharge
-from pnp.species import Electrolyte, Species
+from pnp.problems.electrostatics import Electrostatics, SurfaceCharge
+from poreflux.errors import InputError
+from poreflux.species import Electrolyte, Species
+from poreflux.water import EPS_WATER_25C
 
 #: Scaled concentration given to a species absent from one bath (its log must stay finite):
 #: this fraction of the total ion concentration of that bath.
@@ -38,9 +41,9 @@ ABSENT_FRACTION = 1e-9
 #: Default relative permittivities of the standard regions (used by :func:`channel_problem`).
 DEFAULT_PERMITTIVITY: Mapping[str, float] = MappingProxyType(
     {
-        names.BATH: 78.5,
-        names.PORE: 78.5,
-        names.SOLVENT: 78.5,
+        names.BATH: EPS_WATER_25C,
+        names.PORE: EPS_WATER_25C,
+        names.SOLVENT: EPS_WATER_25C,
         names.MEMBRANE: 2.0,
         names.PROTEIN: 2.0,
         names.SOLUTE: 2.0,
@@ -97,9 +100,11 @@ class PNPProblem:
 
     def __post_init__(self) -> None:
         if not isinstance(self.electrostatics, Electrostatics):
-            raise InputError("electrostatics must be a pnp.problem.Electrostatics object")
+            raise InputError(
+                "electrostatics must be a pnp.problems.electrostatics.Electrostatics object"
+            )
         if not isinstance(self.bath_top, Electrolyte):
-            raise InputError("bath_top must be an Electrolyte, e.g. pnp.salt('KCl', 150)")
+            raise InputError("bath_top must be an Electrolyte, e.g. poreflux.salt('KCl', 150)")
         if self.bath_bottom is None:
             object.__setattr__(self, "bath_bottom", self.bath_top)
         elif not isinstance(self.bath_bottom, Electrolyte):
@@ -200,7 +205,7 @@ class PNPProblem:
         return regions
 
     def check_mesh(self, cmesh: Any) -> None:
-        """Raise :class:`~pnp.errors.MeshTagError` unless every name exists on ``cmesh``."""
+        """Raise :class:`~poreflux.errors.MeshTagError` unless every name exists on ``cmesh``."""
         self.electrostatics.check_mesh(cmesh)
         cmesh.boundary(self.top)
         cmesh.boundary(self.bottom)

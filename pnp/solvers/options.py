@@ -1,4 +1,4 @@
-"""Options, parameters and counters of the steady PNP solver (:mod:`pnp.steady`).
+"""Options, parameters and counters of the steady PNP solver (:mod:`pnp.solvers.steady`).
 
 :class:`SolverOptions` (numerical choices, validated at construction), :class:`Params` (the
 continuation parameters of a solve), :class:`SolveStats` (what the last solve did) and the PETSc
@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pnp import transport
-from pnp.errors import InputError, SolveAttempt
+from pnp.forms import nernst_planck as transport
+from poreflux.errors import InputError, SolveAttempt
 
 #: Above this many dofs ``linear_solver="auto"`` uses the Krylov solver (by topological
 #: dimension; measured on the default channel, cold + warm solve, with bench/pnp_scaling.py-like
@@ -144,7 +144,7 @@ def krylov_options(ksp_rtol: float = 1e-3) -> dict[str, Any]:
         "ksp_atol": 1e-14,
         "ksp_max_it": 300,
         "ksp_gmres_restart": 100,
-        "pc_type": "none",  # replaced by pnp.preconditioners.ElectrochemicalPreconditioner
+        "pc_type": "none",  # replaced by pnp.solvers.preconditioners.ElectrochemicalPreconditioner
     }
 
 

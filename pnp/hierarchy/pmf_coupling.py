@@ -2,7 +2,7 @@
 
 :func:`mu_ex_from_pmf` turns a species' potential of mean force W(z) [kT] (a
   :class:`stochastic.chain.TransportProfile` or :class:`stochastic.profiles.Profile`) into the
-  excess chemical potential callable ``mu_ex(x)`` of :class:`pnp.pnp_problem.PNPProblem`; the
+  excess chemical potential callable ``mu_ex(x)`` of :class:`pnp.problems.transport.PNPProblem`; the
   Nernst-Planck flux then reads ``J = -D (grad c + c grad(z psi + mu_ex))``.
 - :func:`compare_with_pnp` solves PNP on the channel geometry (without and with the PMF as
   ``mu_ex``) and puts its currents, conductance and axial profiles next to the 1D chain's
@@ -33,7 +33,8 @@ from 0 at the ends of the sampled range to 1 within ``taper_nm``; outside the sa
 ``mu_ex = 0``. A PMF whose two ends differ (sampling not converged, or an asymmetric reference)
 is warned about: the taper then puts an artificial force of order ``dW/taper_nm`` there.
 
-The comparison of the 1D chain with PNP on the same channel is :mod:`pnp.chain_comparison`.
+The comparison of the 1D chain with PNP on the same channel is
+:mod:`pnp.hierarchy.chain_comparison`.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from pnp.errors import InputError
+from poreflux.errors import InputError
 
 logger = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
 """Plain, frozen descriptions of an electrostatics / Poisson-Boltzmann problem.
 
 These objects say *what* to solve; they hold no DOLFINx objects and are validated on
-construction (:class:`~pnp.errors.InputError` with a message saying what to change). A solver
-(:class:`pnp.pb.PBSolver`, later the PNP solver) turns them into forms on a
+construction (:class:`~poreflux.errors.InputError` with a message saying what to change). A solver
+(:class:`pnp.solvers.pb.PBSolver`, later the PNP solver) turns them into forms on a
 :class:`meshes.record.ChannelMesh`; :meth:`Electrostatics.check_mesh` verifies the names.
 
 Units follow DESIGN.md section 3: nm, mV, mM, K, charges in e; surface charge densities in C/m^2
@@ -20,8 +20,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from pnp.errors import InputError, MeshTagError
-from pnp.species import Electrolyte
+from poreflux.errors import InputError, MeshTagError
+from poreflux.species import Electrolyte
 
 PBModel = Literal["linear", "nonlinear", "bikerman"]
 PB_MODELS: tuple[str, ...] = ("linear", "nonlinear", "bikerman")
@@ -167,7 +167,7 @@ class PointCharges:
     @classmethod
     def from_pqr(cls, path: str | Path, width: float = 0.2, cutoff: float = 5.0) -> PointCharges:
         """Read atoms from a PQR file (coordinates in Angstrom are converted to nm)."""
-        from pnp.pqr import read_pqr
+        from pnp.problems.pqr import read_pqr
 
         atoms = read_pqr(path)
         return cls(atoms.positions_nm, atoms.charges, width=width, cutoff=cutoff)
@@ -294,7 +294,7 @@ class Electrostatics:
         return bool(self.volume_charges or self.surface_charges or self.point_charges)
 
     def check_mesh(self, cmesh: Any) -> None:
-        """Raise :class:`~pnp.errors.MeshTagError` unless every name exists on ``cmesh``.
+        """Raise :class:`~poreflux.errors.MeshTagError` unless every name exists on ``cmesh``.
 
         Every region of the mesh needs a permittivity, every named region/boundary must exist.
         """
@@ -360,10 +360,13 @@ class PBProblem:
 
     def __post_init__(self) -> None:
         if not isinstance(self.electrostatics, Electrostatics):
-            raise InputError("electrostatics must be a pnp.problem.Electrostatics object")
+            raise InputError(
+                "electrostatics must be a pnp.problems.electrostatics.Electrostatics object"
+            )
         if self.electrolyte is not None and not isinstance(self.electrolyte, Electrolyte):
             raise InputError(
-                "electrolyte must be a pnp.species.Electrolyte (e.g. pnp.salt('KCl', 150)) or None"
+                "electrolyte must be a poreflux.Electrolyte (e.g. poreflux.salt('KCl', 150)) "
+                "or None"
             )
         if self.model not in PB_MODELS:
             raise InputError(f"unknown PB model {self.model!r}; choose one of {PB_MODELS}")
@@ -375,7 +378,7 @@ class PBProblem:
                 raise InputError(f"ion_size must be in (0, 5] nm, got {a:g}")
             object.__setattr__(self, "ion_size", a)
         if self.model == "bikerman" and self.electrolyte is not None:
-            from pnp.units import N_A, NM
+            from poreflux.units import N_A, NM
 
             nu = tuple(c * N_A * (self.ion_size * NM) ** 3 for c in self.electrolyte.bulk)
             if sum(nu) >= 1.0:

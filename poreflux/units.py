@@ -35,6 +35,9 @@ from dataclasses import dataclass
 
 from scipy import constants as _c
 
+from poreflux.validation import check_temperature
+from poreflux.water import EPS_WATER_25C
+
 # --- fundamental constants (SI) ------------------------------------------------------------------
 E_CHARGE: float = _c.e  #: elementary charge [C]
 K_B: float = _c.k  #: Boltzmann constant [J/K]
@@ -61,21 +64,14 @@ KJ_PER_MOL: float = 1e3 / N_A  #: kJ/mol -> J (per particle)
 COULOMB_KJ_NM: float = E_CHARGE**2 / (4 * math.pi * EPS0) / NM * N_A / 1e3
 
 
-def _check_temperature(temperature: float) -> float:
-    t = float(temperature)
-    if not math.isfinite(t) or t <= 0.0:
-        raise ValueError(f"temperature must be a finite positive number in K, got {temperature!r}")
-    return t
-
-
 def kT_joule(temperature: float) -> float:
     """Thermal energy ``k_B T`` [J] at ``temperature`` [K]."""
-    return K_B * _check_temperature(temperature)
+    return K_B * check_temperature(temperature)
 
 
 def kT_kj_per_mol(temperature: float) -> float:
     """Thermal energy ``R T`` [kJ/mol] at ``temperature`` [K] (2.4790 kJ/mol at 298.15 K)."""
-    return R_GAS * _check_temperature(temperature) / 1e3
+    return R_GAS * check_temperature(temperature) / 1e3
 
 
 def thermal_voltage_mV(temperature: float) -> float:
@@ -113,7 +109,7 @@ class Scales:
     length_nm: float = 1.0
 
     def __post_init__(self) -> None:
-        _check_temperature(self.temperature)
+        check_temperature(self.temperature)
         if not (math.isfinite(self.c0_mM) and self.c0_mM > 0):
             raise ValueError(f"reference concentration c0_mM must be > 0, got {self.c0_mM!r}")
         if not (math.isfinite(self.length_nm) and self.length_nm > 0):
@@ -185,7 +181,9 @@ class Scales:
         return E_CHARGE * N_A * self.c0_si * NM2_PER_NS * self.length_m / PA
 
 
-def debye_length_nm(ionic_strength_mM: float, temperature: float, eps_r: float = 78.46) -> float:
+def debye_length_nm(
+    ionic_strength_mM: float, temperature: float, eps_r: float = EPS_WATER_25C
+) -> float:
     """Debye screening length [nm] of an electrolyte.
 
     ``lambda_D = sqrt(eps0 eps_r kT / (2 e^2 N_A I))``, ionic strength ``I = 1/2 sum z_i^2 c_i``.

@@ -17,7 +17,7 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
-from pnp.errors import InputError, MeshTagError
+from poreflux.errors import InputError, MeshTagError
 
 
 @dataclass(frozen=True)
@@ -83,14 +83,14 @@ class Measures:
 
     def volume(self, names: str | Iterable[str] | None = None) -> float:
         """Volume [nm^3] of the named regions (all cells when ``None``), MPI-reduced."""
-        from pnp.observables import assemble_scalar
+        from pnp.results.observables import assemble_scalar
 
         dx = self.dx if names is None else self.region(names)
         return assemble_scalar(self.weight * dx, self.cmesh.comm)
 
     def area(self, name: str) -> float:
         """Area [nm^2] of a named facet group, MPI-reduced."""
-        from pnp.observables import assemble_scalar
+        from pnp.results.observables import assemble_scalar
 
         one = dolfinx.fem.Constant(self.cmesh.mesh, 1.0)
         return assemble_scalar(self.surface(name).integral(one * self.weight), self.cmesh.comm)
@@ -207,14 +207,15 @@ def permittivity_field(cmesh: Any, permittivity: Mapping[str, float]) -> Any:
 
 
 def point_charge_density(cmesh: Any, measures: Measures, point_charges: Any) -> Any:
-    """Smoothed density [e/nm^3] of :class:`pnp.problem.PointCharges` as a P1 function.
+    """Smoothed density [e/nm^3] of :class:`pnp.problems.electrostatics.PointCharges` as a P1
+    function.
 
     Each charge ``q_k`` becomes the Gaussian ``(2 pi w^2)^(-3/2) exp(-d^2/(2 w^2))`` (``d`` the 3D
     distance; in an axisymmetric mesh ``d^2 = r^2 + (z - z_k)^2`` for an on-axis charge),
     truncated at ``cutoff * w`` and interpolated at the P1 nodes, then rescaled by
     ``q_k / int g_k w dx`` (integral of the interpolant on this mesh, exact for P1), so that the
     total charge is conserved exactly. A charge whose Gaussian does not meet the mesh raises
-    :class:`~pnp.errors.InputError`.
+    :class:`~poreflux.errors.InputError`.
     """
     from scipy.spatial import cKDTree
 

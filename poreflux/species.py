@@ -21,6 +21,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from poreflux.water import REFERENCE_TEMPERATURE, water_viscosity
+
 
 @dataclass(frozen=True)
 class Species:
@@ -80,42 +82,6 @@ class Species:
                 f"dataclasses.replace(species, ionic_radius=...)"
             )
         return 2.0 * self.ionic_radius
-
-
-#: Temperature of the library diffusion coefficients [K] (25 degC).
-REFERENCE_TEMPERATURE = 298.15
-
-
-def water_viscosity(temperature: float) -> float:
-    """Dynamic viscosity of liquid water [Pa s] at ``temperature`` [K].
-
-    Vogel equation ``eta = A 10^(B / (T - C))`` with A = 2.414e-5 Pa s, B = 247.8 K, C = 140 K
-    (the correlation quoted with the CRC Handbook viscosity table; within ~1% of the tabulated
-    values between 273 and 373 K: 0.890 mPa s at 25 degC, 0.692 mPa s at 37 degC).
-    """
-    t = float(temperature)
-    if not (math.isfinite(t) and 273.0 <= t <= 373.15):
-        raise ValueError(
-            f"water viscosity correlation covers 273-373 K (liquid water), got {temperature!r} K"
-        )
-    return 2.414e-5 * 10.0 ** (247.8 / (t - 140.0))
-
-
-def water_permittivity(temperature: float) -> float:
-    """Static relative permittivity of liquid water at ``temperature`` [K].
-
-    Malmberg and Maryott, J. Res. Natl. Bur. Stand. 56, 1 (1956):
-    ``eps = 87.740 - 0.40008 t + 9.398e-4 t^2 - 1.410e-6 t^3`` with ``t`` in degC, 0-100 degC
-    (78.30 at 25 degC, 74.15 at 37 degC).
-    """
-    t = float(temperature)
-    if not (math.isfinite(t) and 273.15 <= t <= 373.15):
-        raise ValueError(
-            f"water permittivity correlation covers 273.15-373.15 K (liquid water), got "
-            f"{temperature!r} K"
-        )
-    c = t - 273.15
-    return 87.740 - 0.40008 * c + 9.398e-4 * c**2 - 1.410e-6 * c**3
 
 
 def diffusion_at(species: Species, temperature: float) -> float:

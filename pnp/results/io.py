@@ -4,10 +4,11 @@
   (``dolfinx.io.VTXWriter``, open ``*.bp`` in ParaView); keeps P2 exactly.
 - :func:`write_xdmf`: mesh, cell/facet tags and functions in XDMF/HDF5 (P1: higher degrees are
   interpolated to P1 first).
-- :func:`write_solution`: a :class:`pnp.pb.PBSolution` (potential [mV] and concentrations [mM]).
+- :func:`write_solution`: a :class:`pnp.solvers.pb.PBSolution` (potential [mV] and concentrations
+[mM]).
 - :func:`write_json`, :func:`write_csv`, :func:`plot_axial_profile`: collective to call, written by
   rank 0 (the data must already be the same on every rank, e.g. from
-  :func:`pnp.observables.axial_profile`).
+  :func:`pnp.results.observables.axial_profile`).
 """
 
 from __future__ import annotations
@@ -144,12 +145,13 @@ def plot_axial_profile(
 ) -> Path:
     """PNG of the potential [mV] and concentrations [mM] along the axis (rank 0 draws).
 
-    ``profile`` is the dict of :meth:`pnp.pb.PBSolution.axial_profile` (same on all ranks); the
-    figure is :func:`pnp.plots.plot_axial_profiles`.
+    ``profile`` is the dict of :meth:`pnp.solvers.pb.PBSolution.axial_profile` (same on all ranks);
+    the
+    figure is :func:`pnp.results.plots.plot_axial_profiles`.
     """
     path = Path(path)
     if comm.rank == 0:
-        from pnp.plots import plot_axial_profiles
+        from pnp.results.plots import plot_axial_profiles
 
         species = {
             k: v for k, v in profile.items() if k not in ("z", "potential", "area", "current")

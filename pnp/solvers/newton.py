@@ -11,7 +11,7 @@
 - residual history, Newton and linear iteration counts and assembly / solve timings;
 - continuation: when the direct solve fails, a path of :class:`ContinuationParameter` (each a
   ``dolfinx.fem.Constant`` ramped from ``start`` to ``target``) is followed with adaptive steps
-  from the last converged state; if that fails too, :class:`~pnp.errors.ConvergenceError` is
+  from the last converged state; if that fails too, :class:`~poreflux.errors.ConvergenceError` is
   raised with every attempt's residual history. The solution function is then restored to the
   initial guess, so a NaN field is never left behind.
 """
@@ -31,7 +31,7 @@ import numpy as np
 from mpi4py import MPI
 from petsc4py import PETSc
 
-from pnp.errors import ConvergenceError, InputError, SolveAttempt
+from poreflux.errors import ConvergenceError, InputError, SolveAttempt
 
 logger = logging.getLogger(__name__)
 
@@ -403,7 +403,7 @@ class NewtonSolver:
         """Solve from the current value of ``u``; continue in ``continuation`` on failure.
 
         The parameters are at their targets when this returns. On failure ``u`` is restored to
-        the initial guess and :class:`~pnp.errors.ConvergenceError` lists every attempt.
+        the initial guess and :class:`~poreflux.errors.ConvergenceError` lists every attempt.
         """
         t_start = time.perf_counter()
         self._assembly_time = 0.0
