@@ -27,7 +27,7 @@ import gmsh
 from mpi4py import MPI
 
 from meshes.record import ChannelMesh
-from poreflux.errors import InputError, MeshTagError
+from poreflux.errors import InputError, MeshTagError, PorefluxError
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 
-class MeshGenerationError(RuntimeError):
+class MeshGenerationError(PorefluxError, RuntimeError):
     """gmsh failed to build a geometry or mesh (the message carries gmsh's own error)."""
 
 

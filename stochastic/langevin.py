@@ -42,6 +42,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from poreflux import units
+from poreflux.errors import PorefluxError
 from stochastic.forces import ForceFn, TabulatedForce, Walls, axial_force, profile_force
 from stochastic.profiles import Profile, StochasticInputError
 
@@ -77,7 +78,7 @@ class TimestepError(StochasticInputError):
     """The time step is too large for the force curvature / friction (unstable)."""
 
 
-class InstabilityError(RuntimeError):
+class InstabilityError(PorefluxError, RuntimeError):
     """Positions or velocities became non-finite during a run."""
 
 

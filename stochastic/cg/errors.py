@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from poreflux.errors import InputError, PorefluxError
 
-class CGInputError(ValueError):
+
+class CGInputError(InputError):
     """A coarse-graining input is invalid; the message says what to change."""
 
 
-class CGConvergenceError(RuntimeError):
+class CGConvergenceError(PorefluxError, RuntimeError):
     """An iterative CG procedure did not converge; ``history`` holds every iteration's record."""
 
     def __init__(self, message: str, history: Sequence[object]):

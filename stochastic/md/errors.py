@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from poreflux.errors import InputError
 
-class MDInputError(ValueError):
+
+class MDInputError(InputError):
     """An MD description or parameter is invalid; the message says what to change."""
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from poreflux.errors import ConvergenceError, PorefluxError, SolveAttempt
+from poreflux.errors import ConvergenceError, InputError, SolveAttempt
 
 __all__ = [
     "BinningWarning",
@@ -15,7 +15,7 @@ __all__ = [
 ]
 
 
-class PMFInputError(PorefluxError, ValueError):
+class PMFInputError(InputError):
     """Windows, samples or estimator options are invalid; the message says what to change."""
 
 
