@@ -93,3 +93,17 @@ class ChannelMesh:
     def has_boundary(self, name: str) -> bool:
         """True when the mesh has a boundary with this name."""
         return name in self.boundaries
+
+    def boundary_centroid(self, name: str) -> Any:
+        """Mean of the midpoints of the facets of boundary ``name`` (a point; same on all ranks)."""
+        import dolfinx
+        from mpi4py import MPI
+
+        msh = self.mesh
+        tdim = msh.topology.dim
+        facets = self.facet_tags.find(self.boundary(name))
+        facets = facets[facets < msh.topology.index_map(tdim - 1).size_local]  # owned only
+        mid = dolfinx.mesh.compute_midpoints(msh, tdim - 1, facets)
+        total = self.comm.allreduce(mid.sum(axis=0), op=MPI.SUM)
+        count = self.comm.allreduce(len(facets), op=MPI.SUM)
+        return total / max(count, 1)

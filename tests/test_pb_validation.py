@@ -18,8 +18,8 @@ from meshes.boxes import slab_mesh, wall_mesh
 from meshes.sphere import SphereGeometry, build_sphere
 from pnp.forms.measures import build_measures
 from pnp.problems.electrostatics import DirichletPotential, Electrostatics, PBProblem, SurfaceCharge
-from pnp.results.observables import assemble_scalar, evaluate_points
-from pnp.solvers.pb import PBSolver, solvation_energy_kj_per_mol
+from pnp.results.observables import assemble_scalar, evaluate_points, solvation_energy_kj_per_mol
+from pnp.solvers.pb import PBSolver
 from poreflux.units import (
     E_CHARGE,
     EPS0,

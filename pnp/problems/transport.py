@@ -32,6 +32,7 @@ from meshes import names
 from pnp.problems.electrostatics import Electrostatics, SurfaceCharge
 from poreflux.errors import InputError
 from poreflux.species import Electrolyte, Species
+from poreflux.units import E_CHARGE, MM, N_A, NM2_PER_NS, kT_joule
 from poreflux.water import EPS_WATER_25C
 
 #: Scaled concentration given to a species absent from one bath (its log must stay finite):
@@ -251,3 +252,14 @@ def channel_problem(
     problem = PNPProblem(es, electrolyte, bath_bottom, voltage=voltage, **kwargs)
     problem.check_mesh(cmesh)
     return problem
+
+
+def conductivity_S_per_m(problem: PNPProblem, end: str = "top") -> float:
+    """Bulk conductivity ``kappa = (e^2 N_A / kT) sum_i z_i^2 D_i c_i`` [S/m] of a bath."""
+    kt = kT_joule(problem.temperature)
+    conc = problem.bath_concentrations(end)
+    total = sum(
+        z * z * d * NM2_PER_NS * c * MM
+        for z, d, c in zip(problem.valences, problem.diffusivities, conc, strict=True)
+    )
+    return E_CHARGE**2 * N_A / kt * total

@@ -28,7 +28,9 @@ import ufl
 from mpi4py import MPI
 
 from pnp.forms import nernst_planck as transport
+from pnp.problems.transport import conductivity_S_per_m
 from poreflux.errors import ConvergenceError, InputError
+from poreflux.units import NM, PS_SIEMENS
 
 log = logging.getLogger(__name__)
 
@@ -480,7 +482,6 @@ def ohmic_conductance(cmesh: Any, problem: Any) -> float:
     """
     from dolfinx.fem.petsc import LinearProblem
 
-    from pnp.solvers.steady import conductivity_S_per_m
 
     problem.check_mesh(cmesh)
     msh = cmesh.mesh
@@ -523,6 +524,5 @@ def ohmic_conductance(cmesh: Any, problem: Any) -> float:
     # J = -kappa grad(phi); its flux out through the bottom is -kappa int grad(phi).grad(w)
     flux = -sub.comm.allreduce(dolfinx.fem.assemble_scalar(g), op=MPI.SUM)  # [nm] per kappa
     kappa = conductivity_S_per_m(problem)
-    from poreflux.units import NM, PS_SIEMENS
 
     return float(kappa * flux * NM / PS_SIEMENS)

@@ -4,7 +4,8 @@
   (``dolfinx.io.VTXWriter``, open ``*.bp`` in ParaView); keeps P2 exactly.
 - :func:`write_xdmf`: mesh, cell/facet tags and functions in XDMF/HDF5 (P1: higher degrees are
   interpolated to P1 first).
-- :func:`write_solution`: a :class:`pnp.solvers.pb.PBSolution` (potential [mV] and concentrations
+- :func:`write_solution`: a :class:`pnp.results.pb_solution.PBSolution` (potential [mV] and
+concentrations
 [mM]).
 - :func:`write_json`, :func:`write_csv`, :func:`plot_axial_profile`: collective to call, written by
   rank 0 (the data must already be the same on every rank, e.g. from
@@ -145,7 +146,8 @@ def plot_axial_profile(
 ) -> Path:
     """PNG of the potential [mV] and concentrations [mM] along the axis (rank 0 draws).
 
-    ``profile`` is the dict of :meth:`pnp.solvers.pb.PBSolution.axial_profile` (same on all ranks);
+    ``profile`` is the dict of :meth:`pnp.results.pb_solution.PBSolution.axial_profile` (same on
+    all ranks);
     the
     figure is :func:`pnp.results.plots.plot_axial_profiles`.
     """

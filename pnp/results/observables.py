@@ -125,7 +125,8 @@ def kT_to_kj_per_mol(value_kT: float, temperature: float) -> float:
 def region_charge_e(measures: Any, density: Any, regions: Sequence[str]) -> float:
     """Charge [e] of a scaled density expression (``rho/(e N_A c0)``) over named regions.
 
-    Needs the scale factor ``N_A c0 L0^3``; see :meth:`pnp.solvers.pb.PBSolution.ionic_charge`.
+    Needs the scale factor ``N_A c0 L0^3``; see
+    :meth:`pnp.results.pb_solution.PBSolution.ionic_charge`.
     """
     return assemble_scalar(
         density * measures.weight * measures.region(regions), measures.cmesh.comm
@@ -140,7 +141,8 @@ def charge_e_from_scaled(scales: Any, scaled_charge: float) -> float:
 def solvation_energy_kj_per_mol(solvated: Any, reference: Any) -> float:
     """Solvation energy [kJ/mol] as the difference of two solves with the same fixed charges.
 
-    ``solvated`` and ``reference`` are :class:`pnp.solvers.pb.PBSolution` objects (e.g. solvent
+    ``solvated`` and ``reference`` are :class:`pnp.results.pb_solution.PBSolution` objects (e.g.
+    solvent
     permittivity 78.5 vs 1, or with vs without salt); the result is
     ``E_solvated - E_reference`` of the fixed-charge energies ``1/2 int rho_f phi``.
     """

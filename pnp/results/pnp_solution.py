@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from pnp.results.currents import end_currents
 from poreflux.errors import InputError, SolveAttempt
 
 
@@ -220,7 +221,6 @@ def _copy(f: Any) -> Any:
 
 def make_solution(solver: Any, params: Any, *, time: float | None = None) -> PNPSolution:
     """Snapshot a solver's current fields into a :class:`PNPSolution`."""
-    from pnp.results.currents import end_currents
 
     top, bottom = end_currents(solver)
     pb = solver.problem.with_baths(

@@ -17,146 +17,27 @@ in API units (mV, mM, kJ/mol, e).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 import dolfinx
-import numpy as np
 import ufl
 
 from pnp.forms import poisson as _forms
 from pnp.forms.charges import fixed_charge_terms
 from pnp.forms.measures import (
-    Measures,
     build_measures,
     permittivity_field,
-    region_field,
 )
 from pnp.problems.electrostatics import PBProblem
-from pnp.results.observables import (
-    assemble_scalar,
-    axial_profile,
-    charge_e_from_scaled,
-    fixed_charge_energy_kT,
-    solvation_energy_kj_per_mol,
-)
-from pnp.solvers.newton import ContinuationParameter, NewtonReport, NewtonSolver
+from pnp.results.observables import assemble_scalar, fixed_charge_energy_kT
+from pnp.results.pb_solution import IonModel, PBSolution
+from pnp.solvers.newton import ContinuationParameter, NewtonSolver
 from poreflux.errors import InputError
-from poreflux.units import MOLAR, Scales, kT_kj_per_mol
+from poreflux.units import MOLAR, Scales
 
 logger = logging.getLogger(__name__)
 
-__all__ = [
-    "PBSolution",
-    "PBSolver",
-    "solvation_energy_kj_per_mol",
-    "solve_pb",
-]
-
-
-@dataclass(frozen=True)
-class _IonModel:
-    """What a solution needs to rebuild concentrations from its potential."""
-
-    names: tuple[str, ...]
-    valences: tuple[int, ...]
-    bulk_mM: tuple[float, ...]
-    model: str
-    volume_fractions: tuple[float, ...]
-    water: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class PBSolution:
-    """An immutable PB result (its functions are private copies, never touched by the solver).
-
-    Attributes
-    ----------
-    potential
-        Potential [mV] (``dolfinx.fem.Function``).
-    psi
-        Scaled potential ``e phi / kT`` (used for warm starts).
-    energy_kT, energy_kj_per_mol
-        Fixed-charge electrostatic energy ``1/2 int rho_f phi`` (for linear PB the free energy).
-    report
-        The Newton report (iterations, residual history, timings).
-    """
-
-    problem: PBProblem
-    cmesh: Any
-    scales: Scales
-    potential: Any
-    psi: Any
-    energy_kT: float
-    report: NewtonReport
-    measures: Measures = field(repr=False)
-    ions: _IonModel | None = field(repr=False)
-
-    @property
-    def energy_kj_per_mol(self) -> float:
-        """Fixed-charge energy [kJ/mol]."""
-        return self.energy_kT * kT_kj_per_mol(self.scales.temperature)
-
-    def _concentration_exprs(self) -> list[Any]:
-        if self.ions is None:
-            raise InputError("this PB problem has no electrolyte, so no concentrations")
-        ions = self.ions
-        bulk = [c / self.scales.c0_mM for c in ions.bulk_mM]
-        return _forms.ion_concentrations(
-            self.psi, ions.valences, bulk, ions.model, ions.volume_fractions
-        )
-
-    def concentration(self, species: str) -> Any:
-        """Concentration [mM] of a species as a function in the potential's space.
-
-        This is the Boltzmann expression of the local potential, interpolated everywhere; ions
-        exist only in the water regions (:meth:`ionic_charge` and :meth:`axial_profile` account
-        for that).
-        """
-        if self.ions is None or species not in self.ions.names:
-            known = () if self.ions is None else self.ions.names
-            raise InputError(f"unknown species {species!r}; this solution has {known}")
-        i = self.ions.names.index(species)
-        expr = self._concentration_exprs()[i] * self.scales.c0_mM
-        V = self.psi.function_space
-        c = dolfinx.fem.Function(V, name=f"c_{species}")
-        c.interpolate(dolfinx.fem.Expression(expr, V.element.interpolation_points))
-        c.x.scatter_forward()
-        return c
-
-    def ionic_charge(self, regions: str | tuple[str, ...] | None = None) -> float:
-        """Total mobile ionic charge [e] in the named water regions (all water when ``None``)."""
-        if self.ions is None:
-            return 0.0
-        regions = self.ions.water if regions is None else regions
-        regions = (regions,) if isinstance(regions, str) else tuple(regions)
-        unknown = set(regions) - set(self.ions.water)
-        if unknown:
-            raise InputError(
-                f"region(s) {sorted(unknown)} hold no ions; water regions are {self.ions.water}"
-            )
-        rho = 0
-        for z, c in zip(self.ions.valences, self._concentration_exprs(), strict=True):
-            rho = rho + z * c
-        scaled = assemble_scalar(
-            rho * self.measures.weight * self.measures.region(regions), self.cmesh.comm
-        )
-        return charge_e_from_scaled(self.scales, scaled)
-
-    def axial_profile(self, z: np.ndarray | int = 200) -> dict[str, np.ndarray]:
-        """Potential [mV] and concentrations [mM] along the pore axis (same on all ranks).
-
-        Returns a dict with ``"z"`` [nm], ``"potential"`` [mV] and one entry per species
-        (0 outside the water regions, NaN outside the mesh).
-        """
-        zz, phi = axial_profile(self.potential, self.cmesh, z)
-        out = {"z": zz, "potential": phi}
-        if self.ions is not None:
-            water = region_field(self.cmesh, dict.fromkeys(self.ions.water, 1.0), default=0.0)
-            inside = axial_profile(water, self.cmesh, zz)[1]
-            for name in self.ions.names:
-                out[name] = axial_profile(self.concentration(name), self.cmesh, zz)[1] * inside
-        return out
+__all__ = ["PBSolver", "solve_pb"]
 
 
 class PBSolver:
@@ -221,28 +102,7 @@ class PBSolver:
         self.point_density = self.fixed.point_density
         fixed = self.fixed.source(v, weight)
 
-        # mobile ions
-        self.ions: _IonModel | None = None
-        mobile = dx_water = None
-        self.bulk: list[Any] = []
-        if electrolyte is not None:
-            water = problem.water(cmesh)
-            self.ions = _IonModel(
-                electrolyte.names,
-                electrolyte.valences,
-                tuple(electrolyte.bulk),
-                problem.model,
-                tuple(problem.volume_fractions),
-                water,
-            )
-            self.bulk = [dolfinx.fem.Constant(msh, c / self.scales.c0_mM) for c in electrolyte.bulk]
-            nus = [dolfinx.fem.Constant(msh, nu) for nu in problem.volume_fractions]
-            mobile = _forms.mobile_charge(
-                self.psi, electrolyte.valences, self.bulk, problem.model, nus
-            )
-            qd = quadrature_degree if quadrature_degree is not None else 2 * degree
-            meta = None if problem.model == "linear" else {"quadrature_degree": qd}
-            dx_water = self.measures.region(water, metadata=meta)
+        mobile, dx_water = self._mobile_ions(v, quadrature_degree, degree)
         self.F = _forms.pb_residual(
             self.psi,
             v,
@@ -255,16 +115,7 @@ class PBSolver:
             dx_water=dx_water,
         )
 
-        # Dirichlet potentials (scaled constants, so a voltage can be continued)
-        fdim = msh.topology.dim - 1
-        msh.topology.create_connectivity(fdim, msh.topology.dim)
-        self.bcs, self.bc_values = [], {}
-        for d in es.dirichlet:
-            facets = cmesh.facet_tags.find(cmesh.boundary(d.boundary))
-            dofs = dolfinx.fem.locate_dofs_topological(self.V, fdim, facets)
-            value = dolfinx.fem.Constant(msh, self.scales.potential_to_scaled(d.value))
-            self.bc_values[d.boundary] = (value, self.scales.potential_to_scaled(d.value))
-            self.bcs.append(dolfinx.fem.dirichletbc(value, dofs, self.V))
+        self.bcs, self.bc_values = self._dirichlet_conditions()
 
         energy = self.fixed.energy(self.psi, weight)
         self._energy_form = dolfinx.fem.form(energy) if energy is not None else None
@@ -281,6 +132,47 @@ class PBSolver:
             max_it=max_it,
             profile=profile,
         )
+
+    def _mobile_ions(
+        self, v: Any, quadrature_degree: int | None, degree: int
+    ) -> tuple[Any | None, Any | None]:
+        """Set up the ion model; return the scaled mobile charge and its water measure."""
+        problem, msh = self.problem, self.cmesh.mesh
+        electrolyte = problem.electrolyte
+        self.ions = None
+        self.bulk = []
+        if electrolyte is None:
+            return None, None
+        water = problem.water(self.cmesh)
+        self.ions = IonModel(
+            electrolyte.names,
+            electrolyte.valences,
+            tuple(electrolyte.bulk),
+            problem.model,
+            tuple(problem.volume_fractions),
+            water,
+        )
+        self.bulk = [dolfinx.fem.Constant(msh, c / self.scales.c0_mM) for c in electrolyte.bulk]
+        nus = [dolfinx.fem.Constant(msh, nu) for nu in problem.volume_fractions]
+        mobile = _forms.mobile_charge(self.psi, electrolyte.valences, self.bulk, problem.model, nus)
+        qd = quadrature_degree if quadrature_degree is not None else 2 * degree
+        meta = None if problem.model == "linear" else {"quadrature_degree": qd}
+        return mobile, self.measures.region(water, metadata=meta)
+
+    def _dirichlet_conditions(self) -> tuple[list[Any], dict[str, tuple[Any, float]]]:
+        """Dirichlet potentials as scaled constants (so that a voltage can be continued)."""
+        cmesh, msh = self.cmesh, self.cmesh.mesh
+        fdim = msh.topology.dim - 1
+        msh.topology.create_connectivity(fdim, msh.topology.dim)
+        bcs, values = [], {}
+        for d in self.problem.electrostatics.dirichlet:
+            facets = cmesh.facet_tags.find(cmesh.boundary(d.boundary))
+            dofs = dolfinx.fem.locate_dofs_topological(self.V, fdim, facets)
+            scaled = self.scales.potential_to_scaled(d.value)
+            value = dolfinx.fem.Constant(msh, scaled)
+            values[d.boundary] = (value, scaled)
+            bcs.append(dolfinx.fem.dirichletbc(value, dofs, self.V))
+        return bcs, values
 
     @property
     def num_dofs(self) -> int:

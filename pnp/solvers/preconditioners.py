@@ -41,11 +41,18 @@ from typing import Any
 import dolfinx
 import dolfinx.fem.petsc
 import numpy as np
+import ufl
 from petsc4py import PETSc
 
+from pnp.forms import nernst_planck
 from poreflux.errors import InputError
 
-__all__ = ["ElectrochemicalPreconditioner", "restriction_matrix", "water_dof_map"]
+__all__ = [
+    "ElectrochemicalPreconditioner",
+    "install_electrochemical_pc",
+    "restriction_matrix",
+    "water_dof_map",
+]
 
 _COUNTER = itertools.count()
 
@@ -225,3 +232,32 @@ class ElectrochemicalPreconditioner:
             if obj is not None:
                 obj.destroy()
         self.ksps, self._work, self.S, self.T, self.A = [], {}, None, None, None
+
+
+def install_electrochemical_pc(
+    solver: Any, sub_solver: str = "gamg"
+) -> ElectrochemicalPreconditioner:
+    """Build the preconditioner of a steady PNP solver's Jacobian and install it on its SNES.
+
+    ``solver`` is a :class:`pnp.solvers.steady.SteadyPNPSolver` (its fields, forms and Newton
+    solver are read; nothing else is changed). Returns the preconditioner (the caller owns it and
+    destroys it with the solver).
+    """
+    pb = solver.problem
+    dpsi, v = ufl.TrialFunction(solver.V), ufl.TestFunction(solver.V)
+    screen = nernst_planck.screening(solver.us, pb.valences, solver.options.variables)
+    weight = solver.measures.weight
+    a_screen = solver.K * solver.space_charge * screen * dpsi * v * weight * solver.dx_water
+    form = dolfinx.fem.form(a_screen, entity_maps=[solver.entity_map])
+    w_to_v = water_dof_map(solver.V, solver.W, solver.parent_cells, solver.sub_cells)
+    dirichlet_w = np.concatenate([solver.top_dofs_w, solver.bottom_dofs_w])
+    restriction = restriction_matrix(solver.V, solver.W, w_to_v, dirichlet_w)
+    preconditioner = ElectrochemicalPreconditioner(
+        form, solver.psi_bcs, restriction, pb.valences, solver.comm, sub_solver=sub_solver
+    )
+    pc = solver.newton.snes.getKSP().getPC()
+    pc.setType(PETSc.PC.Type.PYTHON)
+    pc.setPythonContext(preconditioner)
+    # a later setFromOptions() must not reset the PC to the placeholder type
+    PETSc.Options().delValue(f"{solver.newton.prefix}pc_type")
+    return preconditioner

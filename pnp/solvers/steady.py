@@ -8,62 +8,25 @@ Unknowns
   the walls are natural no-flux boundaries of the sub-mesh, so no ion enters membrane or protein
   and no value is pinned anywhere.
 
-Choice of variables (measured)
-------------------------------
-Default: log-concentrations ``u_i = ln(c_i/c0)`` (``variables="log"``); ``"primitive"``
-(``u_i = c_i/c0``) is available. Measured with this solver on the 2D default channel at
-``h_pore = 0.1`` nm (cold starts; ``tests/test_pnp_steady.py::test_log_variables_beat_primitive``
-keeps the first case as a test):
-
-=====================================  ============================  ===========================
-case (sigma, V, KCl)                   log                           primitive
-=====================================  ============================  ===========================
--0.2 C/m^2, 200 mV, 150 mM             8 Newton steps, c_min > 0     10 steps, c_min = -298 mM,
-                                                                     current 46% off
--0.2 C/m^2, 300 mV, 10 mM              40 steps (continuation)       249 steps, c_min < 0
--0.05 C/m^2, -300 mV, 1 mM             39 steps (continuation)       19 steps
-0, 300 mV, 3000 mM                     3 steps                       3 steps
-=====================================  ============================  ===========================
-
-The log form keeps every concentration positive by construction; the primitive form produces
-negative nodal concentrations in depleted double layers and then a wrong current. Slotboom
-variables (``c exp(z psi)``) span exp(300 mV / 25.7 mV) ~ 1e5 in scale and failed in the spike
-study (STACK.md). Far from the solution the log form's ``exp`` can overflow: each Newton direction
+Variables
+---------
+Default: log-concentrations ``u_i = ln(c_i/c0)`` (``variables="log"``), positive by construction;
+``"primitive"`` (``u_i = c_i/c0``) is kept for comparison (it gives negative nodal concentrations
+in depleted double layers; the measurements are in ``docs/pnp_solver.md``). Each Newton direction
 is scaled so that no ``psi`` or ``ln c`` changes by more than ``max_update`` (4) per step.
 
-Solvers
--------
-Newton (PETSc SNES ``newtonls`` with backtracking line search, through
-:class:`pnp.solvers.newton.NewtonSolver`), the converged reason always checked; non-finite iterates
-count
-as failure. Linear solvers: ``"lu"`` (MUMPS on the monolithic block matrix, ``kind="mpi"``) for
-small meshes; ``"krylov"`` (``kind="nest"``: FGMRES preconditioned in electrochemical-potential
-variables, one GAMG V-cycle per block, :mod:`pnp.solvers.preconditioners`) above ~1e4 unknowns;
-``"fieldsplit"`` (FGMRES with a multiplicative field split of the original unknowns and
-Eisenstat-Walker forcing; the earlier default, 3-5 times more Krylov iterations). ``"auto"``
-picks LU below :data:`LU_DOF_LIMIT` dofs (per dimension), else ``"krylov"`` (``"fieldsplit"``
-for primitive variables). The nest solvers assemble the constant Poisson block once.
-
-Forms are compiled once per solver; the parameters a sweep varies (voltage, bath concentrations,
-fixed-charge scale) are ``dolfinx.fem.Constant`` objects, so a sweep is a sequence of
-:meth:`SteadyPNPSolver.solve` calls that reuse the compiled forms and warm-start from the
-previous solution (in a voltage sweep from the secant extrapolation of the last two), followed
-by one chord step: a Newton step with the previous solve's Jacobian and factorisation or
-preconditioner (the tangent predictor of continuation methods, no assembly; kept only if it
-lowers the residual). Newton's convergence test stays relative to the residual before the
-predictor. A warm I-V step then takes 2 Newton steps instead of 3. Another temperature or
-geometry needs a new solver.
-
-Continuation
-------------
-A solve first tries Newton directly at the target from the current fields. If that fails it
-follows a homotopy from the last converged parameters to the target (voltage linear, bath
-concentrations log-linear, fixed-charge scale linear, all together) with adaptive steps (halved
-on failure, doubled on success). If that fails too (or there is no converged state) it restarts
-from the trivial state (no fixed charge, 0 V, the target baths: an exact solution), ramps the
-fixed charge at 0 V, then the voltage. If everything fails,
-:class:`poreflux.errors.ConvergenceError`
-carries every attempt with its residual history and the fields are restored (never NaN).
+Solvers and continuation
+------------------------
+Newton (PETSc SNES ``newtonls`` with backtracking, :class:`pnp.solvers.newton.NewtonSolver`),
+the converged reason always checked. Linear solvers (:class:`SolverOptions`): ``"lu"`` (MUMPS),
+``"krylov"`` (FGMRES preconditioned in electrochemical-potential variables,
+:mod:`pnp.solvers.preconditioners`) and ``"fieldsplit"``; ``"auto"`` picks LU below
+:data:`LU_DOF_LIMIT` unknowns. Forms are compiled once; voltage, bath concentrations and the
+fixed-charge scale are ``dolfinx.fem.Constant`` objects, so a sweep reuses them and warm-starts
+(secant predictor, then one chord step). A failed direct solve falls back to continuation from
+the last converged parameters, then from the trivial state; if that fails too,
+:class:`poreflux.errors.ConvergenceError` carries every attempt and the fields are restored.
+``docs/pnp_solver.md`` has the details and the measurements behind these choices.
 """
 
 from __future__ import annotations
@@ -86,7 +49,8 @@ from pnp.forms import nernst_planck as transport
 from pnp.forms import poisson as pforms
 from pnp.forms.charges import fixed_charge_terms
 from pnp.forms.measures import build_measures, permittivity_field
-from pnp.problems.transport import PNPProblem
+from pnp.problems.transport import PNPProblem, conductivity_S_per_m
+from pnp.results.pnp_solution import make_solution
 from pnp.solvers.newton import ContinuationParameter, NewtonSolver
 from pnp.solvers.options import (
     LINEAR_SOLVERS,
@@ -98,8 +62,9 @@ from pnp.solvers.options import (
     fieldsplit_options,
     krylov_options,
 )
+from pnp.solvers.preconditioners import install_electrochemical_pc
 from poreflux.errors import ConvergenceError, InputError, SolveAttempt
-from poreflux.units import E_CHARGE, N_A, Scales
+from poreflux.units import Scales
 
 __all__ = [
     "LINEAR_SOLVERS",
@@ -352,32 +317,9 @@ class SteadyPNPSolver:
 
     def _install_electrochemical_pc(self, sub_solver: str = "gamg") -> None:
         """Precondition the Krylov solves in electrochemical-potential variables."""
-        from pnp.solvers.preconditioners import (
-            ElectrochemicalPreconditioner,
-            restriction_matrix,
-            water_dof_map,
-        )
-
-        pb = self.problem
-        dpsi, v = ufl.TrialFunction(self.V), ufl.TestFunction(self.V)
-        screen = transport.screening(self.us, pb.valences, self.options.variables)
-        a_screen = (
-            self.K * self.space_charge * screen * dpsi * v * self.measures.weight * self.dx_water
-        )
-        form = dolfinx.fem.form(a_screen, entity_maps=[self.entity_map])
-        w_to_v = water_dof_map(self.V, self.W, self.parent_cells, self.sub_cells)
-        dirichlet_w = np.concatenate([self.top_dofs_w, self.bottom_dofs_w])
-        T = restriction_matrix(self.V, self.W, w_to_v, dirichlet_w)
         if self.preconditioner is not None:
             self.preconditioner.destroy()
-        self.preconditioner = ElectrochemicalPreconditioner(
-            form, self.psi_bcs, T, pb.valences, self.comm, sub_solver=sub_solver
-        )
-        pc = self.newton.snes.getKSP().getPC()
-        pc.setType(PETSc.PC.Type.PYTHON)
-        pc.setPythonContext(self.preconditioner)
-        # a later setFromOptions() must not reset the PC to the placeholder type
-        PETSc.Options().delValue(f"{self.newton.prefix}pc_type")
+        self.preconditioner = install_electrochemical_pc(self, sub_solver)
 
     # ------------------------------------------------------------------ parameters and state
     def target_params(self, problem: PNPProblem | None = None, **changes: Any) -> Params:
@@ -393,24 +335,10 @@ class SteadyPNPSolver:
         for f, a in zip((self.psi, *self.us), state, strict=True):
             f.x.array[:] = a
 
-    def _end_axis(self) -> tuple[np.ndarray, np.ndarray]:
-        """Centroids of the bottom and top boundary facets (MPI-reduced), for the cold guess."""
-        cm, msh = self.cmesh, self.cmesh.mesh
-        tdim = msh.topology.dim
-        out = []
-        for name in (self.problem.bottom, self.problem.top):
-            facets = cm.facet_tags.find(cm.boundary(name))
-            nowned = msh.topology.index_map(tdim - 1).size_local
-            facets = facets[facets < nowned]
-            mid = dolfinx.mesh.compute_midpoints(msh, tdim - 1, facets)
-            total = self.comm.allreduce(mid.sum(axis=0), op=MPI.SUM)
-            count = self.comm.allreduce(len(facets), op=MPI.SUM)
-            out.append(total / max(count, 1))
-        return out[0], out[1]
-
     def _set_cold_guess(self, p: Params) -> None:
         """Potential and log-concentrations linear along the line from the bottom to the top end."""
-        x_bot, x_top = self._end_axis()
+        x_bot = self.cmesh.boundary_centroid(self.problem.bottom)
+        x_top = self.cmesh.boundary_centroid(self.problem.top)
         axis = x_top - x_bot
         norm2 = max(float(axis @ axis), 1e-300)
 
@@ -553,7 +481,6 @@ class SteadyPNPSolver:
             When neither the direct solve nor continuation converges; the fields are restored to
             the last converged state (never NaN) and the error lists every attempt.
         """
-        from pnp.results.pnp_solution import make_solution
 
         changes: dict[str, Any] = {"charge_scale": float(charge_scale)}
         if voltage is not None:
@@ -655,16 +582,3 @@ class SteadyPNPSolver:
         f = dolfinx.fem.Function(self.W, name="psi_water")
         f.interpolate(self.psi, cells0=self.parent_cells, cells1=self.sub_cells)
         return f
-
-
-def conductivity_S_per_m(problem: PNPProblem, end: str = "top") -> float:
-    """Bulk conductivity ``kappa = (e^2 N_A / kT) sum_i z_i^2 D_i c_i`` [S/m] of a bath."""
-    from poreflux.units import MM, NM2_PER_NS
-
-    kt = Scales(problem.temperature).kT
-    conc = problem.bath_concentrations(end)
-    total = sum(
-        z * z * d * NM2_PER_NS * c * MM
-        for z, d, c in zip(problem.valences, problem.diffusivities, conc, strict=True)
-    )
-    return E_CHARGE**2 * N_A / kt * total

@@ -35,6 +35,8 @@ from mpi4py import MPI
 
 from pnp.forms import nernst_planck as transport
 from pnp.problems.transport import PNPProblem
+from pnp.results.currents import end_currents
+from pnp.results.pnp_solution import make_solution
 from pnp.solvers.steady import Params, SolverOptions, SteadyPNPSolver
 from poreflux.errors import ConvergenceError, InputError
 
@@ -140,8 +142,6 @@ class TransientPNPSolver(SteadyPNPSolver):
             )
 
     def _build_balance_forms(self) -> None:
-        from pnp.results.currents import end_currents
-
         end_currents(self)  # builds the end indicator functions
         ef = self._end_forms
         weight = self.measures.weight
@@ -280,8 +280,6 @@ class TransientPNPSolver(SteadyPNPSolver):
             Stop early once the largest relative concentration change per step falls below it
             (a steady state has been reached).
         """
-        from pnp.results.pnp_solution import make_solution
-
         if not (t_end > self.time and dt > 0):
             raise InputError("need t_end > current time and dt > 0")
         dt_max = dt_max or (t_end - self.time) / 5
