@@ -21,7 +21,7 @@ The PNP helper reuses :func:`poisson_operator`, :func:`volume_source` and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import ufl
@@ -39,8 +39,56 @@ def scaled_volume_charge(scales: Any, rho_e_per_nm3: float) -> float:
     return scales.volume_charge_to_scaled(rho_e_per_nm3 * E_CHARGE / NM**3)
 
 
-#: Models of the mobile-ion concentrations implemented by :func:`ion_concentrations`.
-MODELS = ("linear", "nonlinear", "bikerman")
+#: The registry of PB ion models: name -> (concentration builder, needs a lattice size ``a``).
+#: A builder takes ``(boltzmann factors exp(-z psi), bulk c^b/c0, valences, psi, nu)`` and returns
+#: the scaled concentrations. Adding a model is one entry here plus its test; problems, studies and
+#: the CLI read the names from :data:`PB_MODELS`.
+_ION_MODELS: dict[str, tuple[Callable[..., list[Any]], bool]] = {}
+
+
+def _register_model(name: str, needs_ion_size: bool = False) -> Callable:
+    def add(builder: Callable[..., list[Any]]) -> Callable[..., list[Any]]:
+        _ION_MODELS[name] = (builder, needs_ion_size)
+        return builder
+
+    return add
+
+
+@_register_model("linear")
+def _debye_huckel(psi: Any, valences: Sequence[int], bulk: Sequence[Any], nus: Any) -> list[Any]:
+    """Debye-Hückel: ``c_i = c_i^b (1 - z_i psi)``."""
+    return [cb * (1 - z * psi) for z, cb in zip(valences, bulk, strict=True)]
+
+
+@_register_model("nonlinear")
+def _boltzmann(psi: Any, valences: Sequence[int], bulk: Sequence[Any], nus: Any) -> list[Any]:
+    """Boltzmann: ``c_i = c_i^b exp(-z_i psi)``."""
+    return [cb * ufl.exp(-z * psi) for z, cb in zip(valences, bulk, strict=True)]
+
+
+@_register_model("bikerman", needs_ion_size=True)
+def _bikerman(psi: Any, valences: Sequence[int], bulk: Sequence[Any], nus: Any) -> list[Any]:
+    """Size-modified Boltzmann (Borukhov, Andelman & Orland, PRL 79, 435 (1997)).
+
+    ``c_i = c_i^b exp(-z_i psi) / (1 + sum_j nu_j (exp(-z_j psi) - 1))`` with the bulk volume
+    fractions ``nu_j = c_j^b N_A a^3``.
+    """
+    if len(nus) != len(valences):
+        raise ValueError("the bikerman model needs one volume fraction per species")
+    boltz = [ufl.exp(-z * psi) for z in valences]
+    denom = 1
+    for nu, b in zip(nus, boltz, strict=True):
+        denom = denom + nu * (b - 1)
+    return [cb * b / denom for cb, b in zip(bulk, boltz, strict=True)]
+
+
+#: Names of the PB ion models, in registration order.
+PB_MODELS: tuple[str, ...] = tuple(_ION_MODELS)
+
+
+def needs_ion_size(model: str) -> bool:
+    """True when the PB ion model ``model`` needs a lattice size (``ion_size``)."""
+    return _ION_MODELS[model][1]
 
 
 def poisson_operator(psi: Any, v: Any, eps_r: Any, weight: Any, dx: Any) -> Any:
@@ -98,26 +146,16 @@ def ion_concentrations(
     bulk
         Scaled bulk concentrations ``c_i^b / c0`` (floats or ``dolfinx.fem.Constant``).
     model
-        ``"linear"`` (``c^b (1 - z psi)``), ``"nonlinear"`` (``c^b exp(-z psi)``) or
-        ``"bikerman"`` (``c^b exp(-z psi) / (1 + sum_j nu_j (exp(-z_j psi) - 1))``).
+        One of :data:`PB_MODELS`: ``"linear"`` (``c^b (1 - z psi)``), ``"nonlinear"``
+        (``c^b exp(-z psi)``) or ``"bikerman"`` (size-modified, see :func:`_bikerman`).
     volume_fractions
         Bulk volume fractions ``nu_j`` (Bikerman only).
     """
-    if model not in MODELS:
-        raise ValueError(f"unknown PB model {model!r}; choose one of {MODELS}")
+    if model not in _ION_MODELS:
+        raise ValueError(f"unknown PB model {model!r}; choose one of {PB_MODELS}")
     if len(valences) != len(bulk):
         raise ValueError("valences and bulk concentrations differ in length")
-    if model == "linear":
-        return [cb * (1 - z * psi) for z, cb in zip(valences, bulk, strict=True)]
-    boltz = [ufl.exp(-z * psi) for z in valences]
-    if model == "nonlinear":
-        return [cb * b for cb, b in zip(bulk, boltz, strict=True)]
-    if len(volume_fractions) != len(valences):
-        raise ValueError("the bikerman model needs one volume fraction per species")
-    denom = 1
-    for nu, b in zip(volume_fractions, boltz, strict=True):
-        denom = denom + nu * (b - 1)
-    return [cb * b / denom for cb, b in zip(bulk, boltz, strict=True)]
+    return _ION_MODELS[model][0](psi, valences, bulk, volume_fractions)
 
 
 def mobile_charge(

@@ -16,15 +16,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
+from pnp.forms.poisson import PB_MODELS, needs_ion_size
 from poreflux.errors import InputError, MeshTagError
 from poreflux.species import Electrolyte
-
-PBModel = Literal["linear", "nonlinear", "bikerman"]
-PB_MODELS: tuple[str, ...] = ("linear", "nonlinear", "bikerman")
+from poreflux.units import N_A, NM
 
 #: Largest |surface charge| accepted [C/m^2] (about 6 e/nm^2; beyond any real interface).
 MAX_SURFACE_CHARGE = 1.0
@@ -370,16 +369,14 @@ class PBProblem:
             )
         if self.model not in PB_MODELS:
             raise InputError(f"unknown PB model {self.model!r}; choose one of {PB_MODELS}")
-        if self.model == "bikerman" and self.ion_size is None:
-            raise InputError("the 'bikerman' model needs ion_size= [nm] (e.g. 0.7)")
+        if needs_ion_size(self.model) and self.ion_size is None:
+            raise InputError(f"the {self.model!r} model needs ion_size= [nm] (e.g. 0.7)")
         if self.ion_size is not None:
             a = _finite(self.ion_size, "ion_size [nm]")
             if a <= 0 or a > 5:
                 raise InputError(f"ion_size must be in (0, 5] nm, got {a:g}")
             object.__setattr__(self, "ion_size", a)
-        if self.model == "bikerman" and self.electrolyte is not None:
-            from poreflux.units import N_A, NM
-
+        if needs_ion_size(self.model) and self.electrolyte is not None:
             nu = tuple(c * N_A * (self.ion_size * NM) ** 3 for c in self.electrolyte.bulk)
             if sum(nu) >= 1.0:
                 raise InputError(
