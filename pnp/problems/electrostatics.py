@@ -11,7 +11,6 @@ Units follow DESIGN.md section 3: nm, mV, mM, K, charges in e; surface charge de
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from pnp.forms.poisson import PB_MODELS, needs_ion_size
 from poreflux.errors import InputError, MeshTagError
 from poreflux.species import Electrolyte
 from poreflux.units import N_A, NM
+from poreflux.validation import check_finite, check_temperature
 
 #: Largest |surface charge| accepted [C/m^2] (about 6 e/nm^2; beyond any real interface).
 MAX_SURFACE_CHARGE = 1.0
@@ -32,13 +32,7 @@ MAX_VOLUME_CHARGE = 100.0
 
 
 def _finite(value: Any, what: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{what} must be a number, got {value!r}") from None
-    if not math.isfinite(v):
-        raise InputError(f"{what} must be finite, got {value!r}; give a real number")
-    return v
+    return check_finite(value, what)
 
 
 def _name(value: Any, what: str) -> str:
@@ -260,12 +254,7 @@ class Electrostatics:
     dirichlet: Sequence[DirichletPotential] = ()
 
     def __post_init__(self) -> None:
-        t = _finite(self.temperature, "temperature [K]")
-        if t <= 0:
-            raise InputError(f"temperature must be > 0 K, got {t:g}")
-        if t > 1000:
-            raise InputError(f"temperature {t:g} K is not liquid water; give it in K")
-        object.__setattr__(self, "temperature", t)
+        object.__setattr__(self, "temperature", check_temperature(self.temperature))
         perm = _freeze_mapping(self.permittivity, "permittivity")
         for region, eps in perm.items():
             if eps <= 0:
