@@ -1,6 +1,6 @@
 """Langevin and Brownian dynamics of independent particles in 1D or 3D.
 
-Units (DESIGN.md section 3, particle column): positions nm, time ps, velocities nm/ps, mass amu
+Units (particle column of the README's table): positions nm, time ps, velocities nm/ps, mass amu
 (g/mol), friction coefficient gamma amu/ps, forces kJ/(mol nm), energies kJ/mol, temperature K.
 With these ``kT/m`` is in nm^2/ps^2 and ``D = kT/gamma`` in nm^2/ps (= 1e3 nm^2/ns, the continuum
 unit). Conversions: :func:`gamma_from_D` (D in nm^2/ns -> gamma in amu/ps),
@@ -21,15 +21,11 @@ consecutive steps: second-order accurate invariant measure).
 A profile's own D(z) enters through :func:`brownian_in_profile` (Ito form with the
 noise-induced drift dD/dz, the particle version of the 1D Smoluchowski equation).
 
-Integrators are ``(init_fn, step_fn)`` pairs over a frozen :class:`ParticleState` (as in
-jax-md): ``step_fn(state, rng)`` returns a new state. :func:`run` and
-:func:`stochastic.first_passage.first_passage_times` drive the same split steps in place for
-speed (1e5 particles: ~3-4e7 particle-steps/s in 1D on one core; ``backend="numba"`` fuses the
-BAOAB arithmetic into one compiled loop, ~1.7x faster, with identical trajectories). Random
-streams are ``numpy.random.Generator`` objects; an integer seed gives :func:`make_rng` (SFC64)
-streams.
-Vectorised runs over ``n`` particles draw ``n`` normals per step in particle order, so a run is
-reproducible for a given seed, particle number and backend.
+Integrators are ``(init_fn, step_fn)`` pairs over a frozen :class:`ParticleState`; :func:`run` and
+:func:`stochastic.first_passage.first_passage_times` drive the split steps in place (1e5
+particles: ~3-4e7 particle-steps/s in 1D on one core; ``backend="numba"`` is ~1.7x faster with
+identical trajectories). An integer seed gives :func:`make_rng` (SFC64) streams; ``n`` normals
+are drawn per step in particle order, so a run is reproducible for a seed, size and backend.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """One-dimensional profiles along the pore axis: potential of mean force W(z) and diffusivity D(z).
 
-Units (DESIGN.md section 3, continuum column): ``z`` in nm, ``W`` in kT (converted from kJ/mol
+Units (continuum column of the README's table): ``z`` in nm, ``W`` in kT (converted from kJ/mol
 at an explicit temperature), ``D`` in nm^2/ns. A :class:`Profile` is frozen: methods that change
 it (adding a voltage drop, shifting) return a new profile.
 

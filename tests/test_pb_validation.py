@@ -1,4 +1,4 @@
-"""Poisson-Boltzmann against analytic solutions (DESIGN.md section 5, cases 1-4).
+"""Poisson-Boltzmann against analytic solutions.
 
 Every expected number comes from a closed-form formula evaluated here with CODATA constants;
 tolerances are those of issue 2.

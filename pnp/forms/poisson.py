@@ -4,7 +4,7 @@ Nothing here knows the geometry: regions and boundaries arrive as measures (``dx
 :class:`pnp.forms.measures.Surface`) and the axisymmetric case differs from 3D only by the
 ``weight``
 (``2 pi r`` or 1) multiplying every integrand. All quantities are non-dimensional as in
-:class:`poreflux.units.Scales` and DESIGN.md section 3: lengths over ``L0``, potential
+:class:`poreflux.units.Scales`: lengths over ``L0``, potential
 ``psi = e phi / kT``, concentrations over ``c0``. The scaled Poisson(-Boltzmann) equation is::
 
     -div(eps_r grad psi) = K (rho_f + sum_i z_i c_i(psi)),   K = (L0/lambda0)^2

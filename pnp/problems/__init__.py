@@ -1,0 +1,12 @@
+"""Plain, frozen, validated descriptions of what to solve (no DOLFINx objects).
+
+- :mod:`pnp.problems.electrostatics`: permittivity by region, fixed charges (volume, surface,
+  smoothed point charges), Dirichlet potentials, temperature (:class:`Electrostatics`), and the
+  Poisson-Boltzmann problem (:class:`PBProblem`: electrostatics + an equilibrium electrolyte);
+- :mod:`pnp.problems.transport`: the Poisson-Nernst-Planck problem (:class:`PNPProblem`: two bath
+  electrolytes, applied voltage, excess chemical potentials; :func:`channel_problem`) and the bulk
+  conductivity of a bath;
+- :mod:`pnp.problems.pqr`: atomic charges and radii from PQR files.
+
+Import the names from these modules (e.g. ``from pnp.problems.transport import channel_problem``).
+"""

@@ -5,7 +5,7 @@ construction (:class:`~poreflux.errors.InputError` with a message saying what to
 (:class:`pnp.solvers.pb.PBSolver`, later the PNP solver) turns them into forms on a
 :class:`meshes.record.ChannelMesh`; :meth:`Electrostatics.check_mesh` verifies the names.
 
-Units follow DESIGN.md section 3: nm, mV, mM, K, charges in e; surface charge densities in C/m^2
+Units (the README's table): nm, mV, mM, K, charges in e; surface charge densities in C/m^2
 (the unit of the field), volume charge densities in e/nm^3.
 """
 

@@ -5,7 +5,7 @@ Currents through the bath ends are computed **conservatively**: for species ``i`
 the end's nodes and 0 at every other node. Because the steady Nernst-Planck residual vanishes for
 every test function that is zero on the bath ends, this is the exact discrete boundary flux:
 the currents through the two ends agree to the Newton tolerance (Galerkin ``J_h . n`` does not,
-by ~1% on charged pores, STACK.md). Currents through interior cross-sections ``z = const`` are
+by ~1% on charged pores). Currents through interior cross-sections ``z = const`` are
 computed from the field gradients (cut-cell quadrature of ``J_h . e_z`` over the exact
 intersection of the water mesh with the plane) and converge to the conservative value under
 refinement.
