@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from meshes import backend as _backend  # noqa: F401  (must precede any dolfinx import)
+from meshes import backend as _backend  # (must precede any dolfinx import)
 
 _LAZY: dict[str, str] = {
     "ChannelMesh": "meshes.record",
@@ -43,6 +43,9 @@ _LAZY: dict[str, str] = {
 
 __all__ = ["names", *sorted(_LAZY)]
 
+#: modules that need neither gmsh nor DOLFINx
+_PURE = frozenset({"meshes.profile", "meshes.record"})
+
 
 def __getattr__(name: str) -> Any:
     if name == "names":
@@ -50,4 +53,6 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'meshes' has no attribute {name!r}")
+    if module not in _PURE:
+        _backend.require_dolfinx()
     return getattr(importlib.import_module(module), name)

@@ -3,7 +3,9 @@
 The ``dolfinx-solver-real`` wheel needs ``import dolfinx_solver`` before the first import of
 dolfinx, petsc4py or slepc4py (it loads ``mpi4py.MPI`` first so that every binding shares one
 libmpi). A conda-forge DOLFINx has no such module, and then nothing needs doing. Importing the
-:mod:`pnp` or :mod:`meshes` package runs this module, so library code never repeats it.
+:mod:`pnp` or :mod:`meshes` package runs this module, so library code never repeats it;
+:mod:`pnp` and the DOLFINx-based builders of :mod:`meshes` call :func:`require_dolfinx` first, so
+a missing or too old DOLFINx gives one clear error instead of an ImportError deep inside.
 """
 
 from __future__ import annotations

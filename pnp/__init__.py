@@ -20,4 +20,6 @@ Shared basics (units, species, electrolytes, errors) come from :mod:`poreflux`; 
 
 from __future__ import annotations
 
-from meshes import backend as _backend  # noqa: F401  (must precede any dolfinx import)
+from meshes import backend as _backend  # (must precede any dolfinx import)
+
+_backend.require_dolfinx()  # pnp is the finite-element level: say clearly when DOLFINx is missing

@@ -293,3 +293,18 @@ def test_the_repository_is_self_contained():
         and p.name != "test_architecture.py"
     ]
     assert not cited, "files citing documents outside the repository:\n" + "\n".join(cited)
+
+
+def test_pnp_says_clearly_when_dolfinx_is_missing():
+    code = (
+        "import sys\n"
+        "sys.modules['dolfinx'] = None\n"
+        "try:\n"
+        "    import pnp\n"
+        "except ImportError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert "DOLFINx" in out.stdout and "poreflux[fem]" in out.stdout, out.stdout + out.stderr
