@@ -157,7 +157,3 @@ class PoreProfile:
         out = np.interp(zz, self.z, self.radius)
         half = self.thickness / 2 * (1 + 1e-12)
         return np.where(np.abs(zz) <= half, out, np.nan)
-
-    def shifted_vertices(self, offset: float) -> list[tuple[float, float]]:
-        """Wall vertices ``(r + offset, z)``, bottom to top (an offset wall for a lining)."""
-        return [(r + offset, z) for z, r in zip(self.z, self.radius, strict=True)]

@@ -8,7 +8,6 @@ gathers the values to all ranks.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import dolfinx
@@ -115,24 +114,6 @@ def fixed_charge_energy_kT(scales: Any, energy_scaled: float) -> float:
     return N_A * scales.c0_si * scales.length_m**3 * energy_scaled
 
 
-def kT_to_kj_per_mol(value_kT: float, temperature: float) -> float:
-    """Energy in kT -> kJ/mol."""
-    from poreflux.units import kT_kj_per_mol
-
-    return value_kT * kT_kj_per_mol(temperature)
-
-
-def region_charge_e(measures: Any, density: Any, regions: Sequence[str]) -> float:
-    """Charge [e] of a scaled density expression (``rho/(e N_A c0)``) over named regions.
-
-    Needs the scale factor ``N_A c0 L0^3``; see
-    :meth:`pnp.results.pb_solution.PBSolution.ionic_charge`.
-    """
-    return assemble_scalar(
-        density * measures.weight * measures.region(regions), measures.cmesh.comm
-    )
-
-
 def charge_e_from_scaled(scales: Any, scaled_charge: float) -> float:
     """Scaled charge ``int rho_s dV`` -> charge [e] (``N_A c0 L0^3`` times)."""
     return N_A * scales.c0_si * scales.length_m**3 * scaled_charge
@@ -149,10 +130,3 @@ def solvation_energy_kj_per_mol(solvated: Any, reference: Any) -> float:
     if solvated.problem.temperature != reference.problem.temperature:
         raise InputError("solvation energy: the two solves have different temperatures")
     return solvated.energy_kj_per_mol - reference.energy_kj_per_mol
-
-
-def ionic_charge_by_region(solution: Any) -> dict[str, float]:
-    """Total mobile ionic charge [e] in each water region of a PB solution."""
-    if solution.ions is None:
-        return {}
-    return {name: solution.ionic_charge(name) for name in solution.ions.water}
