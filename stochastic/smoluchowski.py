@@ -2,7 +2,7 @@
 
 The density c(z) of one ion species in a potential of mean force W(z) [kT] with diffusivity
 D(z) [nm^2/ns] obeys ``dc/dt = -dJ/dz`` with ``J = -D e^{-W} d(c e^{W})/dz``. Between two baths
-with concentrations ``c_L``, ``c_R`` [mM] the steady flux is exact (DESIGN.md section 5, case 10)::
+with concentrations ``c_L``, ``c_R`` [mM] the steady flux is exact::
 
     J = (c_L e^{W_L} - c_R e^{W_R}) / int_L^R e^{W(z)} / D(z) dz        [mM nm/ns]
 
@@ -47,6 +47,7 @@ __all__ = [
     "Permeant",
     "binding_constant_per_mM",
     "ghk_flux",
+    "hopping_time_ns",
     "kramers_rate",
     "mfpt",
     "particle_rate_per_ns",
@@ -227,7 +228,8 @@ def ghk_flux(
 ) -> float:
     """Goldman-Hodgkin-Katz flux [mM nm/ns] through a uniform membrane with a linear drop.
 
-    ``J = (D/L) u (c_L - c_R e^{-u}) / (1 - e^{-u})``, ``u = z e V / kT`` (DESIGN.md case 5).
+    ``J = (D/L) u (c_L - c_R e^{-u}) / (1 - e^{-u})``, ``u = z e V / kT`` (Goldman, J. Gen.
+    Physiol. 27, 37 (1943); Hodgkin & Katz, J. Physiol. 108, 37 (1949)).
     """
     u = valence * voltage_mV / units.thermal_voltage_mV(temperature)
     if abs(u) < 1e-10:
@@ -535,3 +537,46 @@ def kramers_rate(
     d = float(profile.D_at(zmax))
     k = d * math.sqrt(c_min * abs(c_max)) / (2 * math.pi) * math.exp(-dW)
     return KramersRate(k, dW, zmin, zmax, c_min, c_max, d)
+
+
+# ------------------------------------------------------------------------------ hopping time
+def hopping_time_ns(profile: Profile, method: str = "mfpt") -> float:
+    """Hopping time [ns] of one ion across a 1D PMF (e.g. for ``pnp.diagnostics``).
+
+    Parameters
+    ----------
+    profile
+        A :class:`~stochastic.profiles.Profile` (W [kT] and D [nm^2/ns] along z [nm]).
+    method
+        ``"mfpt"``: mean first-passage time from the left end (reflecting) to the right end
+        (absorbing), :func:`mfpt` (Szabo, Schulten & Schulten, J. Chem. Phys. 72, 4350 (1980));
+        a flat PMF over L gives ``L^2 / (2 D)``. ``"kramers"``: ``1/k`` of the overdamped Kramers
+        rate (:func:`kramers_rate`) for escape from the lowest well over the highest barrier to
+        its right (valid for barriers of several kT).
+
+    Examples
+    --------
+    >>> z = np.linspace(0.0, 2.0, 201)
+    >>> flat = Profile.from_arrays(z, D=1.5, temperature=298.15, W_kT=np.zeros_like(z))
+    >>> round(hopping_time_ns(flat), 6)  # L^2 / (2 D)
+    1.333333
+    """
+    if not isinstance(profile, Profile):
+        raise StochasticInputError(
+            "profile must be a stochastic.profiles.Profile, e.g. "
+            f"Profile.from_arrays(z, D=D, temperature=T, W_kT=W); got {type(profile).__name__}"
+        )
+    if method == "mfpt":
+        return float(mfpt(profile, float(profile.z[0])))
+    if method == "kramers":
+        w = np.asarray(profile.W)
+        i_min = int(np.argmin(w))
+        i_max = i_min + int(np.argmax(w[i_min:]))
+        if not (0 < i_min < i_max < w.size - 1):
+            raise StochasticInputError(
+                "the Kramers rate needs an interior well followed by an interior barrier in the "
+                "PMF; use method='mfpt' instead"
+            )
+        rate = kramers_rate(profile, float(profile.z[i_min]), float(profile.z[i_max]))
+        return float(rate.time_ns)
+    raise StochasticInputError(f"hopping-time method must be 'mfpt' or 'kramers', got {method!r}")

@@ -22,6 +22,7 @@ from pnp.diagnostics import (
 )
 from poreflux import Electrolyte, InputError, Species, get_species, salt
 from poreflux.water import EPS_WATER_25C
+from stochastic import smoluchowski
 from stochastic.profiles import Profile
 
 T = 298.15
@@ -198,7 +199,12 @@ def test_non_markovian_grading_against_a_pmf_hopping_time(tau_mem, expected):
     z = np.linspace(0.0, 1.0, 1001)
     pmf = Profile.from_arrays(z, D=1.0, temperature=T, W_kT=np.zeros_like(z))
     inputs = DiagnosticInputs(
-        salt("KCl", 150), T, 78.46, channel_profile(2.5), memory_time=tau_mem, pmf=pmf
+        salt("KCl", 150),
+        T,
+        78.46,
+        channel_profile(2.5),
+        memory_time=tau_mem,
+        hopping_time=lambda: smoluchowski.hopping_time_ns(pmf),
     )
     f = only(diagnose(inputs), "non_markovian")
     assert f.values["tau_hop_ns"] == pytest.approx(0.5, rel=1e-5)
@@ -308,3 +314,15 @@ def test_docstring_examples_run():
     for module in (pnp.diagnostics, pnp.diagnostics.api):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+def test_the_inputs_are_numbers_not_a_pmf():
+    # a PMF's hopping time is computed by stochastic.smoluchowski.hopping_time_ns and passed in
+    z = np.linspace(0.0, 1.0, 101)
+    pmf = Profile.from_arrays(z, D=1.0, temperature=T, W_kT=np.zeros_like(z))
+    with pytest.raises(TypeError, match="pmf"):
+        DiagnosticInputs(salt("KCl", 150), T, pmf=pmf)
+    with pytest.raises(TypeError, match="hopping_method"):
+        DiagnosticInputs(salt("KCl", 150), T, hopping_method="kramers")
+    with pytest.raises(InputError, match="hopping_time"):
+        DiagnosticInputs(salt("KCl", 150), T, hopping_time=-1.0)

@@ -14,7 +14,6 @@ from scipy import constants as sc
 
 from pnp.diagnostics import quantities as q
 from poreflux import InputError, salt
-from stochastic.profiles import Profile
 
 T = 298.15
 
@@ -101,27 +100,19 @@ def test_wall_coupling_parameter():
     assert q.wall_coupling_parameter(-0.1, 2, 78.46, T) == pytest.approx(8 * hand, rel=1e-12)
 
 
-def test_hopping_time_of_free_diffusion_is_l_squared_over_2d():
-    # reflecting at 0, absorbing at L: MFPT = L^2 / (2 D)
-    z = np.linspace(0.0, 2.0, 201)
-    pmf = Profile.from_arrays(z, D=1.5, temperature=T, W_kT=np.zeros_like(z))
-    assert q.hopping_time_ns(pmf) == pytest.approx(2.0**2 / (2 * 1.5), rel=1e-9)
+def test_hopping_time_from_a_number_or_a_callable():
+    assert q.evaluate_hopping_time_ns(0.25) == 0.25
+    assert q.evaluate_hopping_time_ns(lambda: 0.5) == 0.5
+    for bad in (0.0, -1.0, math.nan, math.inf, "fast"):
+        with pytest.raises(InputError, match="hopping time"):
+            q.evaluate_hopping_time_ns(bad)
+    with pytest.raises(InputError, match="hopping time"):
+        q.evaluate_hopping_time_ns(lambda: math.nan)
 
 
-def test_kramers_and_mfpt_hopping_times_agree_for_a_high_barrier():
-    # W = dW sin^2(pi z / L): well at 0, barrier at L/2, reflecting at -L/2, absorbing at L
-    d_w, length, diff = 10.0, 1.0, 2.0
-    z = np.linspace(-length / 2, length, 601)
-    pmf = Profile.from_arrays(z, D=diff, temperature=T, W_kT=d_w * np.sin(np.pi * z / length) ** 2)
-    tau_kramers = q.hopping_time_ns(pmf, "kramers")
-    # closed form of the Kramers time for this potential: W'' = +-2 dW pi^2 / L^2
-    curv = 2 * d_w * math.pi**2 / length**2
-    assert tau_kramers == pytest.approx(2 * math.pi * math.exp(d_w) / (diff * curv), rel=1e-4)
-    assert q.hopping_time_ns(pmf, "mfpt") == pytest.approx(tau_kramers, rel=0.15)  # O(1/dW)
-    with pytest.raises(InputError, match="method"):
-        q.hopping_time_ns(pmf, "transition-state")
-    with pytest.raises(InputError, match="Profile"):
-        q.hopping_time_ns((z, z), "mfpt")
+def test_the_diagnostics_take_no_pmf():
+    # the PMF -> hopping time step is 1D Smoluchowski physics: stochastic.smoluchowski
+    assert not hasattr(q, "hopping_time_ns")
 
 
 def test_memory_time_of_an_exponential_kernel():

@@ -300,3 +300,30 @@ def test_partial_voltage_drop_matches_closed_form():
     whole = sm.steady_flux(p, 100.0, 20.0, valence=1, voltage_mV=u_mV)
     explicit = sm.steady_flux(p, 100.0, 20.0, valence=1, voltage_mV=u_mV, drop=(0.0, 4.0 - 1e-13))
     assert whole == pytest.approx(explicit, rel=1e-9)
+
+
+# ------------------------------------------------------------------------------ hopping time
+def test_hopping_time_of_free_diffusion_is_l_squared_over_2d():
+    # reflecting at 0, absorbing at L: MFPT = L^2 / (2 D) (Szabo, Schulten & Schulten 1980)
+    z = np.linspace(0.0, 2.0, 201)
+    pmf = Profile.from_arrays(z, D=1.5, temperature=T, W_kT=np.zeros_like(z))
+    assert sm.hopping_time_ns(pmf) == pytest.approx(2.0**2 / (2 * 1.5), rel=1e-9)
+
+
+def test_kramers_and_mfpt_hopping_times_agree_for_a_high_barrier():
+    # W = dW sin^2(pi z / L): well at 0, barrier at L/2, reflecting at -L/2, absorbing at L
+    d_w, length, diff = 10.0, 1.0, 2.0
+    z = np.linspace(-length / 2, length, 601)
+    pmf = Profile.from_arrays(z, D=diff, temperature=T, W_kT=d_w * np.sin(np.pi * z / length) ** 2)
+    tau_kramers = sm.hopping_time_ns(pmf, "kramers")
+    # closed form of the Kramers time for this potential: W'' = +-2 dW pi^2 / L^2
+    curv = 2 * d_w * math.pi**2 / length**2
+    assert tau_kramers == pytest.approx(2 * math.pi * math.exp(d_w) / (diff * curv), rel=1e-4)
+    assert sm.hopping_time_ns(pmf, "mfpt") == pytest.approx(tau_kramers, rel=0.15)  # O(1/dW)
+    with pytest.raises(StochasticInputError, match="method"):
+        sm.hopping_time_ns(pmf, "transition-state")
+    with pytest.raises(StochasticInputError, match="Profile"):
+        sm.hopping_time_ns((z, z), "mfpt")
+    flat = Profile.from_arrays(z, D=diff, temperature=T, W_kT=np.zeros_like(z))
+    with pytest.raises(StochasticInputError, match="interior well"):
+        sm.hopping_time_ns(flat, "kramers")

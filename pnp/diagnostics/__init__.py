@@ -31,10 +31,11 @@ Example
 from __future__ import annotations
 
 from pnp.diagnostics.adapters import inputs_from_problem, profile_from_channel
-from pnp.diagnostics.api import SolutionFields, diagnose, diagnose_problem, diagnose_solution
+from pnp.diagnostics.api import diagnose, diagnose_problem, diagnose_solution
 from pnp.diagnostics.findings import Finding, Severity
 from pnp.diagnostics.inputs import AxialProfile, DiagnosticInputs
 from pnp.diagnostics.report import Report
+from pnp.diagnostics.solution_fields import SolutionFields
 from pnp.diagnostics.thresholds import DEFAULT_THRESHOLDS, Thresholds
 
 __all__ = [

@@ -4,19 +4,20 @@
   :class:`meshes.channel.ChannelGeometry` (exact polyline) or a :class:`meshes.record.ChannelMesh`
   (its geometry if it has one, else measured on the wall facets by :mod:`meshes.radius`).
 - :func:`inputs_from_problem`: :class:`DiagnosticInputs` from a
-:class:`pnp.problems.electrostatics.PBProblem`
-  or a :class:`pnp.problems.transport.PNPProblem` (electrolyte, temperature, permittivity, pore-wall
-  charge), with the profile and pore mesh size of a channel mesh when one is given.
+  :class:`pnp.problems.electrostatics.PBProblem`
+  or a :class:`pnp.problems.transport.PNPProblem` (electrolyte, temperature, permittivity,
+  pore-wall charge), with the profile and pore mesh size of a channel mesh when one is given.
 - :func:`solution_fields_from_pb` / :func:`solution_fields_from_pnp`: :class:`SolutionFields`
   from a :class:`pnp.solvers.pb.PBSolution` (fields on the whole mesh) or a
-  :class:`pnp.results.pnp_solution.PNPSolution` (concentrations on the water sub-mesh; the channel
-  mesh
-  must be passed because the solution does not keep it).
+  :class:`pnp.results.pnp_solution.PNPSolution` (concentrations on the water sub-mesh; the
+  channel mesh must be passed because the solution does not keep it).
 - :func:`adapt`: the dispatcher :func:`pnp.diagnostics.diagnose` uses for these objects.
 
-Keyword arguments the adapters do not consume (``memory_time``, ``hopping_time``, ``pmf``,
-``friction_kernel``, ``hopping_method``, ``hop_region``, ``mesh_size``) go to
-:class:`DiagnosticInputs`.
+Keyword arguments the adapters do not consume (``memory_time``, ``friction_kernel``,
+``hopping_time``, ``hop_region``, ``mesh_size``) go to :class:`DiagnosticInputs`.
+
+This module depends on :mod:`pnp.diagnostics.solution_fields` and :mod:`pnp.diagnostics.inputs`
+only; :mod:`pnp.diagnostics.api` calls :func:`adapt` (one-way).
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from typing import Any
 import numpy as np
 
 from meshes import names
-from pnp.diagnostics.api import SolutionFields
 from pnp.diagnostics.inputs import AxialProfile, DiagnosticInputs
+from pnp.diagnostics.solution_fields import SolutionFields
 from poreflux.errors import InputError
 
 __all__ = [

@@ -3,55 +3,23 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from pnp.diagnostics import adapters
 from pnp.diagnostics.checks import PROBLEM_CHECKS
 from pnp.diagnostics.findings import FINITE_SIZE, Finding
 from pnp.diagnostics.inputs import DiagnosticInputs
 from pnp.diagnostics.report import Report
+from pnp.diagnostics.solution_fields import SolutionFields
 from pnp.diagnostics.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from poreflux.errors import InputError
-from poreflux.species import Electrolyte, Species
+from poreflux.species import Electrolyte
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["SolutionFields", "diagnose", "diagnose_problem", "diagnose_solution"]
-
-
-@dataclass(frozen=True, eq=False)
-class SolutionFields:
-    """Solved fields on a DOLFINx mesh, plus the problem inputs, for solution-level diagnostics.
-
-    Parameters
-    ----------
-    inputs
-        The problem-level :class:`DiagnosticInputs` (electrolyte, temperature, profile, ...).
-    mesh, cell_tags, regions
-        ``dolfinx.mesh.Mesh`` [nm], its cell ``MeshTags`` and the map region name -> tag.
-    concentrations
-        Species (or name) -> ``dolfinx.fem.Function`` of the concentration on ``mesh``.
-    permittivity
-        DG0 ``Function`` of eps_r or a map region -> eps_r.
-    axisymmetric
-        True for a 2D (r, z) mesh of a body of revolution.
-    concentration_scale_mM
-        Factor from the functions' values to mM.
-    ion_regions
-        Regions where ions live (cells elsewhere get zero concentration); default all.
-    """
-
-    inputs: DiagnosticInputs
-    mesh: Any
-    cell_tags: Any
-    regions: Mapping[str, int]
-    concentrations: Mapping[str | Species, Any]
-    permittivity: Any
-    axisymmetric: bool = False
-    concentration_scale_mM: float = 1.0
-    ion_regions: tuple[str, ...] | None = None
 
 
 def _describe(electrolyte: Electrolyte) -> str:
@@ -161,8 +129,10 @@ def diagnose(
         XDMF path for the cell-wise fields (solution level only).
     **inputs
         With an electrolyte: ``temperature``, ``permittivity``, ``profile``, ``surface_charge``,
-        ``mesh_size``, ``memory_time``, ``friction_kernel``, ``hopping_time``, ``pmf``, ...;
-        with a PB/PNP object: ``cmesh`` and the optional time-scale inputs.
+        ``mesh_size``, ``memory_time``, ``friction_kernel``, ``hopping_time``, ``hop_region``;
+        with a PB/PNP object: ``cmesh`` and the optional time-scale inputs. The hopping time is
+        a number [ns] or a zero-argument callable; from a 1D PMF compute it with
+        ``stochastic.smoluchowski.hopping_time_ns(profile)`` (the diagnostics take numbers only).
 
     Examples
     --------
@@ -179,8 +149,6 @@ def diagnose(
             raise InputError("diagnose(electrolyte, ...) needs temperature= [K]")
         target = DiagnosticInputs(target, **inputs)
     elif not isinstance(target, DiagnosticInputs | SolutionFields):
-        from pnp.diagnostics import adapters
-
         target = adapters.adapt(target, **inputs)
     elif inputs:
         raise InputError(

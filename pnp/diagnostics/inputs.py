@@ -1,8 +1,8 @@
-"""Plain descriptions the problem-level checks read: the axial pore profile, a PMF, the inputs.
+"""Plain descriptions the problem-level checks read: the axial pore profile and the inputs.
 
-These are validated on construction (bad values raise :class:`poreflux.errors.InputError` saying
-what
-to change) and never mutated.
+These are numbers and arrays only (a hopping time from a PMF is computed by the caller, e.g.
+``stochastic.smoluchowski.hopping_time_ns``); they are validated on construction (bad values raise
+:class:`poreflux.errors.InputError` saying what to change) and never mutated.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -150,12 +149,9 @@ class DiagnosticInputs:
     friction_kernel
         ``(t [ns], K(t))`` arrays; the memory time is ``int K dt / K(0)``.
     hopping_time
-        Hopping time [ns], a number or a zero-argument callable; or give ``pmf``.
-    pmf
-        A :class:`stochastic.profiles.Profile` (PMF and D along the pore) for the hopping time:
-        MFPT across it, or the Kramers time (``hopping_method``).
-    hopping_method
-        ``"mfpt"`` (default) or ``"kramers"``.
+        Hopping time [ns] of an ion across the pore, a number or a zero-argument callable
+        returning one (evaluated when the check runs). From a 1D PMF:
+        ``stochastic.smoluchowski.hopping_time_ns(profile)`` (MFPT, or ``method="kramers"``).
     hop_region
         Region where the hop takes place (for the location of the non-Markovian finding); by
         default the region holding the narrowest point of the profile.
@@ -170,8 +166,6 @@ class DiagnosticInputs:
     memory_time: float | None = None
     friction_kernel: tuple[npt.ArrayLike, npt.ArrayLike] | None = None
     hopping_time: float | Callable[[], float] | None = None
-    pmf: Any = None
-    hopping_method: str = "mfpt"
     hop_region: str | None = None
     _eps: dict[str, float] = field(init=False, repr=False)
 
@@ -212,18 +206,6 @@ class DiagnosticInputs:
         if self.hopping_time is not None and not callable(self.hopping_time):
             object.__setattr__(
                 self, "hopping_time", _positive("hopping_time", self.hopping_time, "ns")
-            )
-        if self.pmf is not None:
-            from stochastic.profiles import Profile
-
-            if not isinstance(self.pmf, Profile):
-                raise InputError(
-                    "pmf must be a stochastic.profiles.Profile, e.g. "
-                    "Profile.from_arrays(z, D=D, temperature=T, W_kT=W)"
-                )
-        if self.hopping_method not in ("mfpt", "kramers"):
-            raise InputError(
-                f"hopping_method must be 'mfpt' or 'kramers', got {self.hopping_method!r}"
             )
         if self.hop_region is not None and self.hop_region not in names:
             raise InputError(f"hop_region {self.hop_region!r} is not one of the regions {names}")
@@ -280,7 +262,4 @@ class DiagnosticInputs:
         """``(tau_hop [ns] or None, where it came from)``."""
         if self.hopping_time is not None:
             return q.evaluate_hopping_time_ns(self.hopping_time), "given"
-        if self.pmf is not None:
-            label = "PMF (Kramers)" if self.hopping_method == "kramers" else "PMF (MFPT)"
-            return q.hopping_time_ns(self.pmf, self.hopping_method), label
         return None, ""

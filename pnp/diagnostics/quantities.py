@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -33,8 +32,8 @@ __all__ = [
     "debye_length_of_electrolyte_nm",
     "donnan_concentrations_mM",
     "dukhin_number",
+    "evaluate_hopping_time_ns",
     "fixed_charge_concentration_mM",
-    "hopping_time_ns",
     "local_debye_length_nm",
     "max_coupling",
     "mean_spacing_nm",
@@ -290,44 +289,6 @@ def dukhin_number(surface_charge: float, ionic_strength_mM: float, radius_nm: fl
     if not (radius_nm > 0):
         raise InputError(f"pore radius must be > 0 nm, got {radius_nm!r}")
     return abs(surface_charge) / (E_CHARGE * N_A * ionic_strength_mM * MM * radius_nm * NM)
-
-
-def hopping_time_ns(pmf: Any, method: str = "mfpt") -> float:
-    """Hopping time [ns] of one ion across a 1D PMF, by :mod:`stochastic.smoluchowski`.
-
-    Parameters
-    ----------
-    pmf
-        A :class:`stochastic.profiles.Profile` (W [kT] and D [nm^2/ns] along z [nm]).
-    method
-        ``"mfpt"``: mean first-passage time from the left end (reflecting) to the right end
-        (absorbing), the double-integral formula (Szabo, Schulten & Schulten, J. Chem. Phys. 72,
-        4350 (1980)); a flat PMF over L gives ``L^2 / (2 D)``. ``"kramers"``: ``1/k`` of the
-        overdamped Kramers rate for escape from the lowest well over the highest barrier to its
-        right (valid for barriers of several kT).
-    """
-    from stochastic import smoluchowski
-    from stochastic.profiles import Profile
-
-    if not isinstance(pmf, Profile):
-        raise InputError(
-            "pmf must be a stochastic.profiles.Profile, e.g. "
-            "Profile.from_arrays(z, D=D, temperature=T, W_kT=W)"
-        )
-    if method == "mfpt":
-        return float(smoluchowski.mfpt(pmf, float(pmf.z[0])))
-    if method == "kramers":
-        w = np.asarray(pmf.W)
-        i_min = int(np.argmin(w))
-        i_max = i_min + int(np.argmax(w[i_min:]))
-        if not (0 < i_min < i_max < w.size - 1):
-            raise InputError(
-                "the Kramers rate needs an interior well followed by an interior barrier in the "
-                "PMF; use method='mfpt' instead"
-            )
-        rate = smoluchowski.kramers_rate(pmf, float(pmf.z[i_min]), float(pmf.z[i_max]))
-        return float(rate.time_ns)
-    raise InputError(f"hopping-time method must be 'mfpt' or 'kramers', got {method!r}")
 
 
 def memory_time_from_kernel_ns(t_ns: npt.ArrayLike, kernel: npt.ArrayLike) -> float:

@@ -239,8 +239,8 @@ def compare_with_pnp(
         Cross-sections of the axial profiles across the chain's range.
     diagnose_options
         Extra keyword arguments of :func:`pnp.diagnostics.diagnose` (e.g. ``memory_time``);
-        the first chain species' central profile is passed as ``pmf`` (its MFPT is the hopping
-        time) unless given.
+        unless given, ``hopping_time`` is the MFPT across the first chain species' central
+        profile (:func:`stochastic.smoluchowski.hopping_time_ns`).
     n_boot, seed
         Bootstrap of the chain currents (0: none).
     """
@@ -251,7 +251,7 @@ def compare_with_pnp(
     from pnp.solvers.steady import SteadyPNPSolver, conductivity_S_per_m
     from poreflux.species import Electrolyte
     from stochastic.chain import HierarchyChain
-    from stochastic.smoluchowski import steady_density
+    from stochastic.smoluchowski import hopping_time_ns, steady_density
 
     if not isinstance(chain, HierarchyChain):
         raise InputError(f"chain must be a stochastic.chain.HierarchyChain, got {type(chain)!r}")
@@ -350,7 +350,8 @@ def compare_with_pnp(
     inset = 1e-3 * (z_hi - z_lo)
     zs = np.linspace(z_lo + inset, z_hi - inset, int(profile_points))
     dopts = dict(diagnose_options or {})
-    dopts.setdefault("pmf", chain.get(chain_species[0]).profile())
+    if "hopping_time" not in dopts:  # the diagnostics take numbers: the MFPT across the PMF
+        dopts["hopping_time"] = hopping_time_ns(chain.get(chain_species[0]).profile())
     cur_out: dict[str, dict[str, np.ndarray]] = {"chain": chain_cur}
     prof_out: dict[str, dict[str, np.ndarray]] = {}
     reports: dict[str, Any] = {}
