@@ -94,6 +94,9 @@ class SteadyPNPSolver:
         bath concentrations and fixed-charge scale without recompiling.
     options
         :class:`SolverOptions`.
+    time_dependent
+        Also build the time-derivative terms (for the transient solver); steady solves are
+        unchanged (their coefficients are zero).
 
     Examples
     --------
@@ -103,7 +106,12 @@ class SteadyPNPSolver:
     """
 
     def __init__(
-        self, cmesh: Any, problem: PNPProblem, options: SolverOptions | None = None
+        self,
+        cmesh: Any,
+        problem: PNPProblem,
+        options: SolverOptions | None = None,
+        *,
+        time_dependent: bool = False,
     ) -> None:
         if not isinstance(problem, PNPProblem):
             raise InputError("problem must be a pnp.problems.transport.PNPProblem")
@@ -116,6 +124,8 @@ class SteadyPNPSolver:
         self.stats = SolveStats()
         self._build_spaces()
         self._build_forms()
+        if time_dependent:
+            self._add_time_derivative()
         self._build_solver()
         self._converged: Params | None = None
         self._atol: float | None = None  # absolute Newton tolerance set by the predictor
@@ -203,6 +213,29 @@ class SteadyPNPSolver:
                     mu_ex=mu,
                     variables=opts.variables,
                 )
+            )
+
+    def _add_time_derivative(self) -> None:
+        """Add ``dc/dt`` to every Nernst-Planck residual as a multistep mass term.
+
+        The coefficients ``coef`` (``dolfinx.fem.Constant``) multiply the unknown and the two
+        history levels ``hist1``, ``hist2`` (:func:`pnp.forms.nernst_planck.mass_term`); they are
+        zero for a steady solve, so one compiled form serves steady, backward Euler and BDF2
+        (used by :class:`pnp.solvers.transient.TransientPNPSolver`).
+        """
+        self.coef = [self._constant(0.0) for _ in range(3)]
+        self.hist1 = [dolfinx.fem.Function(u.function_space, name=f"{u.name}_n") for u in self.us]
+        self.hist2 = [dolfinx.fem.Function(u.function_space, name=f"{u.name}_nm1") for u in self.us]
+        for k, (u, h1, h2) in enumerate(zip(self.us, self.hist1, self.hist2, strict=True)):
+            w = ufl.TestFunction(u.function_space)
+            self.residuals[k + 1] = self.residuals[k + 1] + transport.mass_term(
+                u,
+                [h1, h2],
+                self.coef,
+                w,
+                self.dx_water,
+                weight=self.measures.weight,
+                variables=self.options.variables,
             )
 
     def _fixed_source(self, v: Any, weight: Any) -> Any:

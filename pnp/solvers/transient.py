@@ -1,10 +1,10 @@
 """Transient Poisson-Nernst-Planck: variable-step BDF2 (backward Euler first step), adaptive.
 
-Same unknowns, forms and Newton solver as :mod:`pnp.solvers.steady` (it subclasses
-:class:`~pnp.solvers.steady.SteadyPNPSolver`), plus the time-derivative term of
-:func:`pnp.forms.nernst_planck.mass_term` with the multistep coefficients as
-``dolfinx.fem.Constant``s, so
-one compiled form serves backward Euler and variable-step BDF2::
+Same unknowns, forms and Newton solver as :mod:`pnp.solvers.steady`: the transient solver holds a
+:class:`~pnp.solvers.steady.SteadyPNPSolver` built with ``time_dependent=True``, whose residuals
+carry the time-derivative term of :func:`pnp.forms.nernst_planck.mass_term` with the multistep
+coefficients as ``dolfinx.fem.Constant``s, so one compiled form serves the steady start, backward
+Euler and variable-step BDF2::
 
     BDF2 (step ratio w = dt_n / dt_{n-1}):
     dc/dt ~ [(1 + 2w)/(1 + w) c^{n+1} - (1 + w) c^n + w^2/(1 + w) c^{n-1}] / dt_n
@@ -30,7 +30,6 @@ from typing import Any
 
 import dolfinx
 import numpy as np
-import ufl
 from mpi4py import MPI
 
 from pnp.forms import nernst_planck as transport
@@ -76,7 +75,7 @@ class TransientResult:
 TRANSIENT_KSP_RTOL = 1e-6
 
 
-class TransientPNPSolver(SteadyPNPSolver):
+class TransientPNPSolver:
     """Time-dependent PNP on a channel mesh (time in ns).
 
     Parameters
@@ -91,6 +90,11 @@ class TransientPNPSolver(SteadyPNPSolver):
         Relative local error tolerance of the step control.
     mass_tol
         Relative mass-balance defect above which a step logs a warning.
+
+    Attributes
+    ----------
+    steady
+        The underlying :class:`~pnp.solvers.steady.SteadyPNPSolver` (fields, forms, Newton).
     """
 
     def __init__(
@@ -109,7 +113,10 @@ class TransientPNPSolver(SteadyPNPSolver):
         options = options or SolverOptions()
         if options.ksp_rtol is None:
             options = replace(options, ksp_rtol=TRANSIENT_KSP_RTOL)
-        super().__init__(cmesh, problem, options)
+        self.steady = SteadyPNPSolver(cmesh, problem, options, time_dependent=True)
+        self.problem = problem
+        self.options = options
+        self.comm = cmesh.comm
         self.time = 0.0
         self._levels = 0  # how many history levels are valid (0, 1 or 2)
         self._dt_prev: float | None = None
@@ -117,49 +124,40 @@ class TransientPNPSolver(SteadyPNPSolver):
         self._build_balance_forms()
 
     def solve(self, *args: Any, **kwargs: Any) -> Any:
-        """Steady solve (the time-derivative coefficients are zeroed first); see the base class."""
-        for c in self.coef:
+        """A steady solve (time-derivative coefficients zeroed), as
+        :meth:`SteadyPNPSolver.solve`."""
+        for c in self.steady.coef:
             c.value = 0.0
-        return super().solve(*args, **kwargs)
+        return self.steady.solve(*args, **kwargs)
 
-    # --------------------------------------------------------------------------- forms
-    def _build_forms(self) -> None:
-        super()._build_forms()
-        msh = self.cmesh.mesh
-        self.coef = [dolfinx.fem.Constant(msh, 0.0) for _ in range(3)]
-        self.hist1 = [dolfinx.fem.Function(u.function_space, name=f"{u.name}_n") for u in self.us]
-        self.hist2 = [dolfinx.fem.Function(u.function_space, name=f"{u.name}_nm1") for u in self.us]
-        ws = [ufl.TestFunction(u.function_space) for u in self.us]
-        for k, (u, w, h1, h2) in enumerate(zip(self.us, ws, self.hist1, self.hist2, strict=True)):
-            self.residuals[k + 1] = self.residuals[k + 1] + transport.mass_term(
-                u,
-                [h1, h2],
-                self.coef,
-                w,
-                self.dx_water,
-                weight=self.measures.weight,
-                variables=self.options.variables,
-            )
+    def target_params(self, problem: PNPProblem | None = None, **changes: Any) -> Params:
+        """Continuation parameters, as :meth:`SteadyPNPSolver.target_params`."""
+        return self.steady.target_params(problem, **changes)
+
+    def close(self) -> None:
+        """Release the PETSc objects now."""
+        self.steady.close()
 
     def _build_balance_forms(self) -> None:
-        end_currents(self)  # builds the end indicator functions
-        ef = self._end_forms
-        weight = self.measures.weight
+        st = self.steady
+        end_currents(st)  # builds the end indicator functions
+        ef = st._end_forms
+        weight = st.measures.weight
         v = self.options.variables
         self._mass_forms = []
         self._storage_forms: dict[str, list[Any]] = {"top": [], "bottom": []}
-        for u, h1, h2 in zip(self.us, self.hist1, self.hist2, strict=True):
+        for u, h1, h2 in zip(st.us, st.hist1, st.hist2, strict=True):
             c = transport.concentration(u, v)
             self._mass_forms.append(
-                dolfinx.fem.form(c * weight * self.dx_water, entity_maps=[self.entity_map])
+                dolfinx.fem.form(c * weight * st.dx_water, entity_maps=[st.entity_map])
             )
             for end, w in (("top", ef.w_top), ("bottom", ef.w_bottom)):
                 self._storage_forms[end].append(
                     dolfinx.fem.form(
                         transport.mass_term(
-                            u, [h1, h2], self.coef, w, self.dx_water, weight=weight, variables=v
+                            u, [h1, h2], st.coef, w, st.dx_water, weight=weight, variables=v
                         ),
-                        entity_maps=[self.entity_map],
+                        entity_maps=[st.entity_map],
                     )
                 )
 
@@ -173,7 +171,7 @@ class TransientPNPSolver(SteadyPNPSolver):
 
     def _outflows(self) -> tuple[np.ndarray, np.ndarray]:
         """Conservative outflow of each species through top and bottom (scaled units)."""
-        ef = self._end_forms
+        ef = self.steady._end_forms
         out = {}
         for end in ("top", "bottom"):
             steady = self._sum(ef.forms[end])  # int J . grad(w_end)
@@ -190,15 +188,15 @@ class TransientPNPSolver(SteadyPNPSolver):
         """
         target = params or self.target_params()
         if solution is not None:
-            self.set_state(solution)
+            self.steady.set_state(solution)
         else:
-            self._set_cold_guess(target)
-        self._apply(target)
+            self.steady._set_cold_guess(target)
+        self.steady._apply(target)
         self._target = target
         self.time = 0.0
         self._levels = 0
         self._dt_prev = None
-        for h1, u in zip(self.hist1, self.us, strict=True):
+        for h1, u in zip(self.steady.hist1, self.steady.us, strict=True):
             h1.x.array[:] = u.x.array
 
     def _set_coefficients(self, dt: float) -> None:
@@ -207,7 +205,7 @@ class TransientPNPSolver(SteadyPNPSolver):
         else:
             w = dt / self._dt_prev
             a = ((1 + 2 * w) / ((1 + w) * dt), -(1 + w) / dt, w * w / ((1 + w) * dt))
-        for c, val in zip(self.coef, a, strict=True):
+        for c, val in zip(self.steady.coef, a, strict=True):
             c.value = val
 
     def _conc(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
@@ -218,22 +216,23 @@ class TransientPNPSolver(SteadyPNPSolver):
     def step(self, dt: float) -> tuple[bool, float]:
         """One step of size ``dt`` [ns]; returns (accepted, error estimate). Not accepted:
         state unchanged."""
-        saved = self._save()
+        st = self.steady
+        saved = st._save()
         self._set_coefficients(dt)
-        for u, h1 in zip(self.us, self.hist1, strict=True):
+        for u, h1 in zip(st.us, st.hist1, strict=True):
             u.x.array[:] = h1.x.array  # start Newton from the last level
         try:
-            report = self.newton.solve()
-            self._record(report.attempts, report.linear_iterations)
+            report = st.newton.solve()
+            st._record(report.attempts, report.linear_iterations)
         except ConvergenceError as exc:
-            self._record(exc.attempts, 0)
-            self._restore(saved)
+            st._record(exc.attempts, 0)
+            st._restore(saved)
             return False, math.inf
-        new = self._conc([u.x.array for u in self.us])
+        new = self._conc([u.x.array for u in st.us])
         if self._levels >= 2 and self._dt_prev is not None:
             w = dt / self._dt_prev
-            c1 = self._conc([h.x.array for h in self.hist1])
-            c2 = self._conc([h.x.array for h in self.hist2])
+            c1 = self._conc([h.x.array for h in st.hist1])
+            c2 = self._conc([h.x.array for h in st.hist2])
             pred = [a + w * (a - b) for a, b in zip(c1, c2, strict=True)]
             err_l = max(
                 float(np.max(np.abs(n - p), initial=0.0)) for n, p in zip(new, pred, strict=True)
@@ -246,12 +245,13 @@ class TransientPNPSolver(SteadyPNPSolver):
         else:
             err = 0.0
         if err > 2 * self.tol:
-            self._restore(saved)
+            st._restore(saved)
             return False, err
         return True, err
 
     def _accept(self, dt: float) -> None:
-        for h1, h2, u in zip(self.hist1, self.hist2, self.us, strict=True):
+        st = self.steady
+        for h1, h2, u in zip(st.hist1, st.hist2, st.us, strict=True):
             h2.x.array[:] = h1.x.array
             h1.x.array[:] = u.x.array
         self.time += dt
@@ -280,11 +280,12 @@ class TransientPNPSolver(SteadyPNPSolver):
             Stop early once the largest relative concentration change per step falls below it
             (a steady state has been reached).
         """
+        st = self.steady
         if not (t_end > self.time and dt > 0):
             raise InputError("need t_end > current time and dt > 0")
         dt_max = dt_max or (t_end - self.time) / 5
-        self.stats.newton_iterations = self.stats.linear_iterations = 0
-        self.stats.attempts = []
+        st.stats.newton_iterations = st.stats.linear_iterations = 0
+        st.stats.attempts = []
         t0 = _time.perf_counter()
         m0 = self.masses()
         times, masses = [self.time], [m0]
@@ -295,7 +296,7 @@ class TransientPNPSolver(SteadyPNPSolver):
         steps = 0
         while self.time < t_end * (1 - 1e-12) and steps < max_steps:
             dt = min(dt, dt_max, t_end - self.time)
-            before = self._conc([h.x.array for h in self.hist1])
+            before = self._conc([h.x.array for h in st.hist1])
             ok, err = self.step(dt)
             if not ok:
                 rejected += 1
@@ -303,14 +304,14 @@ class TransientPNPSolver(SteadyPNPSolver):
                 if dt < 1e-12 * max(t_end, 1.0):
                     raise ConvergenceError(
                         f"transient PNP: time step fell below {dt:.3g} ns at t = {self.time:g} ns",
-                        self.stats.attempts,
+                        st.stats.attempts,
                     )
                 continue
             # mass balance of this step (with the coefficients used for it)
             m_new = self.masses()
-            rate = self.coef[0].value * m_new + self.coef[1].value * masses[-1]
+            rate = st.coef[0].value * m_new + st.coef[1].value * masses[-1]
             if self._levels >= 2:
-                rate = rate + self.coef[2].value * (masses[-2] if len(masses) > 1 else masses[-1])
+                rate = rate + st.coef[2].value * (masses[-2] if len(masses) > 1 else masses[-1])
             out_top, out_bot = self._outflows()
             size = np.maximum.reduce(
                 [np.abs(rate), np.abs(out_top), np.abs(out_bot), np.full_like(rate, 1e-300)]
@@ -321,7 +322,7 @@ class TransientPNPSolver(SteadyPNPSolver):
                 log.warning("mass balance defect %.3g at t = %g ns", np.max(defect), self.time)
             change = max(
                 float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-300), initial=0))
-                for a, b in zip(self._conc([u.x.array for u in self.us]), before, strict=True)
+                for a, b in zip(self._conc([u.x.array for u in st.us]), before, strict=True)
             )
             change = self.comm.allreduce(change, op=MPI.MAX)
             self._accept(dt)
@@ -335,15 +336,15 @@ class TransientPNPSolver(SteadyPNPSolver):
             dt *= grow
             if steady_tol is not None and change < steady_tol:
                 break
-        self.stats.wall_time = _time.perf_counter() - t0
-        self._converged = self._target
-        sol = make_solution(self, self._target, time=self.time)
+        st.stats.wall_time = _time.perf_counter() - t0
+        st._converged = self._target
+        sol = make_solution(st, self._target, time=self.time)
         return TransientResult(
             times=np.array(times),
             current_top=np.array(cur_top),
             current_bottom=np.array(cur_bot),
             masses=np.array(masses),
-            mass_defects=np.array(defects).reshape(len(defects), len(self.us)),
+            mass_defects=np.array(defects).reshape(len(defects), len(st.us)),
             solution=sol,
             rejected=rejected,
         )
@@ -352,9 +353,9 @@ class TransientPNPSolver(SteadyPNPSolver):
         self, out_top: np.ndarray | None = None, out_bot: np.ndarray | None = None
     ) -> tuple[float, float]:
         if out_top is None:
-            ef = self._end_forms
+            ef = self.steady._end_forms
             out_top, out_bot = self._sum(ef.forms["top"]), self._sum(ef.forms["bottom"])
         z = np.array(self.problem.valences, dtype=float)
-        scale = self.scales.current_scale_pA
+        scale = self.steady.scales.current_scale_pA
         # outflow at top carries charge upward (negative current); at bottom downward (positive)
         return float(-np.sum(z * out_top) * scale), float(np.sum(z * out_bot) * scale)
