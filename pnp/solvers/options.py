@@ -7,6 +7,8 @@ option sets of the two Krylov solvers.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -173,3 +175,37 @@ def describe(p: Params) -> str:
     top = "/".join(f"{c:g}" for c in p.bath_top)
     bot = "/".join(f"{c:g}" for c in p.bath_bottom)
     return f"V={p.voltage:g} mV, top={top} mM, bottom={bot} mM, charge x{p.charge_scale:g}"
+
+
+def parameter_changes(
+    species_names: Sequence[str],
+    voltage: float | None,
+    bath_top: Sequence[float] | None,
+    bath_bottom: Sequence[float] | None,
+    charge_scale: float,
+) -> dict[str, Any]:
+    """Validated changes of the continuation parameters of one solve (see :class:`Params`).
+
+    ``None`` leaves a parameter at the problem's value. Raises :class:`InputError` for a
+    non-finite voltage [mV] or bath concentrations [mM] that are not positive, in species order.
+    """
+    scale = float(charge_scale)
+    if not math.isfinite(scale):
+        raise InputError(f"charge_scale must be finite, got {charge_scale!r}")
+    changes: dict[str, Any] = {"charge_scale": scale}
+    if voltage is not None:
+        v = float(voltage)
+        if not math.isfinite(v):
+            raise InputError(f"voltage must be finite [mV], got {voltage!r}")
+        changes["voltage"] = v
+    n = len(species_names)
+    for key, val in (("bath_top", bath_top), ("bath_bottom", bath_bottom)):
+        if val is not None:
+            val = tuple(float(c) for c in val)
+            if len(val) != n or not all(math.isfinite(c) and c > 0 for c in val):
+                raise InputError(
+                    f"{key} needs {n} positive concentrations [mM] in the order "
+                    f"{tuple(species_names)}, got {val!r}"
+                )
+            changes[key] = val
+    return changes

@@ -61,6 +61,7 @@ from pnp.solvers.options import (
     describe,
     fieldsplit_options,
     krylov_options,
+    parameter_changes,
 )
 from pnp.solvers.preconditioners import install_electrochemical_pc
 from poreflux.errors import ConvergenceError, InputError, SolveAttempt
@@ -95,8 +96,7 @@ class SteadyPNPSolver:
     options
         :class:`SolverOptions`.
     time_dependent
-        Also build the time-derivative terms (for the transient solver); steady solves are
-        unchanged (their coefficients are zero).
+        Also build the time-derivative terms (for :mod:`pnp.solvers.transient`).
 
     Examples
     --------
@@ -131,7 +131,6 @@ class SteadyPNPSolver:
         self._atol: float | None = None  # absolute Newton tolerance set by the predictor
         self._set_cold_guess(self.target_params(problem))
 
-    # ------------------------------------------------------------------ set-up
     def _build_spaces(self) -> None:
         cm, pb = self.cmesh, self.problem
         msh = cm.mesh
@@ -216,13 +215,8 @@ class SteadyPNPSolver:
             )
 
     def _add_time_derivative(self) -> None:
-        """Add ``dc/dt`` to every Nernst-Planck residual as a multistep mass term.
-
-        The coefficients ``coef`` (``dolfinx.fem.Constant``) multiply the unknown and the two
-        history levels ``hist1``, ``hist2`` (:func:`pnp.forms.nernst_planck.mass_term`); they are
-        zero for a steady solve, so one compiled form serves steady, backward Euler and BDF2
-        (used by :class:`pnp.solvers.transient.TransientPNPSolver`).
-        """
+        """Add ``dc/dt`` as the multistep mass term (coefficients ``coef``, zero when steady,
+        on the unknown and the history levels ``hist1``, ``hist2``)."""
         self.coef = [self._constant(0.0) for _ in range(3)]
         self.hist1 = [dolfinx.fem.Function(u.function_space, name=f"{u.name}_n") for u in self.us]
         self.hist2 = [dolfinx.fem.Function(u.function_space, name=f"{u.name}_nm1") for u in self.us]
@@ -354,7 +348,6 @@ class SteadyPNPSolver:
             self.preconditioner.destroy()
         self.preconditioner = install_electrochemical_pc(self, sub_solver)
 
-    # ------------------------------------------------------------------ parameters and state
     def target_params(self, problem: PNPProblem | None = None, **changes: Any) -> Params:
         """Continuation parameters of ``problem`` (default: this solver's) with ``changes``."""
         pb = problem or self.problem
@@ -401,7 +394,6 @@ class SteadyPNPSolver:
         self._converged = solution.params
         self._recent = [(solution.params, self._save())]
 
-    # ------------------------------------------------------------------ Newton
     def _constants(self) -> list[tuple[Any, str]]:
         out = [(self.voltage_c, "voltage"), (self.charge_scale, "fixed charge")]
         out += [
@@ -515,21 +507,9 @@ class SteadyPNPSolver:
             the last converged state (never NaN) and the error lists every attempt.
         """
 
-        changes: dict[str, Any] = {"charge_scale": float(charge_scale)}
-        if voltage is not None:
-            v = float(voltage)
-            if not math.isfinite(v):
-                raise InputError(f"voltage must be finite [mV], got {voltage!r}")
-            changes["voltage"] = v
-        for key, val in (("bath_top", bath_top), ("bath_bottom", bath_bottom)):
-            if val is not None:
-                val = tuple(float(c) for c in val)
-                if len(val) != len(self.us) or not all(math.isfinite(c) and c > 0 for c in val):
-                    raise InputError(
-                        f"{key} needs {len(self.us)} positive concentrations [mM] in the order "
-                        f"{self.problem.species_names}, got {val!r}"
-                    )
-                changes[key] = val
+        changes = parameter_changes(
+            self.problem.species_names, voltage, bath_top, bath_bottom, charge_scale
+        )
         target = self.target_params(**changes)
         self.stats = SolveStats()
         self._atol = None
@@ -609,7 +589,6 @@ class SteadyPNPSolver:
         self._ramp(trivial, charged, "fixed-charge ramp at 0 V")
         self._ramp(charged, target, "voltage and concentration ramp")
 
-    # ------------------------------------------------------------------ helpers for observables
     def psi_on_water(self) -> Any:
         """The potential interpolated onto the water sub-mesh (a new P1 function)."""
         f = dolfinx.fem.Function(self.W, name="psi_water")
