@@ -1,12 +1,13 @@
 """The poreflux command line (also ``python -m pnp``).
 
-- ``poreflux demo``: the default channel demo (:mod:`pnp.demo`);
+- ``poreflux demo [--out DIR]``: the default channel's I-V study (:mod:`pnp.demo`, the study file
+  ``examples/default_channel_iv.toml`` shipped as package data), printed like ``run``;
 - ``poreflux run study.toml [--out DIR] [--distribute] [--retry-failed]``: a parameter study from
   a TOML file (:mod:`pnp.studies.config`), resumable; prints the table with the diagnostics'
   worst severities and writes the table, plots and fields to the output folder.
 
-Exit codes of ``run``: 0 all points solved, 1 some points failed (they are listed), 2 bad input
-(nothing was solved).
+Exit codes of ``run`` and ``demo``: 0 all points solved, 1 some points failed (they are listed),
+2 bad input (nothing was solved).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,10 +27,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log solver progress")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="the default channel study on the embedded default geometry")
+    demo = sub.add_parser(
+        "demo",
+        help="the default channel's I-V study (examples/default_channel_iv.toml)",
+        description="Run the default channel's I-V study and print its table; a rerun in the "
+        "same output folder resumes it.",
+    )
     demo.add_argument(
         "--out", type=Path, default=Path("demo-output"), help="output folder (default: %(default)s)"
     )
+    demo.add_argument("--no-progress", action="store_true", help="no progress bar")
     run = sub.add_parser(
         "run",
         help="run a parameter study from a TOML file (resumes an interrupted run)",
@@ -51,30 +59,45 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run_study(args: argparse.Namespace) -> int:
+def _run_study(args: argparse.Namespace) -> Any:
     from mpi4py import MPI
 
     from pnp.studies.config import load_study
     from pnp.studies.study import format_outcome, run
-    from poreflux.errors import InputError
 
     comm = MPI.COMM_WORLD
-    try:
-        study = load_study(args.study)
-        outcome = run(
-            study,
-            args.out,
-            distribute=True if args.distribute else None,
-            comm=comm,
-            progress=not args.no_progress,
-            retry_failed=args.retry_failed,
-        )
-    except InputError as exc:
-        if comm.rank == 0:
-            print(f"poreflux run: error: {exc}", file=sys.stderr, flush=True)
-        return 2
+    study = load_study(args.study)
+    outcome = run(
+        study,
+        args.out,
+        distribute=True if args.distribute else None,
+        comm=comm,
+        progress=not args.no_progress,
+        retry_failed=args.retry_failed,
+    )
     if comm.rank == 0:
         print(format_outcome(study, outcome), flush=True)
+    return outcome
+
+
+def _run_demo(args: argparse.Namespace) -> Any:
+    from pnp.demo import run_demo
+
+    return run_demo(args.out, progress=not args.no_progress)
+
+
+def _exit_code(command: str, job: Callable[[], Any]) -> int:
+    """Run a study command: 0 all points solved, 1 some failed, 2 bad input (message on rank 0)."""
+    from mpi4py import MPI
+
+    from poreflux.errors import InputError
+
+    try:
+        outcome = job()
+    except InputError as exc:
+        if MPI.COMM_WORLD.rank == 0:
+            print(f"poreflux {command}: error: {exc}", file=sys.stderr, flush=True)
+        return 2
     return 1 if outcome.result.failed else 0
 
 
@@ -85,10 +108,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    if args.command == "demo":
-        from pnp.demo import run_demo
-
-        run_demo(args.out)
-    elif args.command == "run":
-        return _run_study(args)
-    return 0
+    job = _run_demo if args.command == "demo" else _run_study
+    return _exit_code(args.command, lambda: job(args))
