@@ -19,10 +19,15 @@ PB/PNP, diagnostics, studies, and the joint with the particle levels in :mod:`pn
 
 from __future__ import annotations
 
+from importlib import metadata as _metadata
+
 from poreflux.errors import ConvergenceError, InputError, MeshTagError, PorefluxError
 from poreflux.species import Electrolyte, Species, define_species, get_species, salt
 
-__version__ = "0.2.0"
+try:
+    __version__ = _metadata.version("poreflux")
+except _metadata.PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0.0.0+unknown"
 
 __all__ = [
     "ConvergenceError",
