@@ -1,6 +1,7 @@
 """The worked example of the hierarchy chain runs end to end (slow suite) and its numbers make
 physical sense: the site binds the ion it fits (Na+), the PMF raises PNP's K+ current through the
-site, and the diagnostics reject PNP for a pore far narrower than an ion."""
+site, the diagnostics reject PNP for a pore far narrower than an ion, and every table uses one
+sign convention."""
 
 from __future__ import annotations
 
@@ -46,6 +47,19 @@ def test_hierarchy_example_end_to_end(tmp_path, capsys):
     chain, plain, with_pmf = cur["chain"][-1], cur["pnp"][-1], cur["pnp+pmf"][-1]
     assert with_pmf > 1.5 * plain > 0
     assert chain > 0
+    # one sign convention (V = phi_top - phi_bottom, positive top -> bottom) in every table: the
+    # K+-alone I-V and the comparison's chain column are the same numbers, value and spread
+    # (they differed by sign convention and bootstrap draws: -5.77 vs -5.49 pA at "-100 mV")
+    alone, pnp = summary["ions"]["K+"], summary["pnp"]
+    chain_k = zip(pnp["voltages_mV"], cur["chain"], pnp["K_chain_std_pA"], strict=True)
+    for v, i_pnp, s_pnp in chain_k:
+        j = alone["voltages_mV"].index(v)
+        assert alone["current_pA"][j] == pytest.approx(i_pnp, rel=1e-12)
+        assert alone["current_std_pA"][j] == pytest.approx(s_pnp, rel=1e-12)
+    for ion in ("K+", "Na+"):  # equal baths: a cation runs down the potential
+        entry = summary["ions"][ion]
+        for v, i in zip(entry["voltages_mV"], entry["current_pA"], strict=True):
+            assert i * v > 0, (ion, v, i)
 
     # a second run reuses every umbrella window (resumable) and reproduces the summary
     assert example.main(["--quick", "--out", str(tmp_path)]) == 0

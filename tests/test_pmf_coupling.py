@@ -7,11 +7,11 @@ import math
 
 import numpy as np
 import pytest
+from scipy import constants as sc
 
 import poreflux
 from meshes.channel import build_channel, cylindrical_pore
-from pnp.hierarchy.chain_comparison import compare_with_pnp, plot_comparison
-from pnp.hierarchy.pmf_coupling import mu_ex_from_pmf
+from pnp.hierarchy import chain_iv_pnp, compare_with_pnp, mu_ex_from_pmf, plot_comparison
 from pnp.problems.transport import channel_problem
 from pnp.solvers.steady import SolverOptions, SteadyPNPSolver, conductivity_S_per_m
 from poreflux.errors import InputError
@@ -96,6 +96,60 @@ def test_mu_ex_bad_input(caplog):
     assert "from the reference" in caplog.text
 
 
+# ----------------------------------------------------------------------------- conventions
+def ghk_current_top_to_bottom_pA(c_top, c_bottom, voltage, diff, length, area):
+    """GHK current [pA] of a monovalent cation, positive top -> bottom, V = phi_top - phi_bottom.
+
+    Flux from top to bottom through a uniform slab with a linear drop (Goldman 1943):
+    ``J = (D/L) u (c_top - c_bottom e^{-u}) / (1 - e^{-u})``, ``u = e V / kT``.
+    """
+    u = sc.e * voltage * 1e-3 / (sc.k * T)
+    flux = diff * 1e-9 / (length * 1e-9) * u * (c_top - c_bottom * math.exp(-u)) / -math.expm1(-u)
+    return sc.e * sc.N_A * flux * area * 1e-18 * 1e12  # mol/m^3 m/s -> A -> pA
+
+
+@pytest.mark.parametrize("voltage", [-40.0, 25.0])
+def test_chain_iv_in_the_pnp_convention_is_ghk_top_to_bottom(voltage):
+    """Flat PMF: the chain's current in PNP conventions is the GHK current from top to bottom;
+    the top bath is the high-z end. Tolerance 1e-6 (quadrature of a flat profile is exact)."""
+    z = np.linspace(-2.5, 2.5, 51)
+    k = TransportProfile.from_arrays("K+", 1, z, 0.0, D["K+"], temperature=T, kind="linear")
+    chain = HierarchyChain((k,), area_nm2=math.pi)
+    iv = chain_iv_pnp(chain, [voltage], {"K+": 150.0}, {"K+": 20.0}, n_boot=0)
+    expected = ghk_current_top_to_bottom_pA(150.0, 20.0, voltage, D["K+"], 5.0, math.pi)
+    assert iv.voltages.tolist() == [voltage]
+    assert iv.total.value[0] == pytest.approx(expected, rel=1e-6)
+    assert iv.species["K+"].value[0] == pytest.approx(expected, rel=1e-6)
+    # cations run down the potential: top -> bottom (positive) when phi_top > phi_bottom
+    equal = chain_iv_pnp(chain, [voltage], {"K+": 150.0}, {"K+": 150.0}, n_boot=0)
+    assert np.sign(equal.total.value[0]) == np.sign(voltage)
+
+
+def test_chain_iv_pnp_negates_the_chain_convention_draw_for_draw():
+    """An asymmetric PMF rectifies, so I(+V) != -I(-V): the conversion must evaluate the chain at
+    -V with the baths swapped, and negate every bootstrap draw (std unchanged, ends swapped)."""
+    z = np.linspace(-3.0, 3.0, 121)
+    w = -2.0 * np.exp(-(((z - 1.0) / 0.6) ** 2))  # well near the top end
+    k = TransportProfile.from_arrays(
+        "K+", 1, z, w, 1.9, temperature=T, sigma_W=0.3, correlation_length_nm=0.5
+    )
+    chain = HierarchyChain((k,), area_nm2=1.0)
+    top, bottom = {"K+": 100.0}, {"K+": 30.0}
+    pnp_iv = chain_iv_pnp(chain, [-60.0, 60.0], top, bottom, n_boot=40, seed=5)
+    own = chain.iv_curve([60.0, -60.0], bottom, top, n_boot=40, seed=5)
+    np.testing.assert_array_equal(pnp_iv.total.value, -own.total.value)
+    np.testing.assert_array_equal(pnp_iv.total.samples, -own.total.samples)
+    np.testing.assert_array_equal(pnp_iv.total.std, own.total.std)
+    np.testing.assert_array_equal(pnp_iv.total.low, -own.total.high)
+    assert np.all(pnp_iv.total.low <= pnp_iv.total.value) and np.all(
+        pnp_iv.total.value <= pnp_iv.total.high
+    )
+    # rectification: the magnitudes at +-60 mV differ (so a sign slip shows as a wrong number)
+    assert abs(abs(pnp_iv.total.value[0]) - abs(pnp_iv.total.value[1])) > 0.02 * abs(
+        pnp_iv.total.value[1]
+    )
+
+
 # ----------------------------------------------------------------------------- PNP
 @pytest.fixture(scope="module")
 def hall_case():
@@ -133,6 +187,13 @@ def test_flat_pmf_chain_vs_pnp_differ_by_the_hall_access_resistance(hall_case):
             assert np.allclose(res.profiles[label][name], 1000.0, rtol=5e-3), (label, name)
     assert res.verdicts["pnp"] in ("ok", "note", "warning", "breakdown")
     assert res.chain_species == ("K+",)
+    # the comparison's chain column is chain_iv_pnp of the same chain (one convention)
+    z = np.linspace(-2.5, 2.5, 51)
+    k = TransportProfile.from_arrays("K+", 1, z, 0.0, D["K+"], temperature=T, kind="linear")
+    cl = TransportProfile.from_arrays("Cl-", -1, z, 0.0, D["Cl-"], temperature=T, kind="linear")
+    bath = {"K+": 1000.0, "Cl-": 1000.0}
+    alone = chain_iv_pnp(HierarchyChain((k, cl), math.pi), [10.0], bath, bath, n_boot=0)
+    assert res.currents["chain"]["total"][0] == pytest.approx(alone.total.value[0], rel=1e-12)
     rows = res.rows()
     assert set(rows["model"]) == {"chain", "pnp"} and rows.shape == (2,)
     assert "Hall access" in res.table() and "diagnostics (pnp" in res.table()
@@ -271,3 +332,22 @@ def test_missing_species_share_the_confinement_entropy(hall_case):
     # and the PMF, confinement removed, is no excess at all: PNP with and without it agree
     g = res.conductance
     assert g["pnp+pmf"][0] == pytest.approx(g["pnp"][0], rel=1e-3)  # W sampled on a grid
+
+
+# ----------------------------------------------------------------------------- model pore
+def test_channel_geometry_of_the_model_pore():
+    """The continuum pore has the model's ion-accessible radius and length, same axis."""
+    from pnp.hierarchy import channel_geometry
+    from stochastic.md.model_pore import ModelPore
+
+    pore = ModelPore()
+    geo = channel_geometry(pore, bath_radius=5.0, bath_height=5.0, h_pore=0.02)
+    assert geo.profile.max_radius == pytest.approx(pore.radius)
+    assert geo.profile.thickness == pytest.approx(pore.length)
+    assert geo.bath_radius == 5.0 and geo.h_pore == 0.02
+    # membrane centred at z = 0 on both levels: the pore spans the model's [z_lo, z_hi]
+    assert geo.z_min == pytest.approx(pore.z_lo - 5.0)
+    assert geo.z_max == pytest.approx(pore.z_hi + 5.0)
+    assert not hasattr(pore, "channel_geometry")  # stochastic does not build meshes
+    with pytest.raises(InputError, match="ModelPore"):
+        channel_geometry(cylindrical_pore(0.5, 1.0))

@@ -231,16 +231,14 @@ def test_model_pore_flat_in_bath(site_pmfs):
 
 
 def test_model_pore_system_and_geometry():
-    """Einstein friction gives the species' D; the continuum geometry matches; site energies."""
+    """Einstein friction gives the species' D; site energies (the matching continuum geometry:
+    pnp.hierarchy.channel_geometry, tests/test_pmf_coupling.py)."""
     pore = ModelPore()
     ps = pore.build_system("Na+", n_copies=3, temperature=T)
     m = ps.system.masses[0]
     assert KT / (m * ps.friction) == pytest.approx(ps.diffusion)
     assert ps.diffusion == pytest.approx(1.334e-3, rel=1e-3)  # poreflux.species Na+ at 298.15 K
     assert ps.system.n_particles == 3 and ps.ions == (0, 1, 2)
-    geo = pore.channel_geometry(bath_radius=5.0, bath_height=5.0, h_pore=0.02)
-    assert geo.profile.max_radius == pytest.approx(pore.radius)
-    assert geo.profile.thickness == pytest.approx(pore.length)
     # the site term vanishes beyond its cutoff and its forces match finite differences
     site = ps.terms[-1]
     far = np.array([[0.0, 0.0, pore.site.cutoff + 0.5]])

@@ -1,0 +1,40 @@
+"""The joint between the continuum (pnp) and the particle/1D levels (stochastic).
+
+This subpackage is the only place in :mod:`pnp` that imports :mod:`stochastic` (and it does so
+inside functions, so importing it stays light); the rest of pnp, the diagnostics included, takes
+plain numbers and arrays. Each hand-over:
+
+- **PMF -> continuum.** :func:`mu_ex_from_pmf` turns a species' 1D potential of mean force W(z)
+  [kT] (a :class:`stochastic.chain.TransportProfile` or :class:`stochastic.profiles.Profile`) into
+  the excess chemical potential :class:`PMFExcessPotential` that
+  :class:`pnp.problems.transport.PNPProblem` takes as ``mu_ex`` (bath-level reference, smooth taper
+  to 0 at the ends, optional removal of the confinement entropy PNP already resolves).
+- **1D chain <-> PNP.** :func:`compare_with_pnp` solves PNP on a channel geometry without and with
+  the PMFs as ``mu_ex`` and sets its currents, conductances and axial profiles next to those of a
+  :class:`stochastic.chain.HierarchyChain`, all in the PNP conventions (voltage
+  ``phi_top - phi_bottom``, current positive top -> bottom; :func:`chain_iv_pnp` converts the
+  chain's own convention), with the diagnostics' verdict on each PNP solution
+  (:class:`ChainPNPComparison`; :func:`plot_comparison` draws it). The diagnostics' hopping time
+  is the MFPT across the chain's PMF (:func:`stochastic.smoluchowski.hopping_time_ns`), handed
+  over as a number.
+- **Particle model pore -> mesh.** :func:`channel_geometry` gives the continuum channel
+  (:func:`meshes.channel.cylindrical_pore`) matching a :class:`stochastic.md.model_pore.ModelPore`
+  (ion-accessible radius, pore length, same axis and origin).
+"""
+
+from __future__ import annotations
+
+from pnp.hierarchy.chain_comparison import chain_iv_pnp, compare_with_pnp
+from pnp.hierarchy.comparison_result import ChainPNPComparison, plot_comparison
+from pnp.hierarchy.model_pore import channel_geometry
+from pnp.hierarchy.pmf_coupling import PMFExcessPotential, mu_ex_from_pmf
+
+__all__ = [
+    "ChainPNPComparison",
+    "PMFExcessPotential",
+    "chain_iv_pnp",
+    "channel_geometry",
+    "compare_with_pnp",
+    "mu_ex_from_pmf",
+    "plot_comparison",
+]

@@ -1,17 +1,19 @@
-"""The 1D chain compared with PNP on the same channel (DESIGN.md section 1).
+"""The 1D chain compared with PNP on the same channel.
 
 :func:`compare_with_pnp` solves PNP on the channel geometry (without and with the PMF as
 ``mu_ex``, :func:`pnp.hierarchy.pmf_coupling.mu_ex_from_pmf`) and puts its currents, conductance
-and axial
-profiles next to the 1D chain's (:class:`stochastic.chain.HierarchyChain`), with the diagnostics'
-verdict (:func:`pnp.diagnostics.diagnose`) on each PNP solution; :func:`plot_comparison` draws it.
+and axial profiles next to the 1D chain's (:class:`stochastic.chain.HierarchyChain`), with the
+diagnostics' verdict (:func:`pnp.diagnostics.diagnose`) on each PNP solution;
+:class:`~pnp.hierarchy.comparison_result.ChainPNPComparison` holds the result and
+:func:`~pnp.hierarchy.comparison_result.plot_comparison` draws it.
 
 Sign conventions (the two levels differ)
 ----------------------------------------
 The 1D chain's voltage is ``phi(low z) - phi(high z)`` and its current is positive towards +z;
 PNP's voltage is ``phi_top - phi_bottom`` (top = high z) and its current is positive from top to
 bottom. :func:`compare_with_pnp` reports everything in the PNP convention: at PNP voltage V the
-chain is evaluated at ``-V`` and its current negated, with the chain's left bath = the bottom bath.
+chain is evaluated at ``-V`` and its current negated, with the chain's left bath = the bottom bath
+(:func:`chain_iv_pnp`; use it for any chain table printed next to a comparison).
 
 Expected differences
 --------------------
@@ -32,130 +34,18 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from pnp.hierarchy.comparison_result import ChainPNPComparison
 from pnp.hierarchy.pmf_coupling import mu_ex_from_pmf
 from poreflux.errors import InputError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ChainPNPComparison", "compare_with_pnp", "plot_comparison"]
-
-
-# ----------------------------------------------------------------------------- comparison
-@dataclass(frozen=True)
-class ChainPNPComparison:
-    """The 1D chain next to PNP (without and with the PMF) on one channel; PNP conventions.
-
-    Attributes
-    ----------
-    voltages
-        PNP voltages ``phi_top - phi_bottom`` [mV].
-    species
-        Species in the comparison (those of the PNP problem).
-    currents
-        Model label -> species (and ``"total"``) -> currents [pA] at ``voltages`` (positive top ->
-        bottom). Labels: ``"chain"``, ``"pnp"``, ``"pnp+pmf"`` (when solved).
-    chain_std
-        ``"total"`` and species -> bootstrap standard deviation of the chain currents [pA]
-        (empty without bootstrap).
-    conductance
-        Model label -> ``I/V`` [pS] (NaN at 0 mV); also ``"chain+access"``: the chain in series
-        with Hall's access resistance ``1/(2 kappa a)``, ``a = sqrt(A/pi)``.
-    access_pS
-        Hall access conductance ``2 kappa a`` [pS] of the top bath.
-    ohmic_pS
-        Conductance [pS] of the water domain as an Ohmic conductor with the top bath's
-        conductivity (:func:`pnp.results.currents.ohmic_conductance`): the high-salt limit of
-        ``"pnp"``.
-    profile_voltage
-        Voltage [mV] of the axial profiles.
-    profiles
-        Model label -> ``{"z": ..., <species>: c [mM]}`` along the mesh axis: PNP cross-section
-        averages and the chain's steady density (its concentration per reference area, or, when
-        ``pmf_options`` give ``confinement_area`` and ``reference_area_nm2``, per open
-        cross-section ``A(z)``: the quantity PNP's cross-section average measures).
-    verdicts
-        PNP label -> diagnostics verdict (``"ok"``, ``"note"``, ``"warning"``, ``"breakdown"``).
-    reports
-        PNP label -> :class:`pnp.diagnostics.Report` at ``profile_voltage``.
-    chain_species
-        Species that have a chain profile from particle data (others got a flat profile or none).
-    """
-
-    voltages: np.ndarray
-    species: tuple[str, ...]
-    currents: dict[str, dict[str, np.ndarray]]
-    chain_std: dict[str, np.ndarray]
-    conductance: dict[str, np.ndarray]
-    access_pS: float
-    ohmic_pS: float
-    profile_voltage: float
-    profiles: dict[str, dict[str, np.ndarray]]
-    verdicts: dict[str, str]
-    reports: dict[str, Any] = field(repr=False)
-    chain_species: tuple[str, ...] = ()
-
-    @property
-    def models(self) -> tuple[str, ...]:
-        """Model labels with currents."""
-        return tuple(self.currents)
-
-    def rows(self) -> np.ndarray:
-        """Tidy structured array: one row per (model, voltage) with total and species currents
-        [pA] and conductance [pS]."""
-        dtype = [
-            ("model", "U16"),
-            ("voltage_mV", "f8"),
-            ("current_pA", "f8"),
-            ("conductance_pS", "f8"),
-        ] + [(f"I_{s}_pA", "f8") for s in self.species]
-        rows = []
-        for model, cur in self.currents.items():
-            for i, v in enumerate(self.voltages):
-                rows.append(
-                    (
-                        model,
-                        v,
-                        cur["total"][i],
-                        self.conductance[model][i],
-                        *(cur[s][i] if s in cur else np.nan for s in self.species),
-                    )
-                )
-        return np.array(rows, dtype=dtype)
-
-    def ratio(self, model: str, reference: str = "chain") -> np.ndarray:
-        """Conductance ratio ``G_model / G_reference`` at each voltage."""
-        return self.conductance[model] / self.conductance[reference]
-
-    def table(self) -> str:
-        """A printable table: currents and conductances of every model, then the verdicts."""
-        models = [*self.currents, "chain+access"]
-        head = f"{'V [mV]':>8} " + " ".join(f"{'I ' + m + ' [pA]':>18}" for m in self.currents)
-        head += " " + " ".join(f"{'G ' + m + ' [pS]':>20}" for m in models)
-        lines = [head]
-        for i, v in enumerate(self.voltages):
-            cells = []
-            for m in self.currents:
-                s = f"{self.currents[m]['total'][i]:.5g}"
-                if m == "chain" and "total" in self.chain_std:
-                    s += f"+-{self.chain_std['total'][i]:.2g}"
-                cells.append(f"{s:>18}")
-            line = f"{v:8.2f} " + " ".join(cells)
-            line += " " + " ".join(f"{self.conductance[m][i]:20.5g}" for m in models)
-            lines.append(line)
-        lines.append(f"Hall access conductance 2 kappa a = {self.access_pS:.5g} pS")
-        lines.append(f"Ohmic conductance of the water domain = {self.ohmic_pS:.5g} pS")
-        for label, verdict in self.verdicts.items():
-            report = self.reports.get(label)
-            checks = sorted({f.check for f in report.problems()}) if report is not None else []
-            why = f" ({', '.join(checks)})" if checks else ""
-            lines.append(f"diagnostics ({label}, {self.profile_voltage:g} mV): {verdict}{why}")
-        return "\n".join(lines)
+__all__ = ["chain_iv_pnp", "compare_with_pnp"]
 
 
 def _flat_profile(
@@ -173,6 +63,301 @@ def _flat_profile(
     return TransportProfile.from_arrays(
         name, valence, z, w, d, temperature=temperature, kind="linear"
     )
+
+
+# ----------------------------------------------------------------------------- conventions
+def _negated(u: Any) -> Any:
+    """An :class:`~stochastic.chain.Uncertain` of ``-x`` (the interval's ends swap)."""
+    from stochastic.chain import Uncertain
+
+    return Uncertain(-u.value, -u.mean, u.std, -u.high, -u.low, -u.samples, u.level)
+
+
+def chain_iv_pnp(
+    chain: Any,
+    voltages: Sequence[float],
+    c_top_mM: Mapping[str, float],
+    c_bottom_mM: Mapping[str, float],
+    *,
+    n_boot: int = 200,
+    seed: int | None = 0,
+) -> Any:
+    """The 1D chain's I-V curve in the PNP conventions.
+
+    The chain's own convention is ``V = phi(low z) - phi(high z)`` (left bath = low z) with the
+    current positive towards +z; PNP's is ``V = phi_top - phi_bottom`` (top = high z) with the
+    current positive from top to bottom. So the chain is evaluated at ``-V`` with its left bath
+    the bottom bath, and every current (central value, mean, samples; the percentile interval's
+    ends swap) is negated; the bootstrap standard deviation is unchanged.
+
+    Parameters
+    ----------
+    chain
+        A :class:`stochastic.chain.HierarchyChain`.
+    voltages
+        PNP voltages ``phi_top - phi_bottom`` [mV].
+    c_top_mM, c_bottom_mM
+        Species -> concentration [mM] in the top (high z) and bottom (low z) baths.
+    n_boot, seed
+        Bootstrap of :meth:`stochastic.chain.HierarchyChain.iv_curve` (0: none).
+
+    Returns
+    -------
+    stochastic.chain.ChainIV
+        Voltages as given (PNP convention) and currents [pA] positive top -> bottom.
+    """
+    from stochastic.chain import ChainIV
+
+    v = np.asarray(voltages, dtype=float).ravel()
+    iv = chain.iv_curve(-v, c_bottom_mM, c_top_mM, n_boot=n_boot, seed=seed)
+    species = {name: _negated(u) for name, u in iv.species.items()}
+    return ChainIV(v, species, _negated(iv.total))
+
+
+# ----------------------------------------------------------------------------- comparison steps
+def _check_inputs(
+    chain: Any, geometry: Any, electrolyte: Any, voltages: Sequence[float], missing: str
+) -> np.ndarray:
+    """Validate the arguments of :func:`compare_with_pnp`; return the voltages as an array."""
+    from meshes.channel import ChannelGeometry
+    from poreflux.species import Electrolyte
+    from stochastic.chain import HierarchyChain
+
+    if not isinstance(chain, HierarchyChain):
+        raise InputError(f"chain must be a stochastic.chain.HierarchyChain, got {type(chain)!r}")
+    if not isinstance(geometry, ChannelGeometry):
+        raise InputError("geometry must be a meshes.channel.ChannelGeometry (cylindrical_pore..)")
+    if not isinstance(electrolyte, Electrolyte):
+        raise InputError(
+            "electrolyte must be a poreflux.species.Electrolyte, e.g. salt('KCl', 150)"
+        )
+    if missing not in ("flat", "ignore"):
+        raise InputError(f"missing must be 'flat' or 'ignore', got {missing!r}")
+    v = np.asarray(voltages, dtype=float).ravel()
+    if v.size == 0 or not np.all(np.isfinite(v)):
+        raise InputError("voltages must be a non-empty list of finite values [mV]")
+    return v
+
+
+def _problem_options(
+    problem_options: Mapping[str, Any] | None, temperature: float
+) -> dict[str, Any]:
+    """``channel_problem`` keyword arguments with the chain's temperature (clashes raise)."""
+    popts = dict(problem_options or {})
+    if "temperature" in popts and abs(float(popts["temperature"]) - temperature) > 1e-9:
+        raise InputError(
+            f"temperature mismatch: problem_options has {popts['temperature']} K, the chain's "
+            f"PMFs are at {temperature} K"
+        )
+    popts["temperature"] = temperature
+    clash = sorted({"mu_ex", "bath_bottom", "voltage"} & set(popts))
+    if clash:
+        raise InputError(
+            f"problem_options must not set {clash}: compare_with_pnp sets mu_ex from the chain, "
+            "the voltages from voltages= and the bottom bath from bath_bottom="
+        )
+    return popts
+
+
+def _chain_range(chain: Any, geometry: Any, z_offset: float) -> tuple[float, float]:
+    """The chain's z range on the mesh axis [nm]; it must lie inside the mesh domain."""
+    z_lo = min(float(p.z[0]) for p in chain.profiles) + z_offset
+    z_hi = max(float(p.z[-1]) for p in chain.profiles) + z_offset
+    if z_lo <= geometry.z_min or z_hi >= geometry.z_max:
+        raise InputError(
+            f"the chain's range [{z_lo:g}, {z_hi:g}] nm (with z_offset) is not inside the mesh "
+            f"domain ({geometry.z_min:g}, {geometry.z_max:g}) nm; trim the profiles or enlarge "
+            "the baths"
+        )
+    return z_lo, z_hi
+
+
+def _shared_species(chain: Any, names: Sequence[str]) -> tuple[str, ...]:
+    """Chain species that are in the PNP baths (others are left out, with a log line)."""
+    chain_species = tuple(n for n in chain.names if n in names)
+    left_out = [n for n in chain.names if n not in names]
+    if left_out:
+        logger.info("chain species %s are not in the baths: left out", left_out)
+    if not chain_species:
+        raise InputError(
+            f"no chain species ({list(chain.names)}) is in the electrolyte ({list(names)})"
+        )
+    return chain_species
+
+
+def _confinement_area(pmf_options: Mapping[str, Any] | None) -> tuple[Any, float | None]:
+    """``(A(z), A_ref)`` when ``pmf_options`` give both, else ``(None, None)``."""
+    popts = dict(pmf_options or {})
+    area_of, area_ref = popts.get("confinement_area"), popts.get("reference_area_nm2")
+    if area_of is None or area_ref is None:
+        return None, None
+    return area_of, float(area_ref)
+
+
+def _pnp_species_chain(
+    chain: Any, base: Any, chain_species: tuple[str, ...], missing: str, area: tuple[Any, Any]
+) -> Any:
+    """The chain restricted to the PNP species, flat profiles added for the others (``"flat"``)."""
+    from stochastic.chain import HierarchyChain
+
+    profiles = [chain.get(n) for n in chain_species]
+    grid = chain.get(chain_species[0]).z
+    diff = dict(zip(base.species_names, base.diffusivities, strict=True))
+    area_of, area_ref = area
+    confinement = None
+    if area_of is not None:  # the PMFs carry -ln(A/A_ref): so must these
+        confinement = -np.log(np.asarray(area_of(grid), dtype=float) / area_ref)
+    for sp in base.species:
+        if sp.name not in chain_species and missing == "flat":
+            profiles.append(
+                _flat_profile(
+                    sp.name, sp.valence, grid, diff[sp.name], chain.temperature, confinement
+                )
+            )
+    return HierarchyChain(tuple(profiles), chain.area_nm2, chain.drop)
+
+
+def _chain_currents(
+    iv: Any, names: Sequence[str], n_voltages: int, n_boot: int
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Currents [pA] of every PNP species (0 for those not in the chain) and their std."""
+    cur = {n: np.asarray(u.value) for n, u in iv.species.items()}
+    cur["total"] = np.asarray(iv.total.value)
+    for n in names:
+        cur.setdefault(n, np.zeros(n_voltages))
+    std: dict[str, np.ndarray] = {}
+    if n_boot:
+        std = {n: np.asarray(u.std) for n, u in iv.species.items()}
+        std["total"] = np.asarray(iv.total.std)
+    return cur, std
+
+
+def _pnp_problems(
+    cm: Any,
+    base: Any,
+    chain: Any,
+    chain_species: tuple[str, ...],
+    electrolyte: Any,
+    options: Mapping[str, Any],
+) -> dict[str, Any]:
+    """``{"pnp": base}`` and, with ``with_pmf``, ``"pnp+pmf"`` with the chain's W as ``mu_ex``."""
+    from pnp.problems.transport import channel_problem
+
+    problems = {"pnp": base}
+    if options["with_pmf"]:
+        geometry = options["geometry"]
+        mopts = {
+            "dim": options["dim"],
+            "z_offset": options["z_offset"],
+            "domain": (geometry.z_min, geometry.z_max),
+        }
+        mopts.update(options["pmf_options"] or {})
+        mu = {n: mu_ex_from_pmf(chain.get(n), **mopts) for n in chain_species}
+        problems["pnp+pmf"] = channel_problem(
+            cm, electrolyte, bath_bottom=options["bath_bottom"], mu_ex=mu, **options["popts"]
+        )
+    return problems
+
+
+def _solve_pnp(
+    cm: Any,
+    problems: Mapping[str, Any],
+    v: np.ndarray,
+    pv: float,
+    zs: np.ndarray,
+    solver_options: Any,
+    diagnose_options: Mapping[str, Any],
+) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, np.ndarray]], dict[str, Any]]:
+    """Currents, axial profiles at ``pv`` and diagnostics reports of every PNP problem."""
+    from pnp.diagnostics import diagnose
+    from pnp.results import currents as pc
+    from pnp.solvers.steady import SteadyPNPSolver
+
+    cur_out: dict[str, dict[str, np.ndarray]] = {}
+    prof_out: dict[str, dict[str, np.ndarray]] = {}
+    reports: dict[str, Any] = {}
+    for label, problem in problems.items():
+        names = problem.species_names
+        solver = SteadyPNPSolver(cm, problem, solver_options)
+        try:
+            curve = pc.iv_curve(solver, v)
+            cur = {n: np.asarray(curve.species_currents[n]) for n in names}
+            cur["total"] = np.asarray(curve.currents)
+            cur_out[label] = cur
+            sol = curve.solutions[int(np.argmin(np.abs(v - pv)))]
+            ax = pc.axial_profiles(sol, zs)
+            prof_out[label] = {"z": ax["z"], **{n: ax[n] for n in names}}
+            reports[label] = diagnose(sol, cmesh=cm, **diagnose_options)
+        finally:
+            solver.close()
+    return cur_out, prof_out, reports
+
+
+def _chain_density(
+    sub: Any,
+    zs: np.ndarray,
+    z_offset: float,
+    baths: tuple[Mapping[str, float], Mapping[str, float]],
+    pv: float,
+    area: tuple[Any, Any],
+) -> dict[str, np.ndarray]:
+    """The chain's steady axial density [mM] at PNP voltage ``pv`` on the mesh positions ``zs``.
+
+    :func:`stochastic.smoluchowski.steady_density` is the linear density over the PMF's
+    reference area A_ref; when the PMF carries the confinement entropy (``area`` gives A(z)), the
+    concentration in the open cross-section, which is what PNP's cross-section average
+    measures, is ``c A_ref / A(z)``. ``baths`` are the chain's (left = bottom, right = top).
+    """
+    from stochastic.smoluchowski import steady_density
+
+    c_left, c_right = baths
+    area_of, area_ref = area
+    out: dict[str, np.ndarray] = {"z": zs}
+    for tp in sub.profiles:
+        z_own = np.clip(zs - z_offset, tp.z[0], tp.z[-1])
+        _, c, _ = steady_density(
+            tp.profile(),
+            c_left[tp.name],
+            c_right[tp.name],
+            z_own,
+            valence=tp.valence,
+            voltage_mV=-pv,
+            drop=sub.drop,
+        )
+        if area_of is not None:
+            c = c * area_ref / np.asarray(area_of(zs - z_offset), dtype=float)
+        out[tp.name] = c
+    return out
+
+
+def _conductances(
+    v: np.ndarray, currents: Mapping[str, Mapping[str, np.ndarray]], access_pS: float
+) -> dict[str, np.ndarray]:
+    """``I/V`` [pS] of every model (NaN at 0 mV) and the chain in series with the access."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cond = {m: np.where(v != 0, 1e3 * c["total"] / v, np.nan) for m, c in currents.items()}
+        g = cond["chain"]
+        cond["chain+access"] = 1.0 / (1.0 / g + 1.0 / access_pS)
+    return cond
+
+
+def _profile_voltage(v: np.ndarray, profile_voltage: float | None) -> float:
+    pv = float(v[np.argmin(np.abs(v))]) if profile_voltage is None else float(profile_voltage)
+    if not np.any(np.isclose(v, pv)):
+        raise InputError(f"profile_voltage {pv:g} mV is not one of the voltages {v.tolist()}")
+    return pv
+
+
+def _diagnose_options(
+    diagnose_options: Mapping[str, Any] | None, chain: Any, species: str
+) -> dict[str, Any]:
+    """Keyword arguments of ``diagnose``; the hopping time defaults to the chain's MFPT."""
+    from stochastic.smoluchowski import hopping_time_ns
+
+    dopts = dict(diagnose_options or {})
+    if "hopping_time" not in dopts:  # the diagnostics take numbers: the MFPT across the PMF
+        dopts["hopping_time"] = hopping_time_ns(chain.get(species).profile())
+    return dopts
 
 
 def compare_with_pnp(
@@ -231,8 +416,8 @@ def compare_with_pnp(
         :class:`pnp.solvers.steady.SolverOptions` of both PNP solvers.
     problem_options
         Extra keyword arguments of :func:`pnp.problems.transport.channel_problem`
-        (``surface_charge``,
-        ``permittivity``, ``diffusion``...); the temperature is the chain's.
+        (``surface_charge``, ``permittivity``, ``diffusion``...); the temperature is the
+        chain's.
     profile_voltage
         Voltage of the axial profiles and diagnostics (default: the one nearest 0).
     profile_points
@@ -242,227 +427,99 @@ def compare_with_pnp(
         unless given, ``hopping_time`` is the MFPT across the first chain species' central
         profile (:func:`stochastic.smoluchowski.hopping_time_ns`).
     n_boot, seed
-        Bootstrap of the chain currents (0: none).
+        Bootstrap of the chain currents (0: none), by :func:`chain_iv_pnp`.
     """
-    from meshes.channel import ChannelGeometry, build_channel
-    from pnp.diagnostics import diagnose
+    from meshes.channel import build_channel
     from pnp.problems.transport import channel_problem
-    from pnp.results import currents as pc
-    from pnp.solvers.steady import SteadyPNPSolver, conductivity_S_per_m
-    from poreflux.species import Electrolyte
-    from stochastic.chain import HierarchyChain
-    from stochastic.smoluchowski import hopping_time_ns, steady_density
 
-    if not isinstance(chain, HierarchyChain):
-        raise InputError(f"chain must be a stochastic.chain.HierarchyChain, got {type(chain)!r}")
-    if not isinstance(geometry, ChannelGeometry):
-        raise InputError("geometry must be a meshes.channel.ChannelGeometry (cylindrical_pore..)")
-    if not isinstance(electrolyte, Electrolyte):
-        raise InputError(
-            "electrolyte must be a poreflux.species.Electrolyte, e.g. salt('KCl', 150)"
-        )
-    if missing not in ("flat", "ignore"):
-        raise InputError(f"missing must be 'flat' or 'ignore', got {missing!r}")
-    v = np.asarray(voltages, dtype=float).ravel()
-    if v.size == 0 or not np.all(np.isfinite(v)):
-        raise InputError("voltages must be a non-empty list of finite values [mV]")
-    temperature = chain.temperature
-    popts = dict(problem_options or {})
-    if "temperature" in popts and abs(float(popts["temperature"]) - temperature) > 1e-9:
-        raise InputError(
-            f"temperature mismatch: problem_options has {popts['temperature']} K, the chain's "
-            f"PMFs are at {temperature} K"
-        )
-    popts["temperature"] = temperature
-    clash = sorted({"mu_ex", "bath_bottom", "voltage"} & set(popts))
-    if clash:
-        raise InputError(
-            f"problem_options must not set {clash}: compare_with_pnp sets mu_ex from the chain, "
-            "the voltages from voltages= and the bottom bath from bath_bottom="
-        )
-    z_lo = min(float(p.z[0]) for p in chain.profiles) + z_offset
-    z_hi = max(float(p.z[-1]) for p in chain.profiles) + z_offset
-    if z_lo <= geometry.z_min or z_hi >= geometry.z_max:
-        raise InputError(
-            f"the chain's range [{z_lo:g}, {z_hi:g}] nm (with z_offset) is not inside the mesh "
-            f"domain ({geometry.z_min:g}, {geometry.z_max:g}) nm; trim the profiles or enlarge "
-            "the baths"
-        )
-
-    if cmesh is None:
-        cm = build_channel(geometry, dim=dim)
-    else:
-        cm = cmesh
+    v = _check_inputs(chain, geometry, electrolyte, voltages, missing)
+    popts = _problem_options(problem_options, chain.temperature)
+    z_lo, z_hi = _chain_range(chain, geometry, z_offset)
+    cm = build_channel(geometry, dim=dim) if cmesh is None else cmesh
+    if cmesh is not None:
         dim = int(cm.mesh.geometry.dim)  # the pore axis is the last coordinate of the mesh
     base = channel_problem(cm, electrolyte, bath_bottom=bath_bottom, **popts)
-    names = base.species_names
-    chain_species = tuple(n for n in chain.names if n in names)
-    left_out = [n for n in chain.names if n not in names]
-    if left_out:
-        logger.info("chain species %s are not in the baths: left out", left_out)
-    if not chain_species:
-        raise InputError(
-            f"no chain species ({list(chain.names)}) is in the electrolyte ({list(names)})"
-        )
-
-    # -- the 1D chain on the PNP species -------------------------------------------------------
-    profiles = [chain.get(n) for n in chain_species]
-    grid = chain.get(chain_species[0]).z
-    diff = dict(zip(names, base.diffusivities, strict=True))
-    popts_pmf = dict(pmf_options or {})
-    area_of = popts_pmf.get("confinement_area")
-    area_ref = popts_pmf.get("reference_area_nm2")
-    confinement = None
-    if area_of is not None and area_ref is not None:  # the PMFs carry -ln(A/A_ref): so must these
-        confinement = -np.log(np.asarray(area_of(grid), dtype=float) / float(area_ref))
-    for sp in base.species:
-        if sp.name not in chain_species and missing == "flat":
-            profiles.append(
-                _flat_profile(sp.name, sp.valence, grid, diff[sp.name], temperature, confinement)
-            )
-    sub = HierarchyChain(tuple(profiles), chain.area_nm2, chain.drop)
-    top = dict(zip(names, base.bath_concentrations("top"), strict=True))
-    bottom = dict(zip(names, base.bath_concentrations("bottom"), strict=True))
-    c_left = {n: bottom[n] for n in sub.names}
-    c_right = {n: top[n] for n in sub.names}
-    iv = sub.iv_curve(-v, c_left, c_right, n_boot=n_boot, seed=seed)
-    chain_cur = {n: -np.asarray(iv.species[n].value) for n in sub.names}
-    chain_cur["total"] = -np.asarray(iv.total.value)
-    for n in names:
-        chain_cur.setdefault(n, np.zeros_like(v))
-    chain_std: dict[str, np.ndarray] = {}
-    if n_boot:
-        chain_std = {n: np.asarray(iv.species[n].std) for n in sub.names}
-        chain_std["total"] = np.asarray(iv.total.std)
-
-    # -- PNP without and with the PMF ----------------------------------------------------------
-    problems = {"pnp": base}
-    if with_pmf:
-        mopts = {"dim": dim, "z_offset": z_offset, "domain": (geometry.z_min, geometry.z_max)}
-        mopts.update(pmf_options or {})
-        mu = {n: mu_ex_from_pmf(chain.get(n), **mopts) for n in chain_species}
-        problems["pnp+pmf"] = channel_problem(
-            cm, electrolyte, bath_bottom=bath_bottom, mu_ex=mu, **popts
-        )
-    pv = float(v[np.argmin(np.abs(v))]) if profile_voltage is None else float(profile_voltage)
-    if not np.any(np.isclose(v, pv)):
-        raise InputError(f"profile_voltage {pv:g} mV is not one of the voltages {v.tolist()}")
+    chain_species = _shared_species(chain, base.species_names)
+    area = _confinement_area(pmf_options)
+    side = _chain_side(chain, base, chain_species, missing, area, v, (n_boot, seed))
+    options = {"with_pmf": with_pmf, "geometry": geometry, "dim": dim, "z_offset": z_offset,
+               "pmf_options": pmf_options, "bath_bottom": bath_bottom, "popts": popts}  # fmt: skip
+    problems = _pnp_problems(cm, base, chain, chain_species, electrolyte, options)
+    pv = _profile_voltage(v, profile_voltage)
     inset = 1e-3 * (z_hi - z_lo)
     zs = np.linspace(z_lo + inset, z_hi - inset, int(profile_points))
-    dopts = dict(diagnose_options or {})
-    if "hopping_time" not in dopts:  # the diagnostics take numbers: the MFPT across the PMF
-        dopts["hopping_time"] = hopping_time_ns(chain.get(chain_species[0]).profile())
-    cur_out: dict[str, dict[str, np.ndarray]] = {"chain": chain_cur}
-    prof_out: dict[str, dict[str, np.ndarray]] = {}
-    reports: dict[str, Any] = {}
-    for label, problem in problems.items():
-        solver = SteadyPNPSolver(cm, problem, solver_options)
-        try:
-            curve = pc.iv_curve(solver, v)
-            cur = {n: np.asarray(curve.species_currents[n]) for n in names}
-            cur["total"] = np.asarray(curve.currents)
-            cur_out[label] = cur
-            sol = curve.solutions[int(np.argmin(np.abs(v - pv)))]
-            ax = pc.axial_profiles(sol, zs)
-            prof_out[label] = {"z": ax["z"], **{n: ax[n] for n in names}}
-            reports[label] = diagnose(sol, cmesh=cm, **dopts)
-        finally:
-            solver.close()
+    dopts = _diagnose_options(diagnose_options, chain, chain_species[0])
+    pnp_cur, pnp_prof, reports = _solve_pnp(cm, problems, v, pv, zs, solver_options, dopts)
+    chain_prof = _chain_density(side.sub, zs, z_offset, (side.c_bottom, side.c_top), pv, area)
+    return _assemble(
+        v, cm, base, chain, side, {"currents": pnp_cur, "profiles": pnp_prof}, pv, chain_prof,
+        reports, chain_species,
+    )  # fmt: skip
 
-    # -- chain axial density at the profile voltage --------------------------------------------
-    # steady_density is the linear density over the PMF's reference area A_ref; when the PMF
-    # carries the confinement entropy (pmf_options give A(z)), the concentration in the open
-    # cross-section, which is what PNP's cross-section average measures, is c A_ref / A(z)
-    chain_prof: dict[str, np.ndarray] = {"z": zs}
-    for tp in sub.profiles:
-        z_own = np.clip(zs - z_offset, tp.z[0], tp.z[-1])
-        _, c, _ = steady_density(
-            tp.profile(),
-            c_left[tp.name],
-            c_right[tp.name],
-            z_own,
-            valence=tp.valence,
-            voltage_mV=-pv,
-            drop=sub.drop,
-        )
-        if area_of is not None and area_ref is not None:
-            c = c * float(area_ref) / np.asarray(area_of(zs - z_offset), dtype=float)
-        chain_prof[tp.name] = c
-    prof_out = {"chain": chain_prof, **prof_out}
 
-    # -- conductances ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _ChainSide:
+    """The chain restricted to the PNP species, its baths and currents (PNP conventions)."""
+
+    sub: Any
+    c_top: dict[str, float]
+    c_bottom: dict[str, float]
+    currents: dict[str, np.ndarray]
+    std: dict[str, np.ndarray]
+
+
+def _chain_side(
+    chain: Any,
+    base: Any,
+    chain_species: tuple[str, ...],
+    missing: str,
+    area: tuple[Any, Any],
+    v: np.ndarray,
+    bootstrap: tuple[int, int | None],
+) -> _ChainSide:
+    """The 1D chain on the PNP species and baths; its I-V by :func:`chain_iv_pnp`."""
+    n_boot, seed = bootstrap
+    names = base.species_names
+    sub = _pnp_species_chain(chain, base, chain_species, missing, area)
+    top = dict(zip(names, base.bath_concentrations("top"), strict=True))
+    bottom = dict(zip(names, base.bath_concentrations("bottom"), strict=True))
+    c_top, c_bottom = {n: top[n] for n in sub.names}, {n: bottom[n] for n in sub.names}
+    iv = chain_iv_pnp(sub, v, c_top, c_bottom, n_boot=n_boot, seed=seed)
+    cur, std = _chain_currents(iv, names, v.size, n_boot)
+    return _ChainSide(sub, c_top, c_bottom, cur, std)
+
+
+def _assemble(
+    v: np.ndarray,
+    cm: Any,
+    base: Any,
+    chain: Any,
+    side: _ChainSide,
+    pnp: Mapping[str, dict[str, dict[str, np.ndarray]]],
+    pv: float,
+    chain_prof: dict[str, np.ndarray],
+    reports: dict[str, Any],
+    chain_species: tuple[str, ...],
+) -> ChainPNPComparison:
+    """The comparison record, with conductances and Hall's access conductance."""
+    from pnp.results import currents as pc
+    from pnp.solvers.steady import conductivity_S_per_m
+
     kappa = conductivity_S_per_m(base, "top")
     a_eff = math.sqrt(chain.area_nm2 / math.pi)
     access_pS = 2.0 * kappa * a_eff * 1e-9 * 1e12
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cond = {m: np.where(v != 0, 1e3 * c["total"] / v, np.nan) for m, c in cur_out.items()}
-        g = cond["chain"]
-        cond["chain+access"] = 1.0 / (1.0 / g + 1.0 / access_pS)
+    currents = {"chain": side.currents, **pnp["currents"]}
     return ChainPNPComparison(
         voltages=v,
-        species=tuple(names),
-        currents=cur_out,
-        chain_std=chain_std,
-        conductance=cond,
+        species=tuple(base.species_names),
+        currents=currents,
+        chain_std=side.std,
+        conductance=_conductances(v, currents, access_pS),
         access_pS=float(access_pS),
         ohmic_pS=float(pc.ohmic_conductance(cm, base)),
         profile_voltage=pv,
-        profiles=prof_out,
+        profiles={"chain": chain_prof, **pnp["profiles"]},
         verdicts={k: r.worst.label for k, r in reports.items()},
         reports=reports,
         chain_species=chain_species,
     )
-
-
-# ----------------------------------------------------------------------------- figures
-def plot_comparison(
-    result: ChainPNPComparison,
-    folder: str | Path,
-    *,
-    membrane: tuple[float, float] | None = None,
-    prefix: str = "chain_vs_pnp",
-) -> list[Path]:
-    """Write the I-V curves and the axial concentration profiles of a comparison (PNG).
-
-    ``<prefix>_iv.png`` (total current of every model, the chain with its bootstrap std) and
-    ``<prefix>_profiles.png`` (one panel per species: chain steady density, PNP, PNP + PMF, with
-    the diagnostics' verdicts in the legend). Call on one MPI rank only. Returns the paths.
-    """
-    from pnp.results import plots
-
-    folder = Path(folder)
-    plt = plots.plt
-    fig, ax = plt.subplots(figsize=(6.0, 4.5))
-    ax.axhline(0.0, color="0.7", lw=0.8)
-    ax.axvline(0.0, color="0.7", lw=0.8)
-    for label, cur in result.currents.items():
-        err = result.chain_std.get("total") if label == "chain" else None
-        ax.errorbar(result.voltages, cur["total"], yerr=err, fmt="o-", capsize=3, label=label)
-    ax.set_xlabel("applied voltage phi_top - phi_bottom [mV]")
-    ax.set_ylabel("current [pA] (top -> bottom)")
-    ax.legend(loc="best")
-    ax.set_title("1D chain vs PNP: total current")
-    iv_path = plots._save(fig, folder / f"{prefix}_iv.png")
-    species = result.species
-    fig, axes = plt.subplots(len(species), 1, sharex=True, figsize=(6.4, 2.6 * len(species) + 0.6))
-    axes = np.atleast_1d(axes)
-    styles = {
-        "chain": {"color": "k", "ls": "--"},
-        "pnp": {"color": "C0"},
-        "pnp+pmf": {"color": "C3"},
-    }
-    for ax, name in zip(axes, species, strict=True):
-        plots._shade(ax, membrane)
-        for label, prof in result.profiles.items():
-            if name not in prof:
-                continue
-            tag = label
-            if label in result.verdicts:
-                tag += f" (diagnostics: {result.verdicts[label]})"
-            ax.plot(prof["z"], prof[name], label=tag, **styles.get(label, {}))
-        ax.set_ylabel(f"c({name}) [mM]")
-        ax.legend(loc="best", fontsize=8)
-    axes[-1].set_xlabel("z along the pore axis [nm]")
-    axes[0].set_title(f"axial profiles at {result.profile_voltage:g} mV")
-    prof_path = plots._save(fig, folder / f"{prefix}_profiles.png")
-    return [iv_path, prof_path]

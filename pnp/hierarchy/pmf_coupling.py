@@ -1,13 +1,9 @@
 """A particle PMF in continuum PNP: the excess chemical potential ``mu_ex`` of a species.
 
 :func:`mu_ex_from_pmf` turns a species' potential of mean force W(z) [kT] (a
-  :class:`stochastic.chain.TransportProfile` or :class:`stochastic.profiles.Profile`) into the
-  excess chemical potential callable ``mu_ex(x)`` of :class:`pnp.problems.transport.PNPProblem`; the
-  Nernst-Planck flux then reads ``J = -D (grad c + c grad(z psi + mu_ex))``.
-- :func:`compare_with_pnp` solves PNP on the channel geometry (without and with the PMF as
-  ``mu_ex``) and puts its currents, conductance and axial profiles next to the 1D chain's
-  (:class:`stochastic.chain.HierarchyChain`), with the diagnostics' verdict
-  (:func:`pnp.diagnostics.diagnose`) on each PNP solution.
+:class:`stochastic.chain.TransportProfile` or :class:`stochastic.profiles.Profile`) into the
+excess chemical potential callable ``mu_ex(x)`` of :class:`pnp.problems.transport.PNPProblem`; the
+Nernst-Planck flux then reads ``J = -D (grad c + c grad(z psi + mu_ex))``.
 
 What the PMF means in PNP (read before coupling)
 ------------------------------------------------
@@ -190,6 +186,17 @@ def mu_ex_from_pmf(
     prof = _as_profile(profile)
     if dim not in (2, 3):
         raise InputError(f"dim must be 2 (axisymmetric) or 3, got {dim!r}")
+    w_ref = _reference_level(prof, reference)
+    taper = _checked_taper(prof, taper_nm)
+    a_ref = _checked_confinement(prof, confinement_area, reference_area_nm2)
+    _warn_off_reference_ends(prof, w_ref, taper, end_tolerance_kT)
+    mu = PMFExcessPotential(prof, dim - 1, float(z_offset), w_ref, taper, confinement_area, a_ref)
+    _check_vanishing_ends(mu, taper, domain)
+    return mu
+
+
+def _reference_level(prof: Any, reference: str | float) -> float:
+    """``W_ref`` [kT]: ``"ends"`` (mean of the end values), ``"left"``, ``"right"`` or a number."""
     w_left, w_right = float(prof.W[0]), float(prof.W[-1])
     if isinstance(reference, str):
         table = {"ends": 0.5 * (w_left + w_right), "left": w_left, "right": w_right}
@@ -197,33 +204,52 @@ def mu_ex_from_pmf(
             raise InputError(
                 f"reference must be 'ends', 'left', 'right' or a number [kT], got {reference!r}"
             )
-        w_ref = table[reference]
-    else:
-        w_ref = float(reference)
-        if not math.isfinite(w_ref):
-            raise InputError(f"reference must be finite [kT], got {reference!r}")
+        return table[reference]
+    w_ref = float(reference)
+    if not math.isfinite(w_ref):
+        raise InputError(f"reference must be finite [kT], got {reference!r}")
+    return w_ref
+
+
+def _checked_taper(prof: Any, taper_nm: float) -> float:
+    """The taper width [nm]: finite, in ``[0, half the PMF range]``."""
     taper = float(taper_nm)
     length = float(prof.z[-1] - prof.z[0])
     if not (math.isfinite(taper) and 0 <= taper <= 0.5 * length):
         raise InputError(
             f"taper_nm must be in [0, {0.5 * length:g}] nm (half the PMF range), got {taper_nm!r}"
         )
+    return taper
+
+
+def _checked_confinement(
+    prof: Any,
+    confinement_area: Callable[[np.ndarray], np.ndarray] | None,
+    reference_area_nm2: float | None,
+) -> float | None:
+    """Check ``A(z)`` and ``A_ref`` (both or neither); return ``A_ref`` [nm^2] or None."""
     if (confinement_area is None) != (reference_area_nm2 is None):
         raise InputError(
             "give both confinement_area (A(z) [nm^2]) and reference_area_nm2 (A_ref), or neither"
         )
-    if confinement_area is not None:
-        if not callable(confinement_area):
-            raise InputError("confinement_area must be a callable A(z) -> nm^2")
-        a_ref = float(reference_area_nm2)
-        area = np.asarray(confinement_area(prof.z), dtype=float)
-        if not (math.isfinite(a_ref) and a_ref > 0):
-            raise InputError(f"reference_area_nm2 must be > 0, got {reference_area_nm2!r}")
-        if area.shape != prof.z.shape or not np.all(np.isfinite(area) & (area > 0)):
-            raise InputError("confinement_area(z) must return finite areas > 0 nm^2 on the grid")
-    offsets = {"left": w_left - w_ref, "right": w_right - w_ref}
+    if confinement_area is None:
+        return None
+    if not callable(confinement_area):
+        raise InputError("confinement_area must be a callable A(z) -> nm^2")
+    a_ref = float(reference_area_nm2)
+    area = np.asarray(confinement_area(prof.z), dtype=float)
+    if not (math.isfinite(a_ref) and a_ref > 0):
+        raise InputError(f"reference_area_nm2 must be > 0, got {reference_area_nm2!r}")
+    if area.shape != prof.z.shape or not np.all(np.isfinite(area) & (area > 0)):
+        raise InputError("confinement_area(z) must return finite areas > 0 nm^2 on the grid")
+    return a_ref
+
+
+def _warn_off_reference_ends(prof: Any, w_ref: float, taper: float, tolerance_kT: float) -> None:
+    """Warn when an end of W is more than ``tolerance_kT`` from ``W_ref`` (the taper's force)."""
+    offsets = {"left": float(prof.W[0]) - w_ref, "right": float(prof.W[-1]) - w_ref}
     for end, off in offsets.items():
-        if abs(off) > end_tolerance_kT:
+        if abs(off) > tolerance_kT:
             logger.warning(
                 "the PMF's %s end is %.3g kT from the reference %.3g kT: the taper over %.3g nm "
                 "adds an artificial force there; sample further into the bath or check the gauge",
@@ -232,15 +258,12 @@ def mu_ex_from_pmf(
                 w_ref,
                 taper,
             )
-    mu = PMFExcessPotential(
-        prof,
-        dim - 1,
-        float(z_offset),
-        w_ref,
-        taper,
-        confinement_area,
-        None if reference_area_nm2 is None else float(reference_area_nm2),
-    )
+
+
+def _check_vanishing_ends(
+    mu: PMFExcessPotential, taper: float, domain: tuple[float, float] | None
+) -> None:
+    """``mu_ex`` must be continuous at the PMF's ends and vanish on the bath ends."""
     if taper == 0.0:
         ends = mu.along_axis(np.array([mu.z_lo, mu.z_hi]))
         if np.max(np.abs(ends)) > 1e-8:
@@ -258,4 +281,3 @@ def mu_ex_from_pmf(
                 f"[{mu.z_lo:g}, {mu.z_hi:g}] nm reaches the bath ends, where the PNP solver needs "
                 "mu_ex = 0; trim the PMF, shift it with z_offset, or enlarge the baths"
             )
-    return mu

@@ -6,8 +6,8 @@ The model (all lengths in nm, energies in kJ/mol, charges in e)
   about the z axis (:class:`~stochastic.md.confinement.CylindricalPore`, soft harmonic walls of
   stiffness ``wall_k``). ``R`` is the radius *accessible to ion centres*. PNP treats ions as point
   charges, so this is the radius of the matching continuum pore
-  (:meth:`ModelPore.channel_geometry` gives ``meshes.channel.cylindrical_pore(R, L)``, membrane
-  centred at ``z = 0`` as in :mod:`meshes.channel`).
+  (``pnp.hierarchy.channel_geometry(pore)`` gives ``meshes.channel.cylindrical_pore(R, L)``,
+  membrane centred at ``z = 0`` as in :mod:`meshes.channel`; this module never imports meshes).
 - **Baths.** Above and below the membrane the ion moves in a cylinder of radius ``bath_radius``
   (a second :class:`~stochastic.md.confinement.CylindricalPore` spanning all z). This is the usual
   cylindrical restraint of channel PMF calculations (Allen, Andersen & Roux, PNAS 103, 117
@@ -370,16 +370,6 @@ class ModelPore:
     def z_hi(self) -> float:
         """Upper membrane face [nm]."""
         return 0.5 * self.length
-
-    def channel_geometry(self, **kwargs: float):
-        """The matching continuum channel, ``meshes.channel.cylindrical_pore(radius, length)``.
-
-        ``kwargs`` go to :class:`meshes.channel.ChannelGeometry` (bath_radius, h_pore...). Both
-        use the same axis and origin (membrane centred at z = 0), so PMF grids need no offset.
-        """
-        from meshes.channel import cylindrical_pore
-
-        return cylindrical_pore(radius=self.radius, thickness=self.length, **kwargs)
 
     def confinement_free_energy(self, temperature: float = 298.15) -> float:
         """Entropic cost [kT] of moving an ion from the bath into the bare pore.
