@@ -16,7 +16,9 @@ parameters -> ChannelGeometry), :mod:`~pnp.studies.model` (the solver protocol),
 :mod:`~pnp.studies.channel` (the steady-PNP binding), :mod:`~pnp.studies.runner` (order, warm
 starts, resume, MPI), :mod:`~pnp.studies.store` (atomic output folder), :mod:`~pnp.studies.table`
 (CSV table), :mod:`~pnp.studies.refinement`, :mod:`~pnp.studies.analysis`,
-:mod:`~pnp.studies.figures`, :mod:`~pnp.studies.study`, :mod:`~pnp.studies.config`.
+:mod:`~pnp.studies.figures`, :mod:`~pnp.studies.study`, :mod:`~pnp.studies.config` (TOML files),
+:mod:`~pnp.studies.checks` (the parameter checks), :mod:`~pnp.studies.meshfile` (user ``.msh``
+geometries).
 """
 
 from __future__ import annotations

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from meshes import names
-from pnp.studies.geometry import GEOMETRY_PARAMETERS, check_kind, make_geometry
+from pnp.studies.checks import StudyInputError, check_conditions
+from pnp.studies.geometry import GEOMETRY_PARAMETERS, MESH_FILE_KIND, check_kind, make_geometry
 from pnp.studies.grid import (
     CONCENTRATION,
     CONCENTRATION_BOTTOM,
@@ -51,27 +52,38 @@ DIFFUSION_MODELS = ("stokes-einstein", "fixed")
 #: How the permittivity of the water regions follows the temperature.
 PERMITTIVITY_MODELS = ("malmberg-maryott", "fixed")
 #: Regions filled with water (their permittivity follows ``permittivity_model``).
-WATER_REGIONS = (names.BATH, names.PORE)
+WATER_REGIONS = names.WATER_REGIONS
 #: Regions of a channel mesh (permittivity overrides).
 CHANNEL_REGIONS = (names.BATH, names.PORE, names.MEMBRANE, names.PROTEIN)
 
 
-def _salt(formula: str, concentration: float, where: str) -> Any:
+def salt_of(formula: str, concentration: float, where: str) -> Any:
+    """The :class:`poreflux.species.Electrolyte` of a bath; the one check of a concentration.
+
+    Raises
+    ------
+    StudyInputError
+        Keyed ``where`` for a non-finite or non-positive concentration, ``salt`` for a formula
+        that is not a binary salt of library species.
+    """
     from poreflux.species import salt
 
     if not (isinstance(concentration, int | float) and math.isfinite(concentration)):
-        raise InputError(f"{where} must be a finite number in mM, got {concentration!r}")
+        raise StudyInputError(
+            f"{where} must be a finite number in mM, got {concentration!r}", where
+        )
     if concentration <= 0:
-        raise InputError(
-            f"{where} must be > 0 mM, got {concentration:g} (PNP needs ions in both baths)"
+        raise StudyInputError(
+            f"{where} must be > 0 mM, got {concentration:g} (PNP needs ions in both baths)", where
         )
     try:
         return salt(formula, concentration)
     except (ValueError, KeyError) as exc:
         reason = exc.args[0] if exc.args else str(exc)
-        raise InputError(
+        raise StudyInputError(
             f"salt {formula!r} is not usable: {reason}; give a binary salt of library species, "
-            "e.g. KCl, NaCl, CaCl2"
+            "e.g. KCl, NaCl, CaCl2",
+            "salt",
         ) from None
 
 
@@ -85,12 +97,15 @@ class ChannelPNPModel:
     Parameters
     ----------
     geometry_kind
-        ``"default"``, ``"cylinder"``, ``"cone"`` or ``"hourglass"`` (see
-        :mod:`pnp.studies.geometry`).
+        ``"default"``, ``"cylinder"``, ``"cone"``, ``"hourglass"`` (see
+        :mod:`pnp.studies.geometry`) or ``"msh"`` (the user mesh ``mesh_file``).
     geometry
-        Base geometry parameters (``radius_nm``, ``h_pore_nm``, ...).
+        Base geometry parameters (``radius_nm``, ``h_pore_nm``, ...; none for ``"msh"``).
     dim
         2 (axisymmetric) or 3.
+    mesh_file
+        The gmsh ``.msh`` file of a ``"msh"`` geometry, with the physical groups of
+        :mod:`pnp.studies.meshfile` (checked by :meth:`check`, before any mesh is built).
     salt
         Salt formula of both baths, e.g. ``"KCl"``, ``"NaCl"``, ``"CaCl2"``.
     voltage_mV
@@ -104,7 +119,10 @@ class ChannelPNPModel:
     surface_charge_C_per_m2
         Surface charge density on ``walls`` [C/m^2].
     walls
-        Charged boundaries (``membrane_wall``, ``protein_wall``).
+        Charged boundaries. None (default): every wall of the geometry that can carry charge
+        (``membrane_wall``, and ``protein_wall`` when the pore has a protein lining). A list:
+        each name must be a wall of every geometry of the study (:meth:`check` refuses
+        ``protein_wall`` on a pore without lining, or a name a ``.msh`` file does not have).
     permittivity
         Relative permittivity overrides by region (``bath``, ``pore``, ``membrane``, ``protein``).
     solver
@@ -138,46 +156,71 @@ class ChannelPNPModel:
     concentration_bottom_mM: float | None = None
     temperature_K: float = 298.15
     surface_charge_C_per_m2: float = 0.0
-    walls: tuple[str, ...] = CHARGEABLE_WALLS
+    walls: tuple[str, ...] | None = None
     permittivity: Mapping[str, float] = field(default_factory=dict)
     solver: Mapping[str, Any] = field(default_factory=dict)
     diffusion_model: str = "stokes-einstein"
     permittivity_model: str = "malmberg-maryott"
     diagnostics: bool = True
     profile_points: int = 80
+    mesh_file: str | Path | None = None
 
     def __post_init__(self) -> None:
         check_kind(self.geometry_kind)
-        if self.diffusion_model not in DIFFUSION_MODELS:
-            raise InputError(
-                f"diffusion_model must be one of {DIFFUSION_MODELS}, got {self.diffusion_model!r}"
-            )
-        if self.permittivity_model not in PERMITTIVITY_MODELS:
-            raise InputError(
-                f"permittivity_model must be one of {PERMITTIVITY_MODELS}, got "
-                f"{self.permittivity_model!r}"
-            )
-        if self.dim not in (2, 3):
-            raise InputError(f"dim must be 2 (axisymmetric) or 3, got {self.dim!r}")
+        for key, value, choices in (
+            ("diffusion_model", self.diffusion_model, DIFFUSION_MODELS),
+            ("permittivity_model", self.permittivity_model, PERMITTIVITY_MODELS),
+            ("dim", self.dim, (2, 3)),
+        ):
+            if value not in choices:
+                raise StudyInputError(f"{key} must be one of {list(choices)}, got {value!r}", key)
         object.__setattr__(self, "geometry", dict(self.geometry))
         object.__setattr__(self, "permittivity", dict(self.permittivity))
         object.__setattr__(self, "solver", dict(self.solver))
-        object.__setattr__(self, "walls", tuple(self.walls))
-        bad = sorted(set(self.walls) - set(CHARGEABLE_WALLS))
-        if bad:
-            raise InputError(f"walls {bad} cannot carry charge; choose from {CHARGEABLE_WALLS}")
+        self._check_walls_and_file()
         bad = sorted(set(self.permittivity) - set(CHANNEL_REGIONS))
         if bad:
-            raise InputError(
-                f"permittivity names unknown region(s) {bad}; channel regions: {CHANNEL_REGIONS}"
+            raise StudyInputError(
+                f"permittivity names unknown region(s) {bad}; channel regions: {CHANNEL_REGIONS}",
+                "permittivity",
             )
         for region, eps in self.permittivity.items():
             if not (isinstance(eps, int | float) and math.isfinite(eps) and eps > 0):
-                raise InputError(f"permittivity of {region!r} must be > 0, got {eps!r}")
+                raise StudyInputError(
+                    f"permittivity of {region!r} must be > 0, got {eps!r}", "permittivity"
+                )
         self.solver_options()  # raises on unknown or bad options
-        _salt(self.salt, 1.0, "salt")  # raises for an unknown formula
+        salt_of(self.salt, 1.0, "salt")  # raises for an unknown formula
         if not isinstance(self.profile_points, int) or self.profile_points < 2:
-            raise InputError(f"profile_points must be an integer >= 2, got {self.profile_points!r}")
+            raise StudyInputError(
+                f"profile_points must be an integer >= 2, got {self.profile_points!r}",
+                "profile_points",
+            )
+
+    def _check_walls_and_file(self) -> None:
+        is_file = self.geometry_kind == MESH_FILE_KIND
+        if is_file != (self.mesh_file is not None):
+            raise StudyInputError(
+                f"a {MESH_FILE_KIND!r} geometry needs mesh_file (the .msh path) and other kinds "
+                f"take none; got geometry_kind={self.geometry_kind!r}, "
+                f"mesh_file={self.mesh_file!r}",
+                "mesh_file",
+            )
+        if self.walls is None:
+            return
+        object.__setattr__(self, "walls", tuple(self.walls))
+        if is_file:
+            bad = sorted(set(self.walls) & {names.TOP, names.BOTTOM})
+            allowed = "any other boundary of the mesh file"
+        else:
+            bad = sorted(set(self.walls) - set(CHARGEABLE_WALLS))
+            allowed = f"{list(CHARGEABLE_WALLS)}"
+        if bad or not self.walls:
+            raise StudyInputError(
+                f"walls {bad or []} cannot carry the surface charge of a {self.geometry_kind!r} "
+                f"geometry; choose one or more of {allowed}",
+                "walls",
+            )
 
     # -- description -----------------------------------------------------------------------------
     def solver_options(self) -> Any:
@@ -187,11 +230,13 @@ class ChannelPNPModel:
         allowed = [f.name for f in dataclasses.fields(SolverOptions)]
         unknown = sorted(set(self.solver) - set(allowed))
         if unknown:
-            raise InputError(f"unknown solver option(s) {unknown}; allowed: {allowed}")
+            raise StudyInputError(
+                f"unknown solver option(s) {unknown}; allowed: {allowed}", "solver"
+            )
         try:
             return SolverOptions(**self.solver)
-        except TypeError as exc:
-            raise InputError(f"bad solver options: {exc}") from None
+        except (TypeError, InputError) as exc:
+            raise StudyInputError(f"bad solver options: {exc}", "solver") from None
 
     def definition(self) -> dict[str, Any]:
         """Plain data of the model (for the study hash)."""
@@ -199,7 +244,11 @@ class ChannelPNPModel:
         d["geometry"] = dict(self.geometry)
         d["permittivity"] = dict(self.permittivity)
         d["solver"] = dict(self.solver)
-        d["walls"] = list(self.walls)
+        d["walls"] = list(CHARGEABLE_WALLS if self.walls is None else self.walls)
+        if self.mesh_file is None:
+            del d["mesh_file"]  # (definitions, and hashes, of generated geometries unchanged)
+        else:
+            d["mesh_file"] = str(Path(self.mesh_file).resolve())
         d["model"] = "channel_pnp"
         return d
 
@@ -236,8 +285,11 @@ class ChannelPNPModel:
             SURFACE_CHARGE: point.get(SURFACE_CHARGE, self.surface_charge_C_per_m2),
         }
 
-    def membrane_span(self, values: Mapping[str, Any]) -> tuple[float, float]:
-        """``(z_bottom, z_top)`` [nm] of the membrane for a table row or point values."""
+    def membrane_span(self, values: Mapping[str, Any]) -> tuple[float, float] | None:
+        """``(z_bottom, z_top)`` [nm] of the membrane for a table row or point values (None for
+        a mesh file)."""
+        if self.geometry_kind == MESH_FILE_KIND:
+            return None
         geo = {k: v for k, v in values.items() if k in GEOMETRY_PARAMETERS[self.geometry_kind]}
         g = make_geometry(self.geometry_kind, {**self.geometry, **geo}, self.dim)
         return (-g.thickness / 2, g.thickness / 2)
@@ -252,10 +304,14 @@ class ChannelPNPModel:
 
     # -- validation ----------------------------------------------------------------------------
     def check(self, grid: ParameterGrid) -> None:
-        """Validate every point (geometry, concentrations, temperature, charge, voltage)."""
-        from pnp.problems.electrostatics import Electrostatics, SurfaceCharge
-        from pnp.problems.transport import PNPProblem
+        """Validate the whole grid before any mesh is built: axes, every geometry (and its
+        charged walls, or the mesh file's physical groups), every distinct set of conditions.
 
+        Raises
+        ------
+        StudyInputError
+            An :class:`~poreflux.errors.InputError` whose ``key`` names the parameter.
+        """
         allowed = self.allowed_axes
         unknown = [n for n in grid.names if n not in allowed]
         if unknown:
@@ -269,43 +325,84 @@ class ChannelPNPModel:
                 f"give either {CONCENTRATION} (both baths) or {sorted(per_side)} (per side) as "
                 "axes, not both"
             )
-        seen_geometry: set[Hashable] = set()
-        seen_conditions: set[tuple] = set()
-        for point in grid.points():
-            key = self.geometry_key(point)
-            if key not in seen_geometry:
-                seen_geometry.add(key)
-                try:
-                    make_geometry(self.geometry_kind, self.geometry_params(point), self.dim)
-                except InputError as exc:
-                    where = ", ".join(f"{k}={v:g}" for k, v in key) or "the base geometry"
-                    raise InputError(f"impossible geometry at {where}: {exc}") from None
+        points = grid.points()
+        charged = self._check_conditions(points)
+        if self.geometry_kind == MESH_FILE_KIND:
+            self._check_mesh_file(charged)
+        else:
+            self._check_geometries(points)
+
+    def _check_conditions(self, points: list[StudyPoint]) -> bool:
+        """Check every distinct set of conditions; True when some point has a surface charge."""
+        water = self.diffusion_model != "fixed" or self.permittivity_model != "fixed"
+        seen: set[tuple] = set()
+        charged = False
+        for point in points:
             cond = self.conditions(point)
-            ckey = tuple(cond.values())
-            if ckey in seen_conditions:
+            if tuple(cond.values()) in seen:
                 continue
-            seen_conditions.add(ckey)
+            seen.add(tuple(cond.values()))
+            charged = charged or cond[SURFACE_CHARGE] != 0.0
             per_side = self.concentration_top_mM is not None or any(
                 k in point.values for k in (CONCENTRATION_TOP, CONCENTRATION_BOTTOM)
             )
-            name_top = CONCENTRATION_TOP if per_side else CONCENTRATION
-            name_bottom = CONCENTRATION_BOTTOM if per_side else CONCENTRATION
-            top = _salt(self.salt, cond[CONCENTRATION_TOP], name_top)
-            bottom = _salt(self.salt, cond[CONCENTRATION_BOTTOM], name_bottom)
+            salt_of(self.salt, cond[CONCENTRATION_TOP], CONCENTRATION_TOP if per_side
+                    else CONCENTRATION)  # fmt: skip
+            salt_of(self.salt, cond[CONCENTRATION_BOTTOM], CONCENTRATION_BOTTOM if per_side
+                    else CONCENTRATION)  # fmt: skip
+            check_conditions(cond, water=water)
+        return charged
+
+    def _check_geometries(self, points: list[StudyPoint]) -> None:
+        """Every geometry point can be built and has each charged wall."""
+        seen: set[Hashable] = set()
+        for point in points:
+            key = self.geometry_key(point)
+            if key in seen:
+                continue
+            seen.add(key)
+            where = ", ".join(f"{k}={v:g}" for k, v in key) or "the base geometry"
             try:
-                charges = ()
-                if cond[SURFACE_CHARGE] != 0.0:
-                    charges = (SurfaceCharge(self.walls[0], cond[SURFACE_CHARGE]),)
-                es = Electrostatics(cond[TEMPERATURE], {"bath": 78.5}, surface_charges=charges)
-                PNPProblem(es, top, bottom, voltage=cond[VOLTAGE])
+                geometry = make_geometry(self.geometry_kind, self.geometry_params(point), self.dim)
             except InputError as exc:
-                raise InputError(f"at {point.label()}: {exc}") from None
+                message = f"impossible geometry at {where}: {exc}"
+                raise StudyInputError(message, "geometry") from None
+            has = (names.MEMBRANE_WALL, *((names.PROTEIN_WALL,) if geometry.has_protein else ()))
+            missing = sorted(set(self.walls or ()) - set(has))
+            if missing:
+                raise StudyInputError(
+                    f"charged wall(s) {missing} are not boundaries of the {self.geometry_kind!r} "
+                    f"geometry at {where} (protein lining {geometry.protein_thickness:g} nm); "
+                    f"its walls: {list(has)}",
+                    "walls",
+                )
+
+    def _check_mesh_file(self, charged: bool) -> None:
+        """The mesh file has the physical groups a PNP study needs and every charged wall."""
+        from pnp.problems.transport import DEFAULT_PERMITTIVITY
+        from pnp.studies.meshfile import check_mesh_file
+
+        found = check_mesh_file(self.mesh_file, self.dim, set(DEFAULT_PERMITTIVITY))
+        walls = CHARGEABLE_WALLS if self.walls is None else self.walls
+        present = [w for w in walls if w in found.boundaries]
+        missing = sorted(set(walls) - found.boundaries)
+        if (self.walls is not None and missing) or (charged and not present):
+            raise StudyInputError(
+                f"charged wall(s) {missing} are not boundaries of the mesh file "
+                f"{str(self.mesh_file)!r}; its {self.dim - 1}D groups: {sorted(found.boundaries)}",
+                "walls",
+            )
 
     # -- solving ---------------------------------------------------------------------------------
     def build_mesh(self, point: StudyPoint, comm: Any) -> Any:
         """The channel mesh of the point's geometry (collective on ``comm``)."""
         from meshes.channel import build_channel
 
+        if self.geometry_kind == MESH_FILE_KIND:
+            from meshes.io import load_msh
+            from pnp.studies.meshfile import REQUIRED_BOUNDARIES
+
+            return load_msh(self.mesh_file, comm, self.dim, required_boundaries=REQUIRED_BOUNDARIES)
         geometry = make_geometry(self.geometry_kind, self.geometry_params(point), self.dim)
         return build_channel(geometry, dim=self.dim, comm=comm)
 
@@ -314,8 +411,8 @@ class ChannelPNPModel:
         from pnp.problems.transport import channel_problem
 
         cond = self.conditions(point)
-        top = _salt(self.salt, cond[CONCENTRATION_TOP], CONCENTRATION_TOP)
-        bottom = _salt(self.salt, cond[CONCENTRATION_BOTTOM], CONCENTRATION_BOTTOM)
+        top = salt_of(self.salt, cond[CONCENTRATION_TOP], CONCENTRATION_TOP)
+        bottom = salt_of(self.salt, cond[CONCENTRATION_BOTTOM], CONCENTRATION_BOTTOM)
         return channel_problem(
             cmesh,
             top,
@@ -324,7 +421,7 @@ class ChannelPNPModel:
             temperature=cond[TEMPERATURE],
             bath_bottom=None if bottom == top else bottom,
             permittivity=self._permittivity(cmesh, cond[TEMPERATURE]),
-            walls=self.walls,
+            walls=CHARGEABLE_WALLS if self.walls is None else self.walls,
             diffusion=self._diffusion(top, cond[TEMPERATURE]),
         )
 
@@ -360,8 +457,8 @@ class ChannelPNPModel:
         """Solve one point (warm-started from ``warm``, a PNPSolution of the same solver)."""
         cond = self.conditions(point)
         species = solver.problem.species_names
-        top = _salt(self.salt, cond[CONCENTRATION_TOP], CONCENTRATION_TOP)
-        bottom = _salt(self.salt, cond[CONCENTRATION_BOTTOM], CONCENTRATION_BOTTOM)
+        top = salt_of(self.salt, cond[CONCENTRATION_TOP], CONCENTRATION_TOP)
+        bottom = salt_of(self.salt, cond[CONCENTRATION_BOTTOM], CONCENTRATION_BOTTOM)
         if warm is not None:
             solver.set_state(warm)
         sol = solver.solve(

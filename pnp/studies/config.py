@@ -4,7 +4,12 @@ Every section and key is listed below; anything else is an error naming the file
 the allowed keys. Units are part of the key names. A number is a fixed value; a list of numbers or
 a range table ``{start = .., stop = .., step = ..}`` / ``{start = .., stop = .., num = ..,
 log = true}`` makes the key a sweep axis (a column of the table). Everything is validated before
-any mesh is built or any equation solved.
+any mesh is built or any equation solved, and an error names the file, section and key: the
+reader checks the structure and types, the model (:meth:`pnp.studies.channel.ChannelPNPModel.check`,
+with :mod:`pnp.studies.checks` and :mod:`pnp.studies.meshfile`) every value once, e.g. a
+temperature outside liquid water (273.15-373.15 K) unless both water models are ``"fixed"``, a
+voltage beyond +-:data:`MAX_VOLTAGE_MV`, a charged wall the geometry does not have (``protein_wall``
+needs ``protein_thickness_nm > 0``), a ``.msh`` file without ``top``/``bottom`` or a water region.
 
 .. code-block:: toml
 
@@ -15,8 +20,10 @@ any mesh is built or any equation solved.
                                   # default "<name>-output"; `poreflux run --out` overrides it
 
     [geometry]
-    kind = "cylinder"             # "default" | "cylinder" | "cone" | "hourglass"
+    kind = "cylinder"             # "default" | "cylinder" | "cone" | "hourglass" | "msh"
     dim = 2                       # 2 (axisymmetric) | 3
+    # file = "pore.msh"           # kind "msh" only: gmsh file (relative to the study file) with
+                                  # the physical groups of pnp.studies.meshfile; no parameters
     radius_nm = 1.0               # per kind, see pnp.studies.geometry; lists sweep geometry
     thickness_nm = 5.0            # (one mesh per geometry point)
     h_pore_nm = 0.1
@@ -32,7 +39,8 @@ any mesh is built or any equation solved.
     voltage_mV = {start = -100, stop = 100, step = 50}
     temperature_K = 298.15
     surface_charge_C_per_m2 = 0.0
-    charged_walls = ["membrane_wall", "protein_wall"]
+    charged_walls = ["membrane_wall"]    # default: every wall of the geometry
+                                         # (protein_wall needs protein_thickness_nm > 0)
 
     [permittivity]                # optional relative permittivities by region
     membrane = 2.0                # bath, pore, membrane, protein
@@ -61,7 +69,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pnp.studies.geometry import GEOMETRY_KINDS, GEOMETRY_PARAMETERS
+from pnp.studies.geometry import GEOMETRY_KINDS, GEOMETRY_PARAMETERS, MESH_FILE_KIND
 from pnp.studies.grid import (
     CONCENTRATION,
     CONCENTRATION_BOTTOM,
@@ -75,7 +83,10 @@ from pnp.studies.grid import (
 from pnp.studies.study import Study
 from poreflux.errors import InputError
 
-__all__ = ["SCHEMA", "load_study", "parse_study"]
+__all__ = ["MAX_VOLTAGE_MV", "SCHEMA", "load_study", "parse_study"]
+
+#: The largest applied voltage a study accepts [mV] (|V|; a larger number is a unit mistake).
+MAX_VOLTAGE_MV = 5000.0
 
 _OUTPUT_KEYS = ("fields", "profiles", "plots", "diagnostics", "distribute", "profile_points")
 _ALL_GEOMETRY = sorted({k for v in GEOMETRY_PARAMETERS.values() for k in v} - {"mesh_refinement"})
@@ -90,7 +101,7 @@ def _solver_keys() -> tuple[str, ...]:
 #: Section -> allowed keys (the solver section is filled from pnp.solvers.steady.SolverOptions).
 SCHEMA: dict[str, tuple[str, ...]] = {
     "study": ("name", "description", "output"),
-    "geometry": ("kind", "dim", *_ALL_GEOMETRY),
+    "geometry": ("kind", "dim", "file", *_ALL_GEOMETRY),
     "electrolyte": (
         "salt",
         CONCENTRATION,
@@ -182,23 +193,38 @@ class _Reader:
         return self.number(key)
 
 
-def parse_study(data: Mapping[str, Any], source: str = "<study>", stem: str = "study") -> Study:
-    """Build a :class:`Study` from parsed TOML data (see the module docstring for the schema).
+#: Model parameter (the ``key`` of a :class:`~pnp.studies.checks.StudyInputError`) -> where it is
+#: given in a study file: (section, key or None for the whole section).
+_WHERE: dict[str, tuple[str, str | None]] = {
+    **{k: ("conditions", k) for k in (VOLTAGE, TEMPERATURE, SURFACE_CHARGE)},
+    "walls": ("conditions", "charged_walls"),
+    **{k: ("electrolyte", k) for k in SCHEMA["electrolyte"]},
+    "geometry": ("geometry", None),
+    "dim": ("geometry", "dim"),
+    "mesh_file": ("geometry", "file"),
+    "file": ("geometry", "file"),
+    **{k: ("geometry", k) for k in _ALL_GEOMETRY},
+    "mesh_refinement": ("convergence", "mesh_refinement"),
+    "permittivity": ("permittivity", None),
+    "solver": ("solver", None),
+    "diagnostics": ("output", "diagnostics"),
+    "profile_points": ("output", "profile_points"),
+}
 
-    Raises
-    ------
-    InputError
-        Naming ``source``, the section and the key, for unknown sections or keys, wrong types,
-        empty sweeps, impossible geometry, non-positive concentrations, ...
-    """
-    from pnp.studies.channel import (
-        CHARGEABLE_WALLS,
-        DIFFUSION_MODELS,
-        PERMITTIVITY_MODELS,
-        ChannelPNPModel,
-        _salt,
-    )
 
+def _located(source: str, exc: InputError) -> InputError:
+    """``exc`` with the file, section and key where its parameter was given."""
+    where = _WHERE.get(getattr(exc, "key", None) or "")
+    if where is None:
+        return InputError(f"{source}: {exc}")
+    section, key = where
+    text = str(exc)
+    if key is None or text.startswith(key):
+        return InputError(f"{source}: [{section}] {text}")
+    return InputError(f"{source}: [{section}] {key}: {text}")
+
+
+def _sections(data: Mapping[str, Any], source: str) -> dict[str, _Reader]:
     unknown = sorted(set(data) - set(SCHEMA))
     if unknown:
         raise InputError(
@@ -208,23 +234,11 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>", stem: str = "s
     if missing:
         raise InputError(f"{source}: missing section(s) {missing} (required: {REQUIRED_SECTIONS})")
     schema = dict(SCHEMA, solver=_solver_keys())
-    sec = {name: _Reader(source, name, data.get(name, {}), schema[name]) for name in schema}
+    return {name: _Reader(source, name, data.get(name, {}), schema[name]) for name in schema}
 
-    study = sec["study"]
-    name = study.text("name", stem)
-    description = study.text("description", "") if study.has("description") else ""
-    output = Path(study.text("output", f"{name}-output"))
 
-    # geometry: kind-specific keys; sweeps become geometry axes (listed first: outer loops)
-    g = sec["geometry"]
-    kind = g.text("kind", "default", GEOMETRY_KINDS)
-    dim = g.integer("dim", 2, (2, 3))
-    allowed = tuple(k for k in GEOMETRY_PARAMETERS[kind] if k != "mesh_refinement")
-    wrong = sorted(k for k in g.data if k not in ("kind", "dim", *allowed))
-    if wrong:
-        g.fail(wrong[0], f"not a parameter of a {kind!r} geometry; allowed: {list(allowed)}")
-    axes: dict[str, Any] = {}
-    conv = sec["convergence"]
+def _read_convergence(conv: _Reader, axes: dict[str, Any]) -> tuple[str, ...]:
+    """The refinement axis (first: the outermost loop) and the analysed quantities."""
     if conv.has("mesh_refinement"):
         if conv.value_or_axis("mesh_refinement", axes) is not None:
             conv.fail("mesh_refinement", "must be a list of >= 3 refinement factors")
@@ -233,21 +247,37 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>", stem: str = "s
             conv.fail("mesh_refinement", f"needs >= 3 positive factors, got {list(factors)}")
     elif conv.has("quantities"):
         conv.fail("quantities", "needs mesh_refinement in the same section")
-    quantities = conv.strings("quantities", ("current_pA", "conductance_pS"))
+    return conv.strings("quantities", ("current_pA", "conductance_pS"))
+
+
+def _read_geometry(g: _Reader, axes: dict[str, Any], base: Path | None) -> dict[str, Any]:
+    """Kind, dim, the kind's parameters (sweeps become geometry axes) and the mesh file."""
+    kind = g.text("kind", "default", GEOMETRY_KINDS)
+    allowed = tuple(k for k in GEOMETRY_PARAMETERS[kind] if k != "mesh_refinement")
+    allowed += ("file",) if kind == MESH_FILE_KIND else ()
+    wrong = sorted(k for k in g.data if k not in ("kind", "dim", *allowed))
+    if wrong:
+        g.fail(wrong[0], f"not a parameter of a {kind!r} geometry; allowed: {list(allowed)}")
+    out: dict[str, Any] = {"geometry_kind": kind, "dim": g.integer("dim", 2)}
+    if kind == MESH_FILE_KIND:
+        if not g.has("file"):
+            g.fail("file", f"missing: a {kind!r} geometry needs the path of its .msh file")
+        path = Path(g.text("file"))
+        out["mesh_file"] = path if path.is_absolute() or base is None else base / path
     geometry = {}
     for key in allowed:
-        v = g.value_or_axis(key, axes)
-        if v is not None:
+        if key != "file" and (v := g.value_or_axis(key, axes)) is not None:
             geometry[key] = v
+    return {**out, "geometry": geometry}
 
-    e = sec["electrolyte"]
-    salt = e.text("salt", "KCl")
-    try:
-        _salt(salt, 1.0, "salt")
-    except InputError as exc:
-        e.fail("salt", str(exc))
-    diffusion_model = e.text("diffusion_model", "stokes-einstein", DIFFUSION_MODELS)
-    permittivity_model = e.text("permittivity_model", "malmberg-maryott", PERMITTIVITY_MODELS)
+
+def _read_electrolyte(e: _Reader, axes: dict[str, Any]) -> dict[str, Any]:
+    """Salt, temperature models and the bath concentration(s) (fixed or swept)."""
+    out = {
+        "salt": e.text("salt", "KCl"),
+        "diffusion_model": e.text("diffusion_model", "stokes-einstein"),
+        "permittivity_model": e.text("permittivity_model", "malmberg-maryott"),
+    }
     both = e.value_or_axis(CONCENTRATION, axes)
     if e.has(CONCENTRATION) and (e.has(CONCENTRATION_TOP) or e.has(CONCENTRATION_BOTTOM)):
         e.fail(CONCENTRATION, "give either concentration_mM (both baths) or the per-side keys")
@@ -257,72 +287,102 @@ def parse_study(data: Mapping[str, Any], source: str = "<study>", stem: str = "s
     bottom = e.value_or_axis(CONCENTRATION_BOTTOM, axes)
     if not any(e.has(k) for k in (CONCENTRATION, CONCENTRATION_TOP)):
         e.fail(CONCENTRATION, "missing: give the bath concentration in mM")
+    for key, value in ((CONCENTRATION, both), (CONCENTRATION_TOP, top),
+                       (CONCENTRATION_BOTTOM, bottom)):  # fmt: skip
+        if value is not None:
+            out[key] = value
+    if both is None and top is not None:
+        out[CONCENTRATION] = top
+    return out
 
-    c = sec["conditions"]
-    temperature = c.value_or_axis(TEMPERATURE, axes)
-    sigma = c.value_or_axis(SURFACE_CHARGE, axes)
-    walls = c.strings("charged_walls", CHARGEABLE_WALLS)
-    bad = sorted(set(walls) - set(CHARGEABLE_WALLS))
-    if bad:
-        c.fail("charged_walls", f"unknown wall(s) {bad}; choose from {list(CHARGEABLE_WALLS)}")
+
+def _read_conditions(c: _Reader, axes: dict[str, Any]) -> dict[str, Any]:
+    """Temperature, surface charge, charged walls and the voltage(s) (always an axis)."""
+    out: dict[str, Any] = {}
+    for key in (TEMPERATURE, SURFACE_CHARGE):
+        if (value := c.value_or_axis(key, axes)) is not None:
+            out[key] = value
+    if c.has("charged_walls"):
+        out["walls"] = c.strings("charged_walls", ())
     if not c.has(VOLTAGE):
         c.fail(VOLTAGE, "missing: give the applied voltage(s) in mV")
     voltage = c.value_or_axis(VOLTAGE, axes)
     if voltage is not None:
         axes[VOLTAGE] = (voltage,)  # a single voltage is still a column of the table
+    return out
 
-    perm = sec["permittivity"]
-    permittivity = {k: perm.number(k) for k in perm.data}
-    solver = dict(sec["solver"].data)
-    out = sec["output"]
-    fields = out.text("fields", "none", ("none", "vtx", "xdmf"))
-    profiles = out.flag("profiles", False)
-    plots = out.flag("plots", True)
-    diagnostics = out.flag("diagnostics", True)
-    distribute = out.flag("distribute", False)
-    profile_points = out.integer("profile_points", 80)
 
-    model_kwargs: dict[str, Any] = {
-        "geometry_kind": kind,
-        "geometry": geometry,
-        "dim": dim,
-        "salt": salt,
-        "walls": walls,
-        "permittivity": permittivity,
-        "solver": solver,
-        "diffusion_model": diffusion_model,
-        "permittivity_model": permittivity_model,
-        "diagnostics": diagnostics,
-        "profile_points": profile_points,
+def _read_output(out: _Reader) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(Study options, model options) of the [output] section."""
+    study = {
+        "fields": out.text("fields", "none", ("none", "vtx", "xdmf")),
+        "profiles": out.flag("profiles", False),
+        "plots": out.flag("plots", True),
+        "distribute": out.flag("distribute", False),
     }
-    for key, value in (
-        ("concentration_mM", both),
-        ("concentration_top_mM", top),
-        ("concentration_bottom_mM", bottom),
-        ("temperature_K", temperature),
-        ("surface_charge_C_per_m2", sigma),
-    ):
-        if value is not None:
-            model_kwargs[key] = value
-    if both is None and top is not None:
-        model_kwargs["concentration_mM"] = top
+    model = {
+        "diagnostics": out.flag("diagnostics", True),
+        "profile_points": out.integer("profile_points", 80),
+    }
+    return study, model
+
+
+def parse_study(
+    data: Mapping[str, Any], source: str = "<study>", stem: str = "study", base: Path | None = None
+) -> Study:
+    """Build a :class:`Study` from parsed TOML data (see the module docstring for the schema).
+
+    The TOML reader checks the structure (sections, keys, types, sweeps); every value is then
+    checked once by the model (:meth:`pnp.studies.channel.ChannelPNPModel.check`) and an error is
+    reported at the section and key where the value was given. Nothing is meshed or solved.
+
+    Parameters
+    ----------
+    data
+        The parsed TOML.
+    source
+        How messages name the file.
+    stem
+        Default study name.
+    base
+        Folder against which a relative ``[geometry] file`` is resolved (default: the working
+        directory).
+
+    Raises
+    ------
+    InputError
+        Naming ``source``, the section and the key, for unknown sections or keys, wrong types,
+        empty sweeps, impossible geometry, a mesh file without the needed physical groups, a
+        charged wall the geometry does not have, non-positive concentrations, temperatures
+        outside liquid water (with temperature-dependent water models), ...
+    """
+    from pnp.studies.channel import ChannelPNPModel
+
+    sec = _sections(data, source)
+    name = sec["study"].text("name", stem)
+    axes: dict[str, Any] = {}
+    quantities = _read_convergence(sec["convergence"], axes)
+    model_kwargs = _read_geometry(sec["geometry"], axes, base)
+    model_kwargs.update(_read_electrolyte(sec["electrolyte"], axes))
+    model_kwargs.update(_read_conditions(sec["conditions"], axes))
+    options, model_options = _read_output(sec["output"])
+    perm = sec["permittivity"]
+    model_kwargs.update(model_options, permittivity={k: perm.number(k) for k in perm.data},
+                        solver=dict(sec["solver"].data))  # fmt: skip
     try:
         model = ChannelPNPModel(**model_kwargs)
         grid = ParameterGrid(axes)
         model.check(grid)
     except InputError as exc:
-        raise InputError(f"{source}: {exc}") from None
+        raise _located(source, exc) from None
     return Study(
         name=name,
         model=model,
         grid=grid,
-        output=output,
-        fields=fields,
-        profiles=profiles,
-        plots=plots,
-        distribute=distribute,
+        output=Path(sec["study"].text("output", f"{name}-output")),
         convergence_quantities=quantities,
-        description=description,
+        description=sec["study"].text("description", ""),
+        **options,
     )
 
 
@@ -344,5 +404,5 @@ def load_study(path: str | Path) -> Study:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: not valid TOML: {exc}") from None
-    study = parse_study(data, source=str(path), stem=path.stem)
+    study = parse_study(data, source=str(path), stem=path.stem, base=path.parent)
     return dataclasses.replace(study, source=path)

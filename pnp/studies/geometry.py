@@ -11,7 +11,11 @@ Kinds and their parameters (every one optional, defaults in brackets):
 - ``"hourglass"``: ``radius_bottom_nm``, ``radius_top_nm``, ``constriction_radius_nm`` (required),
   ``constriction_z_nm`` [0], ``constriction_length_nm`` [0], ``thickness_nm`` [5].
 
-All kinds also take ``bath_radius_nm``, ``bath_height_nm``, ``protein_thickness_nm``,
+- ``"msh"``: a user's gmsh ``.msh`` file (``[geometry] file`` in a study file,
+  ``ChannelPNPModel(mesh_file=...)`` in Python) with the physical groups of
+  :mod:`pnp.studies.meshfile`; no parameters (nothing to sweep or refine).
+
+The generated kinds also take ``bath_radius_nm``, ``bath_height_nm``, ``protein_thickness_nm``,
 ``h_pore_nm``, ``h_bath_nm`` (see :class:`meshes.channel.ChannelGeometry`) and
 ``mesh_refinement`` (a factor dividing both mesh sizes and the size field's growth rate).
 Impossible geometry (pore wider than the bath, mesh size larger than the pore...) raises
@@ -26,7 +30,10 @@ from typing import Any
 
 from poreflux.errors import InputError
 
-__all__ = ["GEOMETRY_KINDS", "GEOMETRY_PARAMETERS", "make_geometry"]
+__all__ = ["GEOMETRY_KINDS", "GEOMETRY_PARAMETERS", "MESH_FILE_KIND", "make_geometry"]
+
+#: The kind of a user's mesh file.
+MESH_FILE_KIND = "msh"
 
 _COMMON = (
     "bath_radius_nm",
@@ -51,6 +58,7 @@ GEOMETRY_PARAMETERS: dict[str, tuple[str, ...]] = {
         "thickness_nm",
         *_COMMON,
     ),
+    MESH_FILE_KIND: (),
 }
 GEOMETRY_KINDS: tuple[str, ...] = tuple(GEOMETRY_PARAMETERS)
 
@@ -83,6 +91,8 @@ def make_geometry(kind: str, params: Mapping[str, float], dim: int = 2) -> Any:
         parameter, or a geometry the geometry classes reject.
     """
     check_kind(kind)
+    if kind == MESH_FILE_KIND:
+        raise InputError(f"a {kind!r} geometry is read from its file, not built from parameters")
     allowed = GEOMETRY_PARAMETERS[kind]
     unknown = sorted(set(params) - set(allowed))
     if unknown:
