@@ -122,8 +122,14 @@ def test_ewald_bad_input():
     with pytest.raises(MDInputError, match="half the box"):
         Ewald(sys_, 1.5)
     slab = System((NA,), ("Na",), Box((3, 3, 3), periodic=(True, True, False)))
-    with pytest.raises(MDInputError, match="fully periodic"):
+    with pytest.raises(MDInputError, match=r"fully periodic.*CoulombDirect.*ReactionField"):
         Ewald(slab, 1.0)
+    # the classes the message names exist and accept the systems it names them for
+    from stochastic.md.coulomb_direct import CoulombDirect
+
+    isolated = System((NA,), ("Na",), None)
+    CoulombDirect(isolated)
+    ReactionField(slab, 1.0)
 
 
 def test_pme_converges_to_ewald_and_forces_are_its_gradient():

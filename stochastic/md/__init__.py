@@ -1,4 +1,4 @@
-"""Particle MD core: LJ + Coulomb (Ewald, reaction field) + Drude polarisation, NVE/NVT.
+"""Particle MD core: LJ + Coulomb (Ewald, PME, reaction field, direct sum) + Drude, NVE/NVT.
 
 Units: nm, ps, amu, kJ/mol, e, K (OpenMM/GROMACS). Reduced LJ units: sigma = 1 nm,
 epsilon = 1 kJ/mol, m = 1 amu (see :mod:`stochastic.md.system`).
@@ -13,8 +13,9 @@ Typical use::
     sim.run(1000)
 
 Modules: ``system`` (types, box), ``mixing`` (Lorentz-Berthelot, NBFIX), ``neighbors``
-(cell/Verlet lists), ``kernels`` (numba), ``lj``, ``ewald``, ``reaction_field``, ``drude``,
-``pme``, ``bonded``, ``external``, ``restraints``, ``confinement``, ``forcefield``, ``integrators``,
+(cell/Verlet lists), ``kernels`` (numba), ``lj``, ``ewald``, ``pme`` (grid and splitting from
+one tolerance), ``reaction_field``, ``coulomb_direct`` (open boundaries, all pairs), ``drude``,
+``bonded``, ``external``, ``restraints``, ``confinement``, ``forcefield``, ``integrators``,
 ``simulation``, ``minimize``, ``observers``, ``trajectory``, ``init``, ``reference_data``,
 ``testing``, ``model_pore`` (a cylindrical pore with a carbonyl-ring binding site and K+/Na+
 analogues, matching a continuum channel geometry).

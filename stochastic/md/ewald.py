@@ -78,8 +78,9 @@ class Ewald:
     ):
         if system.box is None or not all(system.box.periodic):
             raise MDInputError(
-                "Ewald summation needs a fully periodic box; use ReactionField or plain cutoff "
-                "Coulomb for isolated or slab systems"
+                "Ewald summation needs a fully periodic box; for an isolated system (box=None) use "
+                "stochastic.md.coulomb_direct.CoulombDirect (all pairs, no cutoff), for a slab or "
+                "isolated system with a cutoff stochastic.md.reaction_field.ReactionField"
             )
         if not (0 < tolerance < 1):
             raise MDInputError(f"Ewald tolerance must be in (0, 1), got {tolerance}")

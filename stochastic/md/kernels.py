@@ -486,3 +486,50 @@ def pme_gather(u, q, phi, order, scale, forces):
         forces[i, 0] -= q[i] * gx * scale[0]
         forces[i, 1] -= q[i] * gy * scale[1]
         forces[i, 2] -= q[i] * gz * scale[2]
+
+
+@njit(cache=True, fastmath=True)
+def coulomb_all_pairs(pos, q, ex_start, ex_list, rmin2, ke, forces, bad):
+    """Plain Coulomb ``ke qi qj / r`` over all pairs ``i < j`` (open boundaries, no cutoff).
+
+    Excluded pairs (CSR ``ex_start``, ``ex_list``) and uncharged particles are skipped; no
+    minimum image. Returns ``(energy, virial)``.
+    """
+    n = pos.shape[0]
+    energy = 0.0
+    virial = 0.0
+    for i in range(n):
+        qi = q[i]
+        if qi == 0.0:
+            continue
+        fxi = 0.0
+        fyi = 0.0
+        fzi = 0.0
+        for j in range(i + 1, n):
+            qq = qi * q[j]
+            if qq == 0.0 or _is_excluded(i, j, ex_start, ex_list):
+                continue
+            dx = pos[i, 0] - pos[j, 0]
+            dy = pos[i, 1] - pos[j, 1]
+            dz = pos[i, 2] - pos[j, 2]
+            r2 = dx * dx + dy * dy + dz * dz
+            if r2 < rmin2:
+                if bad[0] < 0:
+                    bad[0] = i
+                    bad[1] = j
+                continue
+            ir = 1.0 / math.sqrt(r2)
+            u = ke * qq * ir
+            fr = u * ir * ir  # F_i . r_ij / r^2
+            energy += u
+            virial += u
+            fxi += fr * dx
+            fyi += fr * dy
+            fzi += fr * dz
+            forces[j, 0] -= fr * dx
+            forces[j, 1] -= fr * dy
+            forces[j, 2] -= fr * dz
+        forces[i, 0] += fxi
+        forces[i, 1] += fyi
+        forces[i, 2] += fzi
+    return energy, virial
