@@ -1,0 +1,42 @@
+"""Grand-canonical Brownian dynamics of many ions through a channel (GCMC/BD).
+
+Continuum units: nm, ns, mM, mV, kT, pA, pS, D in nm^2/ns. The pieces, all plain data or
+functions:
+
+- :class:`ChannelGeometry`, :class:`RadiusProfile`: membrane slab, axisymmetric pore, baths and
+  buffers (:mod:`stochastic.bd.geometry`);
+- :class:`GridField`, :class:`ExternalField`: static potential and self-energy on regular grids
+  (e.g. exported from a finite-element solution) and the applied voltage
+  (:mod:`stochastic.bd.fields`);
+- :class:`BDSystem`: geometry + electrolyte + field + numerics (:mod:`stochastic.bd.system`);
+- compiled forces and the Ermak-McCammon step (:mod:`stochastic.bd.kernels`), grand-canonical
+  buffers (:mod:`stochastic.bd.gcmc`), block-averaged observables and :class:`BDResult`
+  (:mod:`stochastic.bd.observables`), the resumable driver :class:`BDSimulation`
+  (:mod:`stochastic.bd.run`), :func:`simulate` and :func:`run_replicas`
+  (:mod:`stochastic.bd.replicas`).
+
+See ``docs/brownian_dynamics.md`` for the model, equations and references.
+"""
+
+from stochastic.bd.fields import ExternalField, GridField
+from stochastic.bd.gcmc import debye_huckel_mu_ex
+from stochastic.bd.geometry import BDInputError, ChannelGeometry, RadiusProfile
+from stochastic.bd.observables import BDResult, combine
+from stochastic.bd.replicas import run_replicas, simulate
+from stochastic.bd.run import BDSimulation
+from stochastic.bd.system import BDSystem
+
+__all__ = [
+    "BDInputError",
+    "BDResult",
+    "BDSimulation",
+    "BDSystem",
+    "ChannelGeometry",
+    "ExternalField",
+    "GridField",
+    "RadiusProfile",
+    "combine",
+    "debye_huckel_mu_ex",
+    "run_replicas",
+    "simulate",
+]

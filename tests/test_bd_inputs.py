@@ -1,0 +1,130 @@
+"""Bad input to the BD channel model raises BDInputError (an InputError) naming what to change;
+geometry and grid plumbing checked against closed forms."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from poreflux.errors import InputError
+from poreflux.species import Electrolyte, Species, get_species, salt
+from stochastic.bd import (
+    BDInputError,
+    BDSimulation,
+    BDSystem,
+    ChannelGeometry,
+    ExternalField,
+    GridField,
+    RadiusProfile,
+)
+
+
+def _geometry(**kw) -> ChannelGeometry:
+    args = {"membrane_thickness": 2.0, "pore": 0.8, "bath_radius": 2.5, "bath_length": 3.0}
+    args.update(kw)
+    return ChannelGeometry(**args)
+
+
+def test_error_is_an_input_error():
+    assert issubclass(BDInputError, InputError)
+
+
+def test_negative_diffusion_is_refused():
+    # the species library refuses D <= 0; a D(z) profile with a negative value too
+    with pytest.raises(ValueError, match="diffusion"):
+        Species("X+", 1, -1.0, 0.1)
+    z = np.linspace(-5.0, 5.0, 11)
+    with pytest.raises(BDInputError, match=r"D\(z\) of K\+ must be finite and > 0"):
+        BDSystem(_geometry(), salt("KCl", 500.0), diffusion={"K+": (z, -np.ones_like(z))})
+
+
+def test_diffusion_profile_must_cover_the_box():
+    z = np.linspace(-1.0, 1.0, 11)
+    with pytest.raises(BDInputError, match="covers"):
+        BDSystem(_geometry(), salt("KCl", 500.0), diffusion={"K+": (z, np.ones_like(z))})
+
+
+def test_overlapping_ions_at_start():
+    system = BDSystem(_geometry(), salt("KCl", 500.0))
+    pos = np.array([[0.0, 0.0, 3.0], [0.1, 0.0, 3.0]])
+    with pytest.raises(BDInputError, match="overlap"):
+        BDSimulation(system, 1, positions=pos, species=np.array([0, 1]))
+
+
+def test_ion_inside_the_membrane_at_start():
+    system = BDSystem(_geometry(), salt("KCl", 500.0))
+    with pytest.raises(BDInputError, match="inside the membrane"):
+        BDSimulation(system, 1, positions=np.array([[2.0, 0.0, 0.0]]), species=np.array([0]))
+
+
+def test_grid_that_does_not_cover_the_box():
+    g = _geometry()
+    r = np.linspace(0.0, 2.0, 5)  # bath radius is 2.5
+    z = np.linspace(-g.z_max, g.z_max, 9)
+    field = ExternalField(potential=GridField((r, z), np.zeros((5, 9)), "mV"))
+    with pytest.raises(BDInputError, match="does not cover"):
+        BDSystem(g, salt("KCl", 500.0), field=field)
+
+
+def test_grid_must_be_regular_and_finite():
+    r = np.array([0.0, 1.0, 3.0])
+    z = np.linspace(-6, 6, 4)
+    with pytest.raises(BDInputError, match="uniformly spaced"):
+        GridField((r, z), np.zeros((3, 4)), "mV")
+    with pytest.raises(BDInputError, match="finite"):
+        GridField((np.linspace(0, 3, 3), z), np.full((3, 4), np.nan), "mV")
+    with pytest.raises(BDInputError, match="unit"):
+        GridField((np.linspace(0, 3, 3), z), np.zeros((3, 4)), "V")
+
+
+def test_bath_target_the_buffer_cannot_reach():
+    # too dilute: the buffer would hold < 1 ion on average
+    with pytest.raises(BDInputError, match="cannot keep that concentration"):
+        BDSimulation(BDSystem(_geometry(), salt("KCl", 5.0)), 1)
+    # too dense: ions would fill > 30 % of the volume
+    big = dataclasses.replace(get_species("K+"), name="Big+", ionic_radius=0.5)
+    dense = Electrolyte({big: 2000.0, "Cl-": 2000.0})
+    with pytest.raises(BDInputError, match="cannot reach"):
+        BDSimulation(BDSystem(_geometry(), dense), 1)
+
+
+def test_species_without_radius_and_bad_numbers():
+    nameless = Electrolyte({Species("A+", 1, 1.0): 100.0, "Cl-": 100.0})
+    with pytest.raises(BDInputError, match="ionic_radius"):
+        BDSystem(_geometry(), nameless)
+    with pytest.raises(BDInputError, match="dt"):
+        BDSystem(_geometry(), salt("KCl", 100.0), dt=-1.0)
+    with pytest.raises(BDInputError, match="too large for the wall"):
+        BDSystem(_geometry(), salt("KCl", 100.0), dt=1e-2)
+    with pytest.raises(BDInputError, match="voltage_mV"):
+        ExternalField(voltage_mV=float("nan"))
+
+
+def test_geometry_checks():
+    with pytest.raises(BDInputError, match="bath_radius"):
+        _geometry(pore=3.0)
+    with pytest.raises(BDInputError, match="buffer_length"):
+        _geometry(buffer_length=2.0)
+    with pytest.raises(BDInputError, match="membrane_thickness"):
+        _geometry(membrane_thickness=0.0)
+    with pytest.raises(BDInputError, match="span the membrane"):
+        _geometry(pore=RadiusProfile(np.array([-0.5, 0.5]), np.array([1.0, 1.0])))
+
+
+def test_wall_distance_closed_forms():
+    g = _geometry(pore=RadiusProfile.from_callable(lambda z: 0.8 + 0.1 * z, 2.0))
+    # inside the pore: R(z) - r; in a bath beyond the rim: distance to the face; in front of the
+    # mouth: distance to the rim circle; in the solid: negative
+    x = np.array([0.3, 1.2, 0.0, 1.5])
+    z = np.array([0.5, 2.0, 1.6, 0.0])
+    expect = [0.85 - 0.3, 1.0, np.hypot(0.9, 0.6), -(1.5 - 0.8)]
+    np.testing.assert_allclose(g.wall_distance(x, 0 * x, z), expect, rtol=1e-12)
+    # the compiled distance agrees with the numpy one
+    from stochastic.bd import kernels as K
+
+    system = BDSystem(g, salt("KCl", 500.0))
+    m = system.compile()
+    for xi, zi, d in zip(x, z, expect, strict=True):
+        assert K.wall_distance(xi, 0.0, zi, m.fp, m.pore_r)[0] == pytest.approx(d, abs=1e-12)
