@@ -65,55 +65,90 @@ def study_figures(
     title
         Prefix of the figure titles.
     """
-    from pnp.results.plots import plot_axial_profiles, plot_conductance, plot_iv
-
     folder = Path(folder)
-    written: list[Path] = []
     ok = [r for r in table.rows if r.get("status") == "ok"]
     if not ok:
-        return written
+        return []
+    written = _iv_figures(table, parameters, folder, ok, title)
+    written += _conductance_figures(table, parameters, folder, ok, title)
+    written += _profile_figures(parameters, folder, ok, profiles or {}, membrane_of)
+    log.info("wrote %d figures to %s", len(written), folder)
+    return written
+
+
+def _iv_figures(
+    table: StudyTable, parameters: Sequence[str], folder: Path, ok: list[dict], title: str
+) -> list[Path]:
+    """``iv.png`` (total and per species for a single curve), split every MAX_CURVES curves."""
+    from pnp.results.plots import plot_iv
+
+    if VOLTAGE not in parameters or len({r[VOLTAGE] for r in ok}) < 2:
+        return []
     species_cols = [c for c in table.columns if c.startswith("current_") and c.endswith("_pA")
                     and c not in ("current_pA", "current_top_pA", "current_bottom_pA")]  # fmt: skip
-    if VOLTAGE in parameters and len({r[VOLTAGE] for r in ok}) >= 2:
-        iv = [
-            c for c in curves(table, parameters, VOLTAGE, "current_pA") if np.any(np.isfinite(c.y))
-        ]
-        parts = _chunks(iv, MAX_CURVES)
-        for k, part in enumerate(parts):
-            if len(iv) == 1:
-                data = {"total": part[0].y}
-                for col in species_cols:
-                    sp = curves(table, parameters, VOLTAGE, col)[0]
-                    data[col.removeprefix("current_").removesuffix("_pA")] = sp.y
-            else:
-                data = {c.label or "total": c.y for c in part}
-            label = f"{title}: " if title else ""
-            sub = f" ({part[0].label})" if len(iv) == 1 and part[0].label else ""
-            written.append(
-                plot_iv(part[0].x, data, folder / _name("iv", k, len(parts)),
-                        title=f"{label}I-V{sub}")
-            )  # fmt: skip
+    iv = [c for c in curves(table, parameters, VOLTAGE, "current_pA") if np.any(np.isfinite(c.y))]
+    parts = _chunks(iv, MAX_CURVES)
+    written = []
+    for k, part in enumerate(parts):
+        if len(iv) == 1:
+            data = {"total": part[0].y}
+            for col in species_cols:
+                sp = curves(table, parameters, VOLTAGE, col)[0]
+                data[col.removeprefix("current_").removesuffix("_pA")] = sp.y
+        else:
+            data = {c.label or "total": c.y for c in part}
+        label = f"{title}: " if title else ""
+        sub = f" ({part[0].label})" if len(iv) == 1 and part[0].label else ""
+        written.append(
+            plot_iv(part[0].x, data, folder / _name("iv", k, len(parts)),
+                    title=f"{label}I-V{sub}")
+        )  # fmt: skip
+    return written
+
+
+def _conductance_figures(
+    table: StudyTable, parameters: Sequence[str], folder: Path, ok: list[dict], title: str
+) -> list[Path]:
+    """``conductance.png`` against the bath concentration (log axes), when it is swept."""
+    from pnp.results.plots import plot_conductance
+
     conc = next((a for a in (CONCENTRATION, CONCENTRATION_TOP) if a in parameters), None)
-    if conc is not None and len({r[conc] for r in ok}) >= 2:
-        gc = [
-            c for c in curves(table, parameters, conc, "conductance_pS")
-            if np.any(np.isfinite(c.y) & (c.y > 0))
-        ]  # fmt: skip
-        parts = _chunks(gc, MAX_CURVES)
-        for k, part in enumerate(parts):
-            if not part:
-                continue
-            data = {c.label or "G": np.where(c.y > 0, c.y, np.nan) for c in part}
-            written.append(
-                plot_conductance(part[0].x, data, folder / _name("conductance", k, len(parts)),
-                                 title=f"{title}: conductance" if title else "conductance")
-            )  # fmt: skip
+    if conc is None or len({r[conc] for r in ok}) < 2:
+        return []
+    gc = [
+        c for c in curves(table, parameters, conc, "conductance_pS")
+        if np.any(np.isfinite(c.y) & (c.y > 0))
+    ]  # fmt: skip
+    parts = _chunks(gc, MAX_CURVES)
+    written = []
+    for k, part in enumerate(parts):
+        if not part:
+            continue
+        data = {c.label or "G": np.where(c.y > 0, c.y, np.nan) for c in part}
+        written.append(
+            plot_conductance(part[0].x, data, folder / _name("conductance", k, len(parts)),
+                             title=f"{title}: conductance" if title else "conductance")
+        )  # fmt: skip
+    return written
+
+
+def _profile_figures(
+    parameters: Sequence[str],
+    folder: Path,
+    ok: list[dict],
+    profiles: Mapping[str, Path],
+    membrane_of: Callable[[Mapping[str, Any]], tuple[float, float] | None] | None,
+) -> list[Path]:
+    """``profile_<id>.png`` of the first MAX_PROFILE_FIGURES stored profiles."""
+    from pnp.results.plots import plot_axial_profiles
+
     by_id = {r["id"]: r for r in ok}
-    chosen = sorted((profiles or {}).items())
+    chosen = sorted(profiles.items())
     if len(chosen) > MAX_PROFILE_FIGURES:
         log.info("drawing %d of %d profiles (all are in profiles/*.csv)", MAX_PROFILE_FIGURES,
                  len(chosen))  # fmt: skip
         chosen = chosen[:MAX_PROFILE_FIGURES]
+    written = []
     for pid, csv_path in chosen:
         row = by_id.get(pid)
         if row is None or not Path(csv_path).exists():
@@ -130,5 +165,4 @@ def study_figures(
                 title=label,
             )
         )  # fmt: skip
-    log.info("wrote %d figures to %s", len(written), folder)
     return written

@@ -380,11 +380,7 @@ def run_study(
         raise InputError("grid must be a pnp.studies.ParameterGrid")
     model.check(grid)
     store = StudyStore(out)
-    definition = {"name": name, "model": model.definition(), "grid": grid.to_dict()}
-    from poreflux import __version__
-
-    digest = _bcast_or_raise(comm, lambda: store.open(definition, version=__version__))
-    records = _bcast_or_raise(comm, store.records)
+    digest, records = _open_store(store, model, grid, name, comm)
     points = grid.points()
     done = {pid for pid, rec in records.items() if rec["status"] == "ok" or not retry_failed}
     todo = {p.id for p in points if p.id not in done}
@@ -396,54 +392,82 @@ def run_study(
         name or out, len(points), len(todo), len(skipped), len(chains),
     )  # fmt: skip
     bar = _progress_bar(len(todo), enabled=progress and comm.rank == 0)
-    start_count = len(records)
-    first = grid.names
-
+    options = {"fields": fields, "profiles": profiles, "run_id": run_id,
+               "first_columns": grid.names}  # fmt: skip
     if distribute and comm.size > 1:
-        mine = _deal(chains, comm.size)[comm.rank]
-        my_chains = [chains[i] for i in mine]
-
-        def tick(point: StudyPoint) -> None:  # rank 0 shows everyone's progress
-            if bar is not None:
-                bar.n = min(max(store.count() - start_count, 0), bar.total)
-                bar.refresh()
-
-        executor = _Executor(
-            model, store, MPI.COMM_SELF, writer=True, fields=fields, profiles=profiles,
-            run_id=run_id, first_columns=first, progress=tick, table_every_point=False,
-        )  # fmt: skip
-        executor.run(my_chains, todo)
-        executor.close_solver()
-        computed = comm.allgather(executor.computed)
-        computed_ids = tuple(sorted(pid for part in computed for pid in part))
+        computed = _run_distributed(model, store, comm, chains, todo, bar, len(records), options)
     else:
-
-        def tick(point: StudyPoint) -> None:
-            if bar is not None:
-                bar.update(1)
-
-        executor = _Executor(
-            model, store, comm, writer=comm.rank == 0, fields=fields, profiles=profiles,
-            run_id=run_id, first_columns=first, progress=tick, table_every_point=True,
-            records=records,
-        )  # fmt: skip
-        executor.run(chains, todo)
-        executor.close_solver()
-        computed_ids = tuple(sorted(executor.computed))
+        computed = _run_collective(model, store, comm, chains, todo, bar, records, options)
     comm.Barrier()
     if bar is not None:
         bar.n = bar.total
         bar.close()
-    table = _bcast_or_raise(comm, lambda: store.write_table(first))
+    table = _bcast_or_raise(comm, lambda: store.write_table(grid.names))
+    failed = _failed_points(table, grid.names, comm)
+    return StudyResult(table, Path(out), computed, skipped, failed, digest)
+
+
+def _open_store(
+    store: StudyStore, model: StudyModel, grid: ParameterGrid, name: str, comm: MPI.Comm
+) -> tuple[str, dict[str, Any]]:
+    """Open (or resume) the study folder on rank 0: the definition hash and earlier records."""
+    from poreflux import __version__
+
+    definition = {"name": name, "model": model.definition(), "grid": grid.to_dict()}
+    digest = _bcast_or_raise(comm, lambda: store.open(definition, version=__version__))
+    return digest, _bcast_or_raise(comm, store.records)
+
+
+def _run_distributed(
+    model: StudyModel, store: StudyStore, comm: MPI.Comm, chains: Sequence[Chain], todo: set[str],
+    bar: Any, start_count: int, options: dict[str, Any],
+) -> tuple[str, ...]:  # fmt: skip
+    """Deal the chains out to the ranks (each solves on COMM_SELF); ids computed by all ranks."""
+    mine = [chains[i] for i in _deal(chains, comm.size)[comm.rank]]
+
+    def tick(point: StudyPoint) -> None:  # rank 0 shows everyone's progress
+        if bar is not None:
+            bar.n = min(max(store.count() - start_count, 0), bar.total)
+            bar.refresh()
+
+    executor = _Executor(model, store, MPI.COMM_SELF, writer=True, progress=tick,
+                         table_every_point=False, **options)  # fmt: skip
+    executor.run(mine, todo)
+    executor.close_solver()
+    computed = comm.allgather(executor.computed)
+    return tuple(sorted(pid for part in computed for pid in part))
+
+
+def _run_collective(
+    model: StudyModel, store: StudyStore, comm: MPI.Comm, chains: Sequence[Chain], todo: set[str],
+    bar: Any, records: dict[str, Any], options: dict[str, Any],
+) -> tuple[str, ...]:  # fmt: skip
+    """Every solve on all ranks of ``comm``; rank 0 writes the records and the table."""
+
+    def tick(point: StudyPoint) -> None:
+        if bar is not None:
+            bar.update(1)
+
+    executor = _Executor(model, store, comm, writer=comm.rank == 0, progress=tick,
+                         table_every_point=True, records=records, **options)  # fmt: skip
+    executor.run(chains, todo)
+    executor.close_solver()
+    return tuple(sorted(executor.computed))
+
+
+def _failed_points(
+    table: StudyTable, first: Sequence[str], comm: MPI.Comm
+) -> tuple[tuple[str, str, str], ...]:
+    """``(id, label, error)`` of every failed row (logged on rank 0)."""
     failed = tuple(
         (r["id"], ", ".join(f"{k}={r[k]:g}" for k in first if k in r), str(r.get("error", "")))
         for r in table.rows
         if r.get("status") == "failed"
     )
-    for pid, label, err in failed:
-        if comm.rank == 0:
+    if comm.rank == 0:
+        for pid, label, err in failed:
             log.warning("failed point %s (%s): %s", pid, label, err.splitlines()[0])
-    return StudyResult(table, Path(out), computed_ids, skipped, failed, digest)
+    return failed
 
 
 def _progress_bar(total: int, *, enabled: bool) -> Any:

@@ -149,35 +149,43 @@ def run(
         retry_failed=retry_failed,
         name=study.name,
     )
+    rect = rectification_table(result.table, study.grid.names)
     figures: list[Path] = []
     conv: list[MeshConvergence] = []
-    rect = rectification_table(result.table, study.grid.names)
     if comm.rank == 0:
-        store = StudyStore(folder)
-        if len(rect):
-            atomic_write_text(folder / "rectification.csv", rect.to_csv_text())
-        if study.is_convergence:
-            try:
-                conv = mesh_convergence(
-                    result.table, study.grid.names, study.convergence_quantities
-                )
-            except InputError as exc:
-                log.warning("no convergence analysis: %s", exc)
-            if conv:
-                atomic_write_text(folder / "convergence.csv", convergence_table(conv).to_csv_text())
-        if study.plots:
-            profiles = {
-                r["id"]: store.profile_path(r["id"])
-                for r in result.table.rows
-                if store.profile_path(r["id"]).exists()
-            }
-            membrane = getattr(study.model, "membrane_span", None)
-            figures = study_figures_safe(result.table, study, store, profiles, membrane)
-            if conv:
-                figures.append(plot_mesh_convergence(conv, store.plots_dir / "convergence.png"))
+        figures, conv = _write_analyses(study, result, folder, rect)
     conv = comm.bcast(conv, root=0)
     figures = comm.bcast(figures, root=0)
     return StudyOutcome(result, tuple(figures), tuple(conv), rect)
+
+
+def _write_analyses(
+    study: Study, result: StudyResult, folder: Path, rect: StudyTable
+) -> tuple[list[Path], list[MeshConvergence]]:
+    """Rank 0: rectification.csv, the convergence analysis and the figures of a finished run."""
+    store = StudyStore(folder)
+    figures: list[Path] = []
+    conv: list[MeshConvergence] = []
+    if len(rect):
+        atomic_write_text(folder / "rectification.csv", rect.to_csv_text())
+    if study.is_convergence:
+        try:
+            conv = mesh_convergence(result.table, study.grid.names, study.convergence_quantities)
+        except InputError as exc:
+            log.warning("no convergence analysis: %s", exc)
+        if conv:
+            atomic_write_text(folder / "convergence.csv", convergence_table(conv).to_csv_text())
+    if study.plots:
+        profiles = {
+            r["id"]: store.profile_path(r["id"])
+            for r in result.table.rows
+            if store.profile_path(r["id"]).exists()
+        }
+        membrane = getattr(study.model, "membrane_span", None)
+        figures = study_figures_safe(result.table, study, store, profiles, membrane)
+        if conv:
+            figures.append(plot_mesh_convergence(conv, store.plots_dir / "convergence.png"))
+    return figures, conv
 
 
 def study_figures_safe(
