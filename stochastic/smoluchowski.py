@@ -38,6 +38,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from poreflux import units
+from stochastic import quadrature as quad
 from stochastic.profiles import Profile, StochasticInputError
 
 __all__ = [
@@ -60,47 +61,10 @@ logger = logging.getLogger(__name__)
 
 #: Current [pA] carried by a flux of 1 mM nm/ns of a monovalent ion through 1 nm^2 (= F * 1e-6).
 FLUX_AREA_TO_PA: float = units.FARADAY * 1e-6
-#: Number density of 1 mM in ions per nm^3 (= N_A * 1e-24).
-MM_TO_PER_NM3: float = units.N_A * 1e-24
+#: Number density of 1 mM (= 1 mol/m^3) in ions per nm^3 (= N_A * 1e-27 = 6.022e-4).
+MM_TO_PER_NM3: float = units.N_A * units.MM * units.NM**3
 
-_GL_T, _GL_W = np.polynomial.legendre.leggauss(8)
 _MAX_EXPONENT = 600.0
-
-
-# ------------------------------------------------------------------------------ quadrature
-def _segments(breaks: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    inner = breaks[(breaks > lo) & (breaks < hi)]
-    return np.concatenate(([lo], inner, [hi]))
-
-
-def _gl_nodes(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss-Legendre nodes (n_seg, 8) and weights on consecutive segments of ``pts``."""
-    a, b = pts[:-1, None], pts[1:, None]
-    half = 0.5 * (b - a)
-    return 0.5 * (a + b) + half * _GL_T, half * _GL_W
-
-
-def _integrate(f: Callable[[np.ndarray], np.ndarray], breaks, lo: float, hi: float) -> float:
-    """``int_lo^hi f`` by composite Gauss-Legendre on segments split at ``breaks``."""
-    if hi <= lo:
-        return 0.0
-    x, w = _gl_nodes(_segments(breaks, lo, hi))
-    return float(np.sum(w * f(x)))
-
-
-def _cumulative(f: Callable[[np.ndarray], np.ndarray], breaks, lo: float, points) -> np.ndarray:
-    """``int_lo^p f`` for every p in ``points`` (all >= lo)."""
-    p = np.asarray(points, dtype=float)
-    flat = p.ravel()
-    hi = float(np.max(flat)) if flat.size else lo
-    pts = np.union1d(_segments(breaks, lo, hi), flat[flat > lo])
-    pts = np.concatenate(([lo], pts[pts > lo]))
-    if pts.size < 2:
-        return np.zeros_like(p)
-    x, w = _gl_nodes(pts)
-    cum = np.concatenate(([0.0], np.cumsum(np.sum(w * f(x), axis=1))))
-    idx = np.searchsorted(pts, flat)
-    return cum[idx].reshape(p.shape)
 
 
 # ------------------------------------------------------------------------------ total W
@@ -166,7 +130,7 @@ def steady_flux(
         wl, wr = float(profile.W[0]) + u, float(profile.W[-1])
     else:
         w, breaks = total_W(profile, valence, voltage_mV, drop)
-        x, wts = _gl_nodes(_segments(breaks, z0, z1))
+        x, wts = quad.gl_nodes(quad.segments(breaks, z0, z1))
         wx = w(x)
         wts_over_d = wts / profile._d_interp(x)
         wl, wr = float(w(np.array(z0))), float(w(np.array(z1)))
@@ -183,7 +147,7 @@ def _flux_quadrature(profile: Profile) -> tuple[np.ndarray, np.ndarray, np.ndarr
     """Gauss-Legendre nodes on the profile's cells, weights / D and W there (cached)."""
     hit = _FLUX_CACHE.get(profile)
     if hit is None:
-        x, wts = _gl_nodes(profile.z)
+        x, wts = quad.gl_nodes(profile.z)
         hit = (x, wts / profile._d_interp(x), profile._w_interp(x))
         _FLUX_CACHE[profile] = hit
     return hit
@@ -212,7 +176,7 @@ def steady_density(
     z0 = float(profile.z[0])
     wl = float(w(np.array(z0)))
     wz = w(z)
-    cum = _cumulative(lambda x: np.exp(w(x) - wz.max()) / profile._d_interp(x), breaks, z0, z)
+    cum = quad.cumulative(lambda x: np.exp(w(x) - wz.max()) / profile._d_interp(x), breaks, z0, z)
     c = c_left_mM * np.exp(wl - wz) - J * cum * np.exp(wz.max() - wz)
     return z, c, J
 
@@ -258,11 +222,21 @@ def binding_constant_per_mM(
         raise StochasticInputError(f"site must be (z_a, z_b) with z_b > z_a, got {site}")
     profile._check_inside(np.array([za, zb]))
     w0 = profile.W[0] if reference == "left" else profile.W[-1]
-    integral = _integrate(lambda x: np.exp(w0 - profile._w_interp(x)), profile.z, za, zb)
+    integral = quad.integrate(lambda x: np.exp(w0 - profile._w_interp(x)), profile.z, za, zb)
     return MM_TO_PER_NM3 * area_nm2 * integral
 
 
 # ------------------------------------------------------------------------------ channel
+def _concentration(label: str, value: float) -> float:
+    try:
+        c = float(value)
+    except (TypeError, ValueError):
+        c = math.nan
+    if not (math.isfinite(c) and c >= 0):
+        raise StochasticInputError(f"{label} must be a finite concentration >= 0 mM, got {value!r}")
+    return c
+
+
 @dataclass(frozen=True)
 class Permeant:
     """An ion species crossing the channel: name, valence and its own W(z), D(z)."""
@@ -315,24 +289,66 @@ class Channel1D:
                 return p
         raise StochasticInputError(f"no permeant {name!r}; have {[p.name for p in self.permeants]}")
 
+    def _checked_baths(
+        self, c_left_mM: Mapping[str, float], c_right_mM: Mapping[str, float], complete: bool
+    ) -> tuple[dict[str, float], dict[str, float]]:
+        """Bath maps with permeant keys only and finite concentrations >= 0 mM.
+
+        A permeant absent from one bath has 0 mM there (bi-ionic conditions); with ``complete``
+        one absent from both raises (it would silently carry no current).
+        """
+        names = [p.name for p in self.permeants]
+        out: list[dict[str, float]] = []
+        for label, bath in (("c_left_mM", c_left_mM), ("c_right_mM", c_right_mM)):
+            if not isinstance(bath, Mapping):
+                raise StochasticInputError(f"{label} must be a map species -> concentration [mM]")
+            for key in bath:
+                if key not in names:
+                    raise StochasticInputError(
+                        f"{label} names {key!r}, which is not a permeant of this channel "
+                        f"(permeants: {names}); check the spelling (names are case-sensitive)"
+                    )
+            out.append({k: _concentration(f"{label}[{k!r}]", v) for k, v in bath.items()})
+        absent = [n for n in names if n not in out[0] and n not in out[1]]
+        if complete and absent:
+            raise StochasticInputError(
+                f"permeant(s) {absent} in neither bath (permeants: {names}); give their "
+                "concentration, 0 mM if they are absent"
+            )
+        return out[0], out[1]
+
+    def _currents(self, cl: Mapping[str, float], cr: Mapping[str, float], v: float) -> list[float]:
+        """Current of every permeant [pA] from checked baths (absent = 0 mM)."""
+        out = []
+        for p in self.permeants:
+            J = steady_flux(
+                p.profile, cl.get(p.name, 0.0), cr.get(p.name, 0.0), valence=p.valence,
+                voltage_mV=v, drop=self.drop,
+            )  # fmt: skip
+            out.append(p.valence * FLUX_AREA_TO_PA * self.area_nm2 * J)
+        return out
+
     def species_currents_pA(
         self, c_left_mM: Mapping[str, float], c_right_mM: Mapping[str, float], voltage_mV: float
     ) -> dict[str, float]:
-        """Current of every species [pA] (species missing from both baths carry none)."""
-        out = {}
-        for p in self.permeants:
-            cl, cr = c_left_mM.get(p.name, 0.0), c_right_mM.get(p.name, 0.0)
-            J = steady_flux(
-                p.profile, cl, cr, valence=p.valence, voltage_mV=voltage_mV, drop=self.drop
-            )
-            out[p.name] = p.valence * FLUX_AREA_TO_PA * self.area_nm2 * J
-        return out
+        """Current of every species [pA]; one absent from both baths carries none.
+
+        Raises :class:`StochasticInputError` for a key that is not a permeant.
+        """
+        cl, cr = self._checked_baths(c_left_mM, c_right_mM, complete=False)
+        names = [p.name for p in self.permeants]
+        return dict(zip(names, self._currents(cl, cr, voltage_mV), strict=True))
 
     def current_pA(
         self, c_left_mM: Mapping[str, float], c_right_mM: Mapping[str, float], voltage_mV: float
     ) -> float:
-        """Total current [pA] at ``voltage_mV`` (left relative to right)."""
-        return sum(self.species_currents_pA(c_left_mM, c_right_mM, voltage_mV).values())
+        """Total current [pA] at ``voltage_mV`` (left relative to right).
+
+        Every permeant must be in at least one bath (absent from one = 0 mM there); a key that
+        is not a permeant, or a permeant in neither bath, raises :class:`StochasticInputError`.
+        """
+        cl, cr = self._checked_baths(c_left_mM, c_right_mM, complete=True)
+        return sum(self._currents(cl, cr, voltage_mV))
 
     def iv_curve(
         self,
@@ -340,8 +356,9 @@ class Channel1D:
         c_left_mM: Mapping[str, float],
         c_right_mM: Mapping[str, float],
     ) -> np.ndarray:
-        """Total current [pA] at each voltage [mV]."""
-        return np.array([self.current_pA(c_left_mM, c_right_mM, v) for v in voltages_mV])
+        """Total current [pA] at each voltage [mV] (baths as in :meth:`current_pA`)."""
+        cl, cr = self._checked_baths(c_left_mM, c_right_mM, complete=True)
+        return np.array([sum(self._currents(cl, cr, float(v))) for v in voltages_mV])
 
     def conductance_pS(
         self,
@@ -369,10 +386,14 @@ class Channel1D:
         c_right_mM: Mapping[str, float],
         bracket: tuple[float, float] = (-200.0, 200.0),
     ) -> float:
-        """Voltage [mV] of zero total current, by Brent's method (the bracket widens if needed)."""
+        """Voltage [mV] of zero total current, by Brent's method (the bracket widens if needed).
+
+        Baths as in :meth:`current_pA` (bi-ionic: ``{"K": c}``, ``{"Na": c}``).
+        """
+        cl, cr = self._checked_baths(c_left_mM, c_right_mM, complete=True)
 
         def f(v: float) -> float:
-            return self.current_pA(c_left_mM, c_right_mM, v)
+            return sum(self._currents(cl, cr, v))
 
         lo, hi = bracket
         flo, fhi = f(lo), f(hi)
@@ -393,12 +414,7 @@ class Channel1D:
         return float(brentq(f, lo, hi, xtol=1e-10, rtol=1e-12))
 
     def current_ratio(
-        self,
-        a: str,
-        b: str,
-        c_left_mM: float,
-        c_right_mM: float,
-        voltage_mV: float,
+        self, a: str, b: str, c_left_mM: float, c_right_mM: float, voltage_mV: float
     ) -> float:
         """Transport selectivity ``S_I = I_a / I_b`` with each species alone in identical baths."""
         ia = self.species_currents_pA({a: c_left_mM}, {a: c_right_mM}, voltage_mV)[a]
@@ -462,24 +478,24 @@ def mfpt(
     if left == "reflecting":  # T(x) = G(b) - G(x), G(x) = int_a^x psi R, R(y) = int_a^y rho
 
         def g(y):
-            return psi(y) * _cumulative(rho, breaks, a, y)
+            return psi(y) * quad.cumulative(rho, breaks, a, y)
 
-        out = _integrate(g, breaks, a, b) - _cumulative(g, breaks, a, x)
+        out = quad.integrate(g, breaks, a, b) - quad.cumulative(g, breaks, a, x)
     elif right == "reflecting":  # T(x) = int_a^x psi(y) (int_y^b rho) dy
-        total = _integrate(rho, breaks, a, b)
+        total = quad.integrate(rho, breaks, a, b)
 
         def g(y):
-            return psi(y) * (total - _cumulative(rho, breaks, a, y))
+            return psi(y) * (total - quad.cumulative(rho, breaks, a, y))
 
-        out = _cumulative(g, breaks, a, x)
+        out = quad.cumulative(g, breaks, a, x)
     else:
 
         def g(y):
-            return psi(y) * _cumulative(rho, breaks, a, y)
+            return psi(y) * quad.cumulative(rho, breaks, a, y)
 
-        s_x = _cumulative(psi, breaks, a, x)
-        s_b = _integrate(psi, breaks, a, b)
-        out = s_x / s_b * _integrate(g, breaks, a, b) - _cumulative(g, breaks, a, x)
+        s_x = quad.cumulative(psi, breaks, a, x)
+        s_b = quad.integrate(psi, breaks, a, b)
+        out = s_x / s_b * quad.integrate(g, breaks, a, b) - quad.cumulative(g, breaks, a, x)
     return float(out[0]) if scalar else out
 
 

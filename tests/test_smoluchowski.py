@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import constants
 from scipy.integrate import quad
 
 from poreflux import units
@@ -128,6 +129,22 @@ def test_ghk_voltage_equation_for_two_species():
     assert ch.reversal_potential_mV(cl, cr) == pytest.approx(expected, abs=1e-6)
 
 
+def test_binding_constant_of_a_flat_site_is_its_volume_times_avogadro():
+    """W = 0 on a 0.5 nm site of a 2 nm^2 pore: N = c N_A V, so K_b = N_A V = 1 nm^3 x 6.022e-4
+    per nm^3 per mM; a well of depth 2 kT multiplies it by e^2 (rel. 1e-9: exact quadrature)."""
+    z = np.linspace(0.0, 3.0, 61)
+    flat = Profile.from_arrays(z, W_kT=0.0, D=1.0, temperature=T)
+    per_nm3_per_mM = constants.N_A * 1e-27  # 1 mM = 1 mol/m^3, 1 nm^3 = 1e-27 m^3
+    k_b = sm.binding_constant_per_mM(flat, (1.0, 1.5), area_nm2=2.0)
+    assert k_b == pytest.approx(per_nm3_per_mM * 1.0, rel=1e-9)
+    ch = sm.Channel1D((sm.Permeant("K", 1, flat),), area_nm2=2.0)
+    assert ch.dissociation_constant_mM("K", (1.0, 1.5)) == pytest.approx(1660.5, rel=1e-4)
+    zf = np.linspace(0.0, 3.0, 601)  # smooth descent from the bath level 0 to -2 kT by z = 1
+    well = Profile.from_arrays(zf, W_kT=-2.0 * -np.expm1(-((zf / 0.2) ** 2)), D=1.0, temperature=T)
+    k_well = sm.binding_constant_per_mM(well, (1.0, 1.5), area_nm2=2.0)
+    assert k_well == pytest.approx(per_nm3_per_mM * math.exp(2.0), rel=1e-9)
+
+
 def test_selectivity_paradox_binds_more_conducts_less():
     """The seed's paradox: the species with the deeper well (smaller K_d) carries less current
     because its barrier is higher. Qualitative check of the worked example's physics."""
@@ -221,7 +238,10 @@ def test_mfpt_matches_kramers_rate(barrier, tol, shape):
 
 def test_particle_rate_and_current_units():
     """1 mM nm/ns through 1 nm^2 is 6.022e-4 ions/ns and F*1e-6 = 0.0965 pA per unit charge."""
-    assert sm.particle_rate_per_ns(1.0, 1.0) == pytest.approx(units.N_A * 1e-24, rel=1e-14)
+    # 1 mM = 1 mol/m^3; 1 nm/ns = 1 m/s; 1 nm^2 = 1e-18 m^2: 1e-18 mol/s = 6.022e5 ions/s
+    per_ns = constants.N_A * 1.0 * 1.0 * 1e-18 * 1e-9
+    assert per_ns == pytest.approx(6.022e-4, rel=1e-4)
+    assert sm.particle_rate_per_ns(1.0, 1.0) == pytest.approx(per_ns, rel=1e-12)
     to_pa = sm.FLUX_AREA_TO_PA
     assert to_pa == pytest.approx(
         units.E_CHARGE * units.N_A * 1.0 * 1.0 * 1e-18 / 1e-12,
@@ -246,6 +266,62 @@ def test_bad_input_raises():
     ch = sm.Channel1D((sm.Permeant("K", 1, p),), area_nm2=1.0)
     with pytest.raises(StochasticInputError, match="reversal"):
         ch.reversal_potential_mV({"K": 0.0}, {"K": 0.0})
+
+
+@pytest.mark.parametrize(
+    ("c_left", "c_right", "match"),
+    [
+        ({"Na": 150.0}, {"Na": 150.0}, r"'Na'.*not a permeant.*\['K'\]"),  # another channel's ion
+        ({"k": 150.0}, {"K": 150.0}, r"c_left_mM names 'k'.*\['K'\]"),  # a typo
+        ({"K": 150.0}, {"K+": 5.0}, r"c_right_mM names 'K\+'"),
+        ({"K": math.nan}, {"K": 5.0}, r"c_left_mM\['K'\] must be a finite"),
+        ({"K": 150.0}, {"K": -1.0}, r"c_right_mM\['K'\] must be a finite"),
+        ({"K": "lots"}, {"K": 5.0}, r"c_left_mM\['K'\] must be a finite"),
+        ([("K", 150.0)], {"K": 5.0}, "must be a map"),
+    ],
+)
+def test_unknown_or_bad_bath_species_raise(c_left, c_right, match):
+    """A key that is not a permeant used to give 0 pA silently; now every entry point says so."""
+    p = Profile.from_arrays(np.linspace(0, 1, 11), W_kT=0.0, D=1.0, temperature=T)
+    ch = sm.Channel1D((sm.Permeant("K", 1, p),), area_nm2=1.0)
+    calls = [
+        lambda: ch.current_pA(c_left, c_right, 10.0),
+        lambda: ch.species_currents_pA(c_left, c_right, 10.0),
+        lambda: ch.iv_curve([10.0], c_left, c_right),
+        lambda: ch.reversal_potential_mV(c_left, c_right),
+        lambda: ch.conductance_pS(c_left, c_right, 10.0, kind="slope"),
+    ]
+    for call in calls:
+        with pytest.raises(StochasticInputError, match=match):
+            call()
+
+
+def test_a_permeant_in_neither_bath_raises_for_the_total_current():
+    """Total current / reversal potential: every permeant must be in a bath (0 mM is explicit);
+    a permeant in one bath only is at 0 mM in the other (bi-ionic conditions, GHK)."""
+    z = np.linspace(0, 3, 31)
+    pa = Profile.from_arrays(z, W_kT=0.0, D=2.0, temperature=T)
+    pb = Profile.from_arrays(z, W_kT=0.0, D=0.5, temperature=T)
+    ch = sm.Channel1D((sm.Permeant("A", 1, pa), sm.Permeant("B", 1, pb)), area_nm2=1.0)
+    for call in (
+        lambda: ch.current_pA({"A": 150.0}, {"A": 150.0}, 20.0),
+        lambda: ch.reversal_potential_mV({"A": 150.0}, {"A": 15.0}),
+        lambda: ch.iv_curve([20.0], {"A": 150.0}, {"A": 150.0}),
+    ):
+        with pytest.raises(StochasticInputError, match=r"\['B'\] in neither bath.*0 mM"):
+            call()
+    # explicit zeros are fine and give the one-species current
+    alone = ch.current_pA({"A": 150.0, "B": 0.0}, {"A": 150.0, "B": 0.0}, 20.0)
+    u = 20.0 / VT
+    ghk = 2.0 / 3.0 * u * 150.0 * (1 - math.exp(-u)) / -math.expm1(-u)  # c_L = c_R
+    assert alone == pytest.approx(sm.FLUX_AREA_TO_PA * ghk, rel=1e-9)
+    # bi-ionic: A only left, B only right, P_A/P_B = 4: E = (kT/e) ln(P_B c / P_A c)
+    assert ch.reversal_potential_mV({"A": 100.0}, {"B": 100.0}) == pytest.approx(
+        VT * math.log(0.5 / 2.0), abs=1e-6
+    )
+    # per-species currents: a species in neither bath carries none (the chain's "ion alone")
+    per = ch.species_currents_pA({"A": 150.0}, {"A": 150.0}, 20.0)
+    assert per["B"] == 0.0 and per["A"] == pytest.approx(alone, rel=1e-12)
 
 
 def test_selectivity_paradox_example_runs(tmp_path, capsys):
