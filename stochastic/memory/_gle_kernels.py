@@ -34,7 +34,7 @@ def step_tabulated(
     x, v, f, w, xi, T, L, half_dt_over_m, half_dt, z0, inv_h, top, table, slope, lo, hi, hit, step
 ):
     """One BAOAB-GLE step in 1D with a tabulated force (linear interpolation, clamped ends);
-    ``hit[i]`` is set to ``step`` when particle i first reaches ``x <= lo`` or ``x >= hi``."""
+    when particle i first reaches ``x <= lo`` or ``x >= hi``, ``hit[i] = 2 step + (x >= hi)``."""
     d = T.shape[0]
     u = np.empty(d)
     un = np.empty(d)
@@ -44,7 +44,7 @@ def step_tabulated(
         vi = _ou(vi, w[i], xi[i], T, L, u, un)  # O (exact, extended state)
         xx = xx + half_dt * vi  # A
         if (xx <= lo or xx >= hi) and hit[i] < 0:
-            hit[i] = step
+            hit[i] = 2 * step + (1 if xx >= hi else 0)
         s = (xx - z0) * inv_h
         s = min(max(s, 0.0), top)
         k = int(s)

@@ -161,8 +161,9 @@ class GLEIntegrator:
     ) -> None:
         """One step in place; ``xi`` is a (x.size, 1 + n_aux) buffer for the normal variates.
 
-        With a tabulated 1D force, ``hit[i]`` records the first step at which particle i left
-        ``bounds`` (absorbing ends for first-passage times)."""
+        ``hit[i]`` (if given, -1 for "not yet") records the first step at which particle i left
+        ``bounds`` (absorbing ends for first-passage times) as ``2 step + (x >= bounds[1])``;
+        3D positions use the last coordinate."""
         rng.standard_normal(out=xi)
         h = 0.5 * self.dt
         hm = h / self.mass
@@ -179,8 +180,10 @@ class GLEIntegrator:
         s.f[...] = f(s.x)
         s.v[...] += hm * s.f
         if hit is not None:
-            out = (x <= bounds[0]) | (x >= bounds[1])
-            hit[out & (hit < 0)] = step
+            c = s.x if s.x.ndim == 1 else s.x[:, -1]
+            high = c >= bounds[1]
+            new = ((c <= bounds[0]) | high) & (hit < 0)
+            hit[new] = 2 * step + high[new]
 
 
 def gle(

@@ -20,7 +20,12 @@ from stochastic.memory.correlation import block_correlations
 from stochastic.memory.errors import MemoryInputError, as_lag_grid, as_series
 from stochastic.memory.volterra import MemoryKernel, kernel_from_vacf
 
-__all__ = ["MemoryTime", "memory_time", "memory_time_from_velocities"]
+__all__ = [
+    "MemoryTime",
+    "memory_time",
+    "memory_time_from_vacf_blocks",
+    "memory_time_from_velocities",
+]
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,49 @@ def memory_time(
     return _summary(tau, integral, float(mean[0]), boot_tau, boot_int, rows.shape[0])
 
 
+def memory_time_from_vacf_blocks(
+    t: np.ndarray,
+    vacf_blocks: np.ndarray,
+    mass: float,
+    temperature: float,
+    *,
+    n_boot: int = 200,
+    seed: int = 0,
+) -> tuple[MemoryTime, MemoryKernel]:
+    """``tau_mem +- sigma`` from independent VACF estimates (one row per time block or run).
+
+    The kernel is the Volterra inversion (:func:`kernel_from_vacf`) of the mean VACF; the error
+    comes from ``n_boot`` resamples of the rows, each inverted in turn.
+
+    Parameters
+    ----------
+    t
+        Uniform lags [ps] from 0 (the integral of K runs to ``t[-1]``).
+    vacf_blocks
+        Shape (B, len(t)), B >= 2: per-component VACFs [nm^2/ps^2] of independent blocks.
+    mass, temperature
+        Tagged-particle mass [amu] and temperature [K].
+    """
+    blocks = as_series(vacf_blocks, "vacf_blocks", ndim=2)
+    t, _ = as_lag_grid(t)
+    if blocks.shape[0] < 2 or blocks.shape[1] != t.size:
+        raise MemoryInputError(
+            f"vacf_blocks must have shape (B >= 2, {t.size}), got {blocks.shape}"
+        )
+    kern = kernel_from_vacf(t, blocks.mean(axis=0), mass, temperature)
+    rng = np.random.default_rng(seed)
+    boot_tau, boot_int = [], []
+    for _ in range(int(n_boot)):
+        c = blocks[rng.integers(0, blocks.shape[0], blocks.shape[0])].mean(axis=0)
+        kb = kernel_from_vacf(t, c, mass, temperature)
+        if kb.K[0] > 0:
+            boot_tau.append(kb.memory_time)
+            boot_int.append(kb.integral)
+    out = _summary(kern.memory_time, kern.integral, float(kern.K[0]), boot_tau, boot_int,
+                   blocks.shape[0])  # fmt: skip
+    return out, kern
+
+
 def memory_time_from_velocities(
     velocities: np.ndarray,
     dt: float,
@@ -132,14 +180,4 @@ def memory_time_from_velocities(
         raise MemoryInputError(f"dt must be a finite positive sampling interval in ps, got {dt!r}")
     blocks = block_correlations(velocities, n_blocks=n_blocks, max_lag=max_lag)
     t = np.arange(blocks.shape[1]) * float(dt)
-    kern = kernel_from_vacf(t, blocks.mean(axis=0), mass, temperature)
-    tau, integral = kern.memory_time, kern.integral
-    rng = np.random.default_rng(seed)
-    boot_tau, boot_int = [], []
-    for _ in range(int(n_boot)):
-        c = blocks[rng.integers(0, blocks.shape[0], blocks.shape[0])].mean(axis=0)
-        kb = kernel_from_vacf(t, c, mass, temperature)
-        if kb.K[0] > 0:
-            boot_tau.append(kb.memory_time)
-            boot_int.append(kb.integral)
-    return _summary(tau, integral, float(kern.K[0]), boot_tau, boot_int, blocks.shape[0]), kern
+    return memory_time_from_vacf_blocks(t, blocks, mass, temperature, n_boot=n_boot, seed=seed)
