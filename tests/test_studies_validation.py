@@ -203,3 +203,22 @@ def test_msh_study_solves_the_ohmic_cylinder(tmp_path):
     )  # S/m, D in nm^2/ns = 1e-9 m^2/s, c in mM = mol/m^3
     expected_pS = kappa * math.pi * (radius * 1e-9) ** 2 / (length * 1e-9) * 1e12
     assert table.column("conductance_pS") == pytest.approx([expected_pS] * 2, rel=1e-6)
+
+
+def test_study_errors_keep_their_key_between_ranks():
+    import pickle
+
+    err = pickle.loads(pickle.dumps(StudyInputError("temperature_K = 400 K ...", "temperature_K")))
+    assert type(err) is StudyInputError and err.key == "temperature_K"
+    assert str(err) == "temperature_K = 400 K ..."
+
+
+def test_msh_study_definition_follows_the_file_content(tmp_path):
+    path = write_cylinder_msh(tmp_path / "pore.msh")
+    model = ChannelPNPModel("msh", mesh_file=path)
+    first = model.definition()
+    assert first["mesh_file_name"] == "pore.msh"
+    write_cylinder_msh(path, nz=14)  # same name, another mesh
+    assert model.definition()["mesh_file_sha256"] != first["mesh_file_sha256"]
+    # generated geometries keep the definition (and study hash) they had before mesh files
+    assert "mesh_file" not in ChannelPNPModel("default").definition()

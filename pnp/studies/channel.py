@@ -20,6 +20,7 @@ charge from top to bottom), ``conductance_pS`` (I/V, empty at 0 V), ``current_to
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
@@ -245,10 +246,11 @@ class ChannelPNPModel:
         d["permittivity"] = dict(self.permittivity)
         d["solver"] = dict(self.solver)
         d["walls"] = list(CHARGEABLE_WALLS if self.walls is None else self.walls)
-        if self.mesh_file is None:
-            del d["mesh_file"]  # (definitions, and hashes, of generated geometries unchanged)
-        else:
-            d["mesh_file"] = str(Path(self.mesh_file).resolve())
+        del d["mesh_file"]  # (definitions, and hashes, of generated geometries unchanged)
+        if self.mesh_file is not None:  # the mesh by its content: a changed file is a new study
+            path = Path(self.mesh_file)
+            d["mesh_file_name"] = path.name
+            d["mesh_file_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
         d["model"] = "channel_pnp"
         return d
 
