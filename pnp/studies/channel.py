@@ -375,7 +375,7 @@ class ChannelPNPModel:
                 raise StudyInputError(
                     f"charged wall(s) {missing} are not boundaries of the {self.geometry_kind!r} "
                     f"geometry at {where} (protein lining {geometry.protein_thickness:g} nm); "
-                    f"its walls: {list(has)}",
+                    f"its walls: {list(has)} ({names.PROTEIN_WALL} needs protein_thickness_nm > 0)",
                     "walls",
                 )
 
