@@ -22,12 +22,14 @@ the estimated RMS real-space truncation error (:func:`choose_grid`). The estimat
   Cerda & Holm, J. Chem. Theory Comput. 8, 936 (2012)), and the functional is
   ``Q = (1/V) sum_k [G^2 sum_m U_m^2 sum_m k_m^2 U_m^2 - 2 G sum_m k_m^2 U_m^2 phi_m
   + sum_m k_m^2 phi_m^2]`` with ``phi(k) = 4 pi exp(-k^2 / 4 alpha^2) / k^2``;
-- reciprocal space, self force (same reference): with analytic differentiation a charge feels a
-  force from its own mesh image that depends on its position in the cell; its mean square is
-  ``q^4 sum_{p != 0} |pi p / h|^2 S_p^2`` with ``S_p = (1/V) sum_k G(k) sum_m U_m U_{m+p}``.
+- reciprocal space, self force: with analytic differentiation a charge feels a force from its
+  own mesh image that depends on its position in the cell (Ballenegger, Cerda & Holm 2012 remove
+  it; this code keeps it and counts it). Derived here in the same Fourier framework, its mean
+  square is ``q^4 sum_{p != 0} |pi p / h|^2 S_p^2`` with
+  ``S_p = (1/V) sum_k G(k) sum_m U_m U_{m+p}`` (checked against a lone charge in the tests).
 
 The RMS force error of ``N`` charges is ``ke sqrt((sum q^2)^2 Q / (N V) + (sum q^4 / N) self)``
-for random positions (Deserno & Holm, eq. 17 of part II). On a random electrolyte the estimate
+for random positions (Deserno & Holm 1998). On a random electrolyte the estimate
 agrees with the measured RMS reciprocal force error to within about 25 % for orders 4, 6, 8
 (tests/test_md_pme_tolerance.py). OpenMM's empirical rule for its order-5 splines,
 ``alpha = sqrt(-ln 2 tol) / rc`` and ``K >= 2 alpha L / (3 tol^(1/5))`` (OpenMM user guide,
@@ -56,6 +58,9 @@ _IMAGES = 40
 #: same spacing, ``_ESTIMATE_BOX / alpha`` wide but at most ``_ESTIMATE_CAP`` cells per axis.
 _ESTIMATE_BOX = 8.0
 _ESTIMATE_CAP = 96
+#: Largest grid chosen from the tolerance (2^24 points, ~0.5 GB of work arrays); an explicit
+#: ``grid_spacing`` is not limited.
+MAX_AUTO_GRID_POINTS = 2**24
 
 
 def _nice_size(n: int) -> int:
@@ -268,11 +273,12 @@ def real_space_force_error(
 def choose_grid(
     lengths: np.ndarray, alpha: float, order: int, charges: np.ndarray, target: float
 ) -> tuple[int, int, int]:
-    """Coarsest FFT-friendly grid (about equal spacing on all axes, at least ``2 order`` per
-    axis) with :func:`reciprocal_force_error` <= ``target`` [e^2 nm^-2].
+    """Coarsest FFT-friendly grid whose :func:`reciprocal_force_error` is <= ``target``.
 
-    The spacing is bracketed by steps of a factor 0.7 and then bisected in ``log h``; among the
-    grids tried, the one with the fewest points that meets the target is returned.
+    ``target`` is in e^2 nm^-2 (a force error divided by ``ke``). The grid has about equal
+    spacing on all axes and at least ``2 order`` points per axis. The spacing is bracketed by
+    steps of a factor 0.7 and then bisected in ``log h``; among the grids tried, the one with the
+    fewest points that meets the target is returned.
     """
     lengths = np.asarray(lengths, dtype=float)
 
@@ -324,7 +330,10 @@ class PME(Ewald):
         estimated RMS reciprocal force error is at most the estimated RMS real-space error at
         that tolerance (:func:`choose_grid`). The total RMS force error is then about
         ``sqrt(2)`` times :attr:`real_space_error`; the measured relative RMS force errors of a
-        random electrolyte stay below the tolerance (tests/test_md_pme_tolerance.py).
+        random electrolyte stay below the tolerance (tests/test_md_pme_tolerance.py). Tight
+        tolerances at low order need fine grids (the error falls as ``h^(order-1)``): a chosen
+        grid of more than :data:`MAX_AUTO_GRID_POINTS` raises :class:`MDInputError`. For the
+        accuracy of common MD practice (OpenMM's default) pass ``tolerance=5e-4``.
     grid_spacing
         Largest grid spacing [nm]; overrides the tolerance-based grid (the grid size per axis is
         then the next FFT-friendly integer, at least ``2 order``).
@@ -367,6 +376,13 @@ class PME(Ewald):
             alpha_tol = math.sqrt(-math.log(tolerance)) / self.cutoff
             target = real_space_force_error(alpha_tol, self.cutoff, vol, self.q)
             self.grid = choose_grid(L, self.alpha, order, self.q, target)
+            if math.prod(self.grid) > MAX_AUTO_GRID_POINTS:
+                raise MDInputError(
+                    f"PME: tolerance {tolerance:g} at order {order} needs a {self.grid} grid "
+                    f"(more than {MAX_AUTO_GRID_POINTS} points); use order 8, a larger "
+                    "tolerance (OpenMM's default is 5e-4) or a longer cutoff, or give "
+                    "grid_spacing explicitly to accept that grid or a coarser one"
+                )
         else:
             self.grid = tuple(max(_nice_size(math.ceil(x / grid_spacing)), 2 * order) for x in L)
         self.real_space_error = self.ke * real_space_force_error(
@@ -378,26 +394,30 @@ class PME(Ewald):
         self._set_influence_function()
 
     def _set_influence_function(self) -> None:
+        """``G(m)`` on the real-to-complex half spectrum (broadcast, no full-grid temporaries)."""
         L = self.lengths
+        half = self.grid[2] // 2 + 1
         mods = [_spline_moduli(k, self.order) for k in self.grid]
         freqs = [np.fft.fftfreq(k, d=1.0 / k) / x for k, x in zip(self.grid, L, strict=True)]
-        mx, my, mz = np.meshgrid(*freqs, indexing="ij")
-        m2 = mx**2 + my**2 + mz**2
-        b = mods[0][:, None, None] * mods[1][None, :, None] * mods[2][None, None, :]
+        m2 = (
+            freqs[0][:, None, None] ** 2
+            + freqs[1][None, :, None] ** 2
+            + freqs[2][None, None, :half] ** 2  # |m| at the Nyquist index is the same either sign
+        )
+        b = mods[0][:, None, None] * mods[1][None, :, None] * mods[2][None, None, :half]
         vol = float(np.prod(L))
-        with np.errstate(divide="ignore"):
-            g = b * np.exp(-(math.pi**2) * m2 / self.alpha**2) / (math.pi * vol * m2)
+        m2[0, 0, 0] = 1.0
+        g = b * np.exp(-(math.pi**2) * m2 / self.alpha**2) / (math.pi * vol * m2)
         g[0, 0, 0] = 0.0
         # real-to-complex FFTs keep the last axis up to its Nyquist index; every other mode of
         # the full spectrum appears twice (m and -m), so half-spectrum sums carry weight 2
-        half = self.grid[2] // 2 + 1
         weight = np.full(half, 2.0)
         weight[0] = 1.0
         if self.grid[2] % 2 == 0:
             weight[-1] = 1.0
-        self.g = np.ascontiguousarray(g[:, :, :half])
+        self.g = np.ascontiguousarray(g)
         self.gw = self.g * weight
-        self.gw_virial = self.gw * (1.0 - 2.0 * math.pi**2 * m2[:, :, :half] / self.alpha**2)
+        self.gw_virial = self.gw * (1.0 - 2.0 * math.pi**2 * m2 / self.alpha**2)
         self.scale = np.array(self.grid, dtype=float) / L
 
     def reciprocal(self, positions: np.ndarray, forces: np.ndarray) -> tuple[float, float]:
