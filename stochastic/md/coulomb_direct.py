@@ -7,16 +7,17 @@ is the exact electrostatic energy of an isolated cluster in vacuum (``eps_r = 1`
 (e.g. ``eps_r = poreflux.water.water_permittivity(T)``). The cost is O(N^2) pairs (numba
 kernel :func:`stochastic.md.kernels.coulomb_all_pairs`): meant for clusters up to a few
 thousand charges; periodic systems need :class:`~stochastic.md.ewald.Ewald` or
-:class:`~stochastic.md.pme.PME`, a cutoff interaction is :class:`~stochastic.md.reaction_field.
-ReactionField`.
+:class:`~stochastic.md.pme.PME`; a cutoff interaction is
+:class:`~stochastic.md.reaction_field.ReactionField`.
 
 Excluded pairs (``System.exclusions``: bonded neighbours, Drude core-shell pairs) do not interact
 at all, as in the other Coulomb terms. ``System`` carries no 1-4 pair list or scale factor, so
 there is no scaled 1-4 interaction here; a force field that needs one would add the scaled
 pairs as a separate term.
 
-References: Allen & Tildesley, *Computer Simulation of Liquids*, 2nd ed. (2017), section 1.3 and
-chapter 6 (long-range forces; direct summation for non-periodic systems).
+Reference: Allen & Tildesley, *Computer Simulation of Liquids*, 2nd ed. (2017), chapter 6
+(long-range forces). The large-box limit of Ewald summation is tested against this term with the
+surface (dipole) term of de Leeuw, Perram & Smith, Proc. R. Soc. A 373, 27 (1980).
 """
 
 from __future__ import annotations
