@@ -28,6 +28,12 @@ def _check_dt(dt: float) -> None:
         raise MDInputError(f"time step dt must be > 0 ps, got {dt!r}")
 
 
+def _check_non_negative(value: float, name: str, unit: str) -> None:
+    """Raise :class:`MDInputError` unless ``value`` is finite and >= 0 (NaN is refused)."""
+    if not (math.isfinite(value) and value >= 0):
+        raise MDInputError(f"{name} must be finite and >= 0 {unit}, got {value!r}")
+
+
 @dataclass
 class VelocityVerlet:
     """Velocity Verlet (NVE, time reversible, symplectic). ``dt`` [ps]."""
@@ -77,8 +83,8 @@ class LangevinBAOAB:
 
     def __post_init__(self) -> None:
         _check_dt(self.dt)
-        if self.temperature < 0 or self.friction < 0:
-            raise MDInputError("Langevin needs temperature >= 0 K and friction >= 0 1/ps")
+        _check_non_negative(self.temperature, "Langevin temperature", "K")
+        _check_non_negative(self.friction, "Langevin friction", "1/ps")
         s = self.seed
         self.rng = s if isinstance(s, np.random.Generator) else np.random.default_rng(s)
 
@@ -123,6 +129,10 @@ class DrudeLangevinBAOAB:
 
     def __post_init__(self) -> None:
         _check_dt(self.dt)
+        _check_non_negative(self.temperature, "Drude Langevin temperature", "K")
+        _check_non_negative(self.friction, "Drude Langevin friction", "1/ps")
+        _check_non_negative(self.drude_temperature, "drude_temperature", "K")
+        _check_non_negative(self.drude_friction, "drude_friction", "1/ps")
         s = self.seed
         self.rng = s if isinstance(s, np.random.Generator) else np.random.default_rng(s)
 
