@@ -1,68 +1,93 @@
 """Compiled (numba) loops of the GLE integrator: one time step over all particles.
 
 The exact Ornstein-Uhlenbeck update of the extended state ``u = (v, w_1..w_n)`` is
-``u <- T u + L xi`` with small dense matrices T and L (see :mod:`stochastic.memory.gle`); the
-normal variates ``xi`` (one row per degree of freedom) are drawn by the caller.
+``u <- T u + L xi`` with small dense matrices T and L (L lower triangular; see
+:mod:`stochastic.memory.gle`); the normal variates ``xi`` (one row per degree of freedom) are
+drawn by the caller. The kernels are compiled once per state size ``d = 1 + n_aux`` (a
+compile-time constant, so the small loops unroll: twice as fast as a runtime size) and cached
+on disk.
 """
 
 from __future__ import annotations
+
+from functools import cache
 
 import numba
 import numpy as np
 
 
-@numba.njit(cache=True, inline="always")
-def _ou(vi, wi, xii, T, L, u, un):
-    d = T.shape[0]
-    u[0] = vi
-    for a in range(1, d):
-        u[a] = wi[a - 1]
-    for a in range(d):
-        acc = 0.0
-        for b in range(d):
-            acc += T[a, b] * u[b]
-        for b in range(d):
-            acc += L[a, b] * xii[b]
-        un[a] = acc
-    for a in range(1, d):
-        wi[a - 1] = un[a]
-    return un[0]
+@cache
+def step_tabulated(d: int):
+    """The fused 1D step with a tabulated force for extended-state size ``d``.
+
+    ``kernel(x, v, f, w, xi, T, L, half_dt_over_m, half_dt, z0, inv_h, top, table, slope, lo, hi,
+    hit, step)``: BAOAB with the exact extended O step; linear interpolation of the force table
+    (clamped ends); when particle i first reaches ``x <= lo`` or ``x >= hi``,
+    ``hit[i] = 2 step + (x >= hi)``.
+    """
+
+    @numba.njit(cache=True)
+    def kernel(
+        x, v, f, w, xi, T, L, half_dt_over_m, half_dt, z0, inv_h, top, table, slope, lo, hi, hit,
+        step,
+    ):  # fmt: skip
+        u = np.empty(d)
+        un = np.empty(d)
+        for i in range(x.size):
+            vi = v[i] + half_dt_over_m * f[i]  # B
+            xx = x[i] + half_dt * vi  # A
+            u[0] = vi  # O (exact, extended state)
+            for a in range(1, d):
+                u[a] = w[i, a - 1]
+            for a in range(d):
+                acc = 0.0
+                for b in range(d):
+                    acc += T[a, b] * u[b]
+                for b in range(a + 1):
+                    acc += L[a, b] * xi[i, b]
+                un[a] = acc
+            for a in range(1, d):
+                w[i, a - 1] = un[a]
+            vi = un[0]
+            xx = xx + half_dt * vi  # A
+            if (xx <= lo or xx >= hi) and hit[i] < 0:
+                hit[i] = 2 * step + (1 if xx >= hi else 0)
+            s = (xx - z0) * inv_h
+            s = min(max(s, 0.0), top)
+            k = int(s)
+            fi = (s - k) * slope[k] + table[k]
+            x[i] = xx
+            v[i] = vi + half_dt_over_m * fi  # B
+            f[i] = fi
+
+    return kernel
 
 
-@numba.njit(cache=True)
-def step_tabulated(
-    x, v, f, w, xi, T, L, half_dt_over_m, half_dt, z0, inv_h, top, table, slope, lo, hi, hit, step
-):
-    """One BAOAB-GLE step in 1D with a tabulated force (linear interpolation, clamped ends);
-    when particle i first reaches ``x <= lo`` or ``x >= hi``, ``hit[i] = 2 step + (x >= hi)``."""
-    d = T.shape[0]
-    u = np.empty(d)
-    un = np.empty(d)
-    for i in range(x.size):
-        vi = v[i] + half_dt_over_m * f[i]  # B
-        xx = x[i] + half_dt * vi  # A
-        vi = _ou(vi, w[i], xi[i], T, L, u, un)  # O (exact, extended state)
-        xx = xx + half_dt * vi  # A
-        if (xx <= lo or xx >= hi) and hit[i] < 0:
-            hit[i] = 2 * step + (1 if xx >= hi else 0)
-        s = (xx - z0) * inv_h
-        s = min(max(s, 0.0), top)
-        k = int(s)
-        fi = (s - k) * slope[k] + table[k]
-        x[i] = xx
-        v[i] = vi + half_dt_over_m * fi  # B
-        f[i] = fi
+@cache
+def step_baoa(d: int):
+    """B, A, O, A of one step on flat arrays for extended-state size ``d`` (the force and the
+    last B are done by the caller): ``kernel(x, v, f, w, xi, T, L, half_dt_over_m, half_dt)``."""
 
+    @numba.njit(cache=True)
+    def kernel(x, v, f, w, xi, T, L, half_dt_over_m, half_dt):
+        u = np.empty(d)
+        un = np.empty(d)
+        for i in range(x.size):
+            vi = v[i] + half_dt_over_m * f[i]
+            xx = x[i] + half_dt * vi
+            u[0] = vi
+            for a in range(1, d):
+                u[a] = w[i, a - 1]
+            for a in range(d):
+                acc = 0.0
+                for b in range(d):
+                    acc += T[a, b] * u[b]
+                for b in range(a + 1):
+                    acc += L[a, b] * xi[i, b]
+                un[a] = acc
+            for a in range(1, d):
+                w[i, a - 1] = un[a]
+            x[i] = xx + half_dt * un[0]
+            v[i] = un[0]
 
-@numba.njit(cache=True)
-def step_baoa(x, v, f, w, xi, T, L, half_dt_over_m, half_dt):
-    """B, A, O, A of one step on flat arrays (the force and the last B are done by the caller)."""
-    d = T.shape[0]
-    u = np.empty(d)
-    un = np.empty(d)
-    for i in range(x.size):
-        vi = v[i] + half_dt_over_m * f[i]
-        xx = x[i] + half_dt * vi
-        vi = _ou(vi, w[i], xi[i], T, L, u, un)
-        x[i] = xx + half_dt * vi
-        v[i] = vi
+    return kernel

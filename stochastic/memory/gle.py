@@ -96,9 +96,9 @@ def _propagators(a: np.ndarray, dt: float, kt_over_m: float) -> tuple[np.ndarray
     cov = 0.5 * (cov + cov.T)
     try:
         chol = np.linalg.cholesky(cov)
-    except np.linalg.LinAlgError:  # semi-definite to rounding: symmetric square root
-        lam, vec = np.linalg.eigh(cov)
-        chol = (vec * np.sqrt(np.clip(lam, 0.0, None))) @ vec.T
+    except np.linalg.LinAlgError:  # semi-definite to rounding: lower factor of cov + jitter
+        jitter = 1e-14 * max(1.0, float(np.max(np.abs(cov))))
+        chol = np.linalg.cholesky(cov + jitter * np.eye(cov.shape[0]))
     scale = np.ones(a.shape[0])
     scale[0] = math.sqrt(kt_over_m)
     t_phys = scale[:, None] * t_red / scale[None, :]
@@ -170,13 +170,13 @@ class GLEIntegrator:
         f = self.force
         if isinstance(f, TabulatedForce) and s.x.ndim == 1:
             hh = _NO_HIT if hit is None else hit
-            kern.step_tabulated(
+            kern.step_tabulated(self.T.shape[0])(
                 s.x, s.v, s.f, s.w, xi, self.T, self.L, hm, h, f.z0, 1.0 / f.h,
                 f.table.size - 1.0, f.table, f._slope, bounds[0], bounds[1], hh, step,
             )  # fmt: skip
             return
         x, v = s.x.reshape(-1), s.v.reshape(-1)
-        kern.step_baoa(x, v, s.f.reshape(-1), s.w, xi, self.T, self.L, hm, h)
+        kern.step_baoa(self.T.shape[0])(x, v, s.f.reshape(-1), s.w, xi, self.T, self.L, hm, h)
         s.f[...] = f(s.x)
         s.v[...] += hm * s.f
         if hit is not None:
