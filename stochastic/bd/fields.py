@@ -212,7 +212,7 @@ class ExternalField:
             elif "*" in selfs:
                 table[s] += zv**2 * _on(selfs["*"], axes)
         if len(axes) == 2:
-            return 2, (*axes, np.zeros(2)), table[..., None]
+            return 2, (*axes, np.array([0.0, 1.0])), table[..., None]
         return 3, axes, table
 
 

@@ -17,16 +17,23 @@ external energy of the buffer (the applied potential there), so that the reservo
 electrochemical potential follows the bath potential and the target concentration holds in
 both buffers at any voltage.
 
-Electroneutrality. ``exchange="salt"`` (default) inserts and deletes neutral groups only (one
-cation with as many anions as neutralise it, e.g. K+ Cl-, Ca2+ 2 Cl-), so the system stays
-neutral; to let the charge carried through the pore return (a steady current needs it), a
-quarter of the moves *transfer* one ion from one buffer to a random point of the other, with
-acceptance ``min(1, N_k/(N_k'+1) exp(u_ref,k' - u_ref,k - dU))`` (the deletion and insertion
-factors combined): the external circuit of the applied voltage, conserving the total charge.
-Each bath's net charge then fluctuates as the Coulomb energy of the separated charge allows
-(a few e in baths of a few nm). ``exchange="ions"`` moves single ions instead: each buffer is
-then an electrode at a fixed electrochemical potential per species and the total charge
-fluctuates too (larger concentration fluctuations of the single species in small baths).
+Electroneutrality. Three exchange schemes:
+
+- ``exchange="salt"`` inserts and deletes neutral groups only (one cation with as many anions
+  as neutralise it, e.g. K+ Cl-, Ca2+ 2 Cl-), and a quarter of the moves *transfer* one ion
+  from one buffer to a random point of the other, with acceptance ``min(1, N_k/(N_k'+1)
+  exp(u_ref,k' - u_ref,k - dU))`` (the deletion and insertion factors combined): the external
+  circuit of the applied voltage, which lets the charge carried through the pore return. The
+  total charge is conserved (zero). In a small system this canonical constraint on the charge
+  biases the composition: where the pore or the membrane faces hold more of one species (the
+  smaller cation gets closer to the walls), the baths are left with a few per cent of the other.
+- ``exchange="ions"`` moves single ions: each buffer is an electrode at a fixed electrochemical
+  potential per species; the total charge fluctuates, held near neutral by the Coulomb energy of
+  any net charge (in baths of a few nm that is a weak restoring force, so single-species numbers
+  fluctuate slowly).
+- ``exchange="mixed"`` (default): neutral groups, single ions and transfers, each group chosen
+  with equal probability. Its ensemble is that of ``"ions"`` (open in every species), and the
+  neutral moves and transfers make the neutral composition and the inter-bath charge relax fast.
 
 ``mu_ex`` starts from the Debye-Hückel limit with the contact distance and is calibrated
 iteratively during equilibration (``mu_ex += ln(c_target/c_measured)``) until the buffers hold
@@ -59,9 +66,12 @@ def debye_huckel_mu_ex(system: BDSystem) -> np.ndarray:
     """Excess chemical potential [kT] per species: ``-q^2 l_B kappa / (2 (1 + kappa sigma))``.
 
     ``kappa^2 = 4 pi l_B sum q_s^2 rho_s``; ``sigma`` = the species' radius plus the
-    concentration-weighted mean radius of the counter-ions (extended Debye-Hückel).
+    concentration-weighted mean radius of the counter-ions (extended Debye-Hückel). Zero for a
+    system without ion-ion forces.
     """
     lb, q, a = system.bjerrum_nm, system.valences, system.radii
+    if not system.interactions:
+        return np.zeros(q.size)  # an ideal solution
     rho = system.targets_mM * MM_TO_PER_NM3
     kappa = math.sqrt(4 * math.pi * lb * float(np.sum(q**2 * rho)))
     out = np.empty(q.size)
@@ -115,24 +125,28 @@ class Buffers:
     _labels: np.ndarray | None = None
 
     @classmethod
-    def build(cls, system: BDSystem, model: KernelModel, exchange: str = "salt") -> Buffers:
+    def build(cls, system: BDSystem, model: KernelModel, exchange: str = "mixed") -> Buffers:
         """Regions, volumes, reference energies and the Debye-Hückel start of ``mu_ex``."""
         g = system.geometry
         ns = len(system.names)
-        regions = np.array([[g.buffer_region(side, a) for side in (-1, 1)] for a in system.radii])
-        volumes = np.array([g.buffer_volume(a) for a in system.radii])
+        a_bath = float(np.max(system.radii))  # every species meets the bath walls there
+        regions = np.array([[g.buffer_region(side, a_bath) for side in (-1, 1)]] * ns)
+        volumes = np.full(ns, g.buffer_volume(a_bath))
         rho = system.targets_mM * MM_TO_PER_NM3
         _check_reachable(system, volumes, rho)
         u_ref = np.array(
             [[_reference_energy(model, s, regions[s, k]) for k in range(2)] for s in range(ns)]
         )
+        singles = [np.eye(ns, dtype=int)[s] for s in range(ns) if rho[s] > 0]
         if exchange == "ions":
-            groups = [np.eye(ns, dtype=int)[s] for s in range(ns) if rho[s] > 0]
+            groups = singles
         elif exchange == "salt":
             groups = neutral_groups(system)
+        elif exchange == "mixed":
+            groups = neutral_groups(system) + singles
         else:
-            raise BDInputError(f"exchange must be 'ions' or 'salt', got {exchange!r}")
-        transfer = TRANSFER_FRACTION if exchange == "salt" else 0.0
+            raise BDInputError(f"exchange must be 'mixed', 'salt' or 'ions', got {exchange!r}")
+        transfer = 0.0 if exchange == "ions" else TRANSFER_FRACTION
         return cls(regions, volumes, rho, u_ref, debye_huckel_mu_ex(system), groups, transfer)
 
     def labels(self, st: IonState) -> np.ndarray:

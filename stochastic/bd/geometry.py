@@ -5,9 +5,10 @@ pore is open for ``r < R(z)``; each bath is a cylinder of radius ``R_b`` and len
 attached to a membrane face (left: ``-L/2 - L_b < z < -L/2``, right: ``L/2 < z < L/2 + L_b``).
 A grand-canonical buffer of length ``L_buf`` sits at the far end of each bath.
 
-Ion centres feel the solid (membrane and bath boundaries) through the distance ``d`` from the
-centre to the nearest solid surface: ``U_wall = (k_w/2) (a - d)^2`` for ``d < a`` (the ion radius
-``a``), else 0 (:mod:`stochastic.bd.kernels`). The distance to the membrane is evaluated as:
+Ion centres feel the membrane through the distance ``d`` from the centre to its surface:
+``U_wall = (k_w/2) (a - d)^2`` for ``d < a`` (the ion radius ``a``), else 0; the bath boundaries
+act the same way with one contact distance for all species, the largest ionic radius
+(:mod:`stochastic.bd.kernels`). The distance to the membrane is evaluated as:
 
 - inside the pore (``|z| <= L/2``, ``r < R(z)``): ``d = R(z) - r`` (radial; exact for a
   cylinder, first order in ``R'(z)`` for a profiled pore);
@@ -185,13 +186,16 @@ class ChannelGeometry:
         z_lo, z_hi, r_max = self.buffer_region(1, ion_radius)
         return math.pi * r_max**2 * (z_hi - z_lo)
 
-    def open_radius(self, z: np.ndarray, ion_radius: float) -> np.ndarray:
-        """Radius of the cross-section open to centres at ``z`` (pore or bath), ignoring rims."""
+    def open_radius(
+        self, z: np.ndarray, ion_radius: float, bath_contact: float | None = None
+    ) -> np.ndarray:
+        """Radius of the cross-section open to centres at ``z``, ignoring rims: ``R(z) - a`` in
+        the pore, ``R_b - bath_contact`` in the baths (default ``bath_contact = a``)."""
         z = np.asarray(z, dtype=float)
         inside = np.abs(z) < self.half_length
-        r = np.where(inside, self.pore(np.clip(z, -self.half_length, self.half_length)), 0.0)
-        r = np.where(inside, r, self.bath_radius)
-        return np.maximum(r - ion_radius, 0.0)
+        rz = self.pore(np.clip(z, -self.half_length, self.half_length)) - ion_radius
+        rb = self.bath_radius - (ion_radius if bath_contact is None else bath_contact)
+        return np.maximum(np.where(inside, rz, rb), 0.0)
 
     def wall_distance(self, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
         """Distance [nm] from points to the nearest solid surface (negative inside the solid)."""

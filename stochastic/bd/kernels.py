@@ -14,9 +14,13 @@ the ionic radii. The Coulomb sum is exact over all pairs (no cutoff): the system
 periodic, the pore is poorly screened, and for a channel system (10^2-10^3 ions) the vectorised
 direct sum costs ~1.5 ns per pair on one core.
 
-Ion-wall energy: ``(k_w/2) (a - d)^2`` for a centre closer than its radius ``a`` to the solid
-(``d`` from :mod:`stochastic.bd.geometry`). External energy: per-species tables on a regular
-grid (bilinear in (r, z) or trilinear) plus the analytic constant-field drop.
+Ion-wall energy: ``(k_w/2) (a - d)^2`` for a centre closer than its radius ``a`` to the
+membrane (``d`` from :mod:`stochastic.bd.geometry`); the bath boundaries are artificial and act
+on every species at the same contact distance (the largest ionic radius), so that they do not
+adsorb the smaller ions (a wall that lets the small ion closer builds a double layer of it,
+which shifts the cation/anion balance of a small bath by several per cent). External energy:
+per-species tables on a regular grid (bilinear in (r, z) or trilinear) plus the analytic
+constant-field drop.
 
 Step (Ermak & McCammon, J. Chem. Phys. 69, 1352 (1978), Ito form with D = D(z))::
 
@@ -37,7 +41,8 @@ from numba import njit
 F_LB, F_H, F_RB, F_ZMAX, F_KW, F_UDROP = 0, 1, 2, 3, 4, 5
 F_G0, F_GI = 6, 9  # grid origin (3) and inverse spacing (3)
 F_D0, F_DI, F_P0, F_PI, F_DT, F_PL0, F_PLD, F_MAXDRIFT = 12, 13, 14, 15, 16, 17, 18, 19
-N_FP = 20
+F_ABATH = 20  # contact distance of every ion with the (artificial) bath boundaries
+N_FP = 21
 # integer parameters (index into ip)
 I_MODE, I_GN, I_ND, I_NP, I_NPL = 0, 1, 4, 5, 6
 N_IP = 7
@@ -130,7 +135,31 @@ def _pore_radius(zz, pore_r, p0, pinv):
 
 @njit(**_JIT)
 def wall_distance(px, py, pz, fp, pore_r):
-    """Distance [nm] to the membrane/bath surface and its gradient ``(d, gx, gy, gz)``."""
+    """Distance [nm] to the nearest membrane or bath surface and its gradient
+    ``(d, gx, gy, gz)``."""
+    d, gx, gy, gz = membrane_distance(px, py, pz, fp, pore_r)
+    b = bath_distance(px, py, pz, fp)
+    if b[0] < d:
+        return b
+    return d, gx, gy, gz
+
+
+@njit(**_JIT)
+def bath_distance(px, py, pz, fp):
+    """Distance [nm] to the bath's side wall or end cap and its gradient."""
+    r = math.sqrt(px * px + py * py)
+    d_side = fp[F_RB] - r
+    d_end = fp[F_ZMAX] - abs(pz)
+    if d_side < d_end:
+        if r > 0.0:
+            return d_side, -px / r, -py / r, 0.0
+        return d_side, 0.0, 0.0, 0.0
+    return d_end, 0.0, 0.0, -1.0 if pz >= 0.0 else 1.0
+
+
+@njit(**_JIT)
+def membrane_distance(px, py, pz, fp, pore_r):
+    """Distance [nm] to the membrane (pore wall, faces, rims) and its gradient."""
     h = fp[F_H]
     r = math.sqrt(px * px + py * py)
     ux = px / r if r > 0.0 else 0.0
@@ -152,12 +181,6 @@ def wall_distance(px, py, pz, fp, pore_r):
             dr = r_end - r
             d = math.sqrt(dr * dr + dzf * dzf)
             gx, gy, gz = -ux * dr / d, -uy * dr / d, sz * dzf / d
-    d_side = fp[F_RB] - r
-    if d_side < d:
-        d, gx, gy, gz = d_side, -ux, -uy, 0.0
-    d_end = fp[F_ZMAX] - az
-    if d_end < d:
-        d, gx, gy, gz = d_end, 0.0, 0.0, -sz
     return d, gx, gy, gz
 
 
@@ -224,10 +247,17 @@ def external(s, px, py, pz, fp, ip, table, pore_r, sq, sa):
     elif pz < h:
         u += ud * (h - pz) / (2.0 * h)
         fz += ud / (2.0 * h)
-    d, gx, gy, gz = wall_distance(px, py, pz, fp, pore_r)
+    k = fp[F_KW]
+    d, gx, gy, gz = membrane_distance(px, py, pz, fp, pore_r)
     pen = sa[s] - d
     if pen > 0.0:
-        k = fp[F_KW]
+        u += 0.5 * k * pen * pen
+        fx += k * pen * gx
+        fy += k * pen * gy
+        fz += k * pen * gz
+    d, gx, gy, gz = bath_distance(px, py, pz, fp)
+    pen = fp[F_ABATH] - d
+    if pen > 0.0:
         u += 0.5 * k * pen * pen
         fx += k * pen * gx
         fy += k * pen * gy
@@ -239,6 +269,8 @@ def external(s, px, py, pz, fp, ip, table, pore_r, sq, sa):
 def ion_energy(px, py, pz, s, x, y, z, q, a, n, skip, fp, ip, table, pore_r, sq, sa):
     """Total energy [kT] of an ion of species ``s`` at a position (pairs except ``skip``)."""
     e = external(s, px, py, pz, fp, ip, table, pore_r, sq, sa)[0]
+    if fp[F_LB] == 0.0:
+        return e
     return e + pair_energy(px, py, pz, sq[s], sa[s], x, y, z, q, a, n, skip, fp[F_LB])
 
 
@@ -280,7 +312,12 @@ def advance(x, y, z, sp, q, a, n, noise, fp, ip, table, dtab, dgrad, pore_r, sq,
     clipped = 0
     fx, fy, fz = work[0], work[1], work[2]
     for step in range(noise.shape[0]):
-        pair_forces(x, y, z, q, a, n, fp[F_LB], fx, fy, fz)
+        if fp[F_LB] > 0.0:
+            pair_forces(x, y, z, q, a, n, fp[F_LB], fx, fy, fz)
+        else:  # independent ions
+            fx[:n] = 0.0
+            fy[:n] = 0.0
+            fz[:n] = 0.0
         for i in range(n):
             s = sp[i]
             e = external(s, x[i], y[i], z[i], fp, ip, table, pore_r, sq, sa)

@@ -10,7 +10,7 @@ Current of species s: ``I_s = q_s e (N_+ - N_-)/(n_planes T)``, the net number o
 Conductance ``G = I/V`` [pS] (``V`` left minus right). Occupancy ``n_s(z)`` [1/nm]: mean number
 of ions per unit length; concentration ``c_s(z) = n_s(z) / (pi r_open(z)^2)`` in mM with
 ``r_open`` the radius open to the ion's centre (pore or bath radius minus the ionic radius,
-rims of the pore mouths ignored).
+rims of the pore mouths ignored), widened by the soft wall's penetration (:func:`open_area`).
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def result_from_blocks(
     samples = np.asarray(blocks.samples, dtype=float)
     occ = np.asarray(blocks.hist) / samples[:, None, None] / width
     occ_m, occ_e = block_stats(occ)
-    area = np.array([np.pi * system.geometry.open_radius(zc, a) ** 2 for a in system.radii])
+    area = np.array([open_area(system, zc, a) for a in system.radii])
     with np.errstate(divide="ignore", invalid="ignore"):
         conv = np.where(area > 0, 1.0 / (area * MM_TO_PER_NM3), np.nan)
     pore_m, pore_e = block_stats(np.asarray(blocks.in_pore) / samples[:, None])
@@ -181,6 +181,18 @@ def result_from_blocks(
     )
 
 
+def open_area(system: BDSystem, z: np.ndarray, ion_radius: float) -> np.ndarray:
+    """Cross-section [nm^2] open to a centre at ``z``, with the soft wall's penetration.
+
+    ``A = pi (r_o^2 + 2 r_o delta + 2/k_w)``, ``delta = sqrt(pi/(2 k_w))``: the integral of the
+    Boltzmann factor of the harmonic wall ``(k_w/2)(a - d)^2`` over a disc of open radius
+    ``r_o`` (flat-wall approximation of the penetration layer).
+    """
+    r_o = system.geometry.open_radius(z, ion_radius, float(np.max(system.radii)))
+    k = system.wall_stiffness
+    return np.where(r_o > 0, np.pi * (r_o**2 + 2 * r_o * np.sqrt(np.pi / (2 * k)) + 2 / k), 0.0)
+
+
 def combine(system: BDSystem, results: list[BDResult], **kw) -> BDResult:
     """Pool the blocks of independent replicas into one estimate."""
     if not results:
@@ -206,4 +218,4 @@ def combine(system: BDSystem, results: list[BDResult], **kw) -> BDResult:
 
 
 def _volumes(system: BDSystem) -> np.ndarray:
-    return np.array([system.geometry.buffer_volume(a) for a in system.radii])
+    return np.full(len(system.names), system.geometry.buffer_volume(float(np.max(system.radii))))

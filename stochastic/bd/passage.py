@@ -1,6 +1,6 @@
 """First passage of independent ions in the BD channel model (validation against 1D theory).
 
-With the ion-ion interaction switched off (``eps_r`` so large that ``l_B`` -> 0) the ions of a
+With the ion-ion interaction switched off (``interactions=False``) the ions of a
 :class:`~stochastic.bd.system.BDSystem` are independent copies of one ion in the external field,
 the walls and ``D(z)``. :func:`first_passage_times` starts ``n`` of them at one point and records
 when each first leaves the slab ``z_lo < z < z_hi`` (absorbing planes): the particle counterpart
@@ -19,9 +19,6 @@ from stochastic.langevin import as_generator
 
 __all__ = ["first_passage_times"]
 
-#: Bjerrum lengths [nm] below which the ions count as independent
-MAX_INDEPENDENT_LB = 1e-6
-
 
 def first_passage_times(
     system: BDSystem,
@@ -36,12 +33,11 @@ def first_passage_times(
     """Exit times [ns] of ``n`` independent ions from ``bounds = (z_lo, z_hi)``.
 
     Ions that have not left by ``max_time_ns`` get ``inf``. The system must have no ion-ion
-    interaction (``bjerrum_nm`` < 1e-6 nm, e.g. ``eps_r=1e9``).
+    interaction (``interactions=False``).
     """
-    if system.bjerrum_nm > MAX_INDEPENDENT_LB:
+    if system.interactions:
         raise BDInputError(
-            "first_passage_times needs independent ions: build the system with a huge eps_r "
-            f"(l_B = {system.bjerrum_nm:.3g} nm now)"
+            "first_passage_times needs independent ions: build the system with interactions=False"
         )
     z_lo, z_hi = map(float, bounds)
     if not z_lo < start[2] < z_hi:

@@ -9,9 +9,9 @@ profiles, and ``gcmc_attempts`` buffer moves.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import os
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -39,8 +39,8 @@ class BDSimulation:
     seed
         Integer seed or ``numpy.random.Generator``.
     exchange
-        ``"salt"`` (neutral groups + transfers, default) or ``"ions"`` (see
-        :mod:`stochastic.bd.gcmc`).
+        ``"mixed"``, ``"salt"`` or ``"ions"`` (see :mod:`stochastic.bd.gcmc`); default
+        ``"mixed"``, or ``"ions"`` for a system without ion-ion forces.
     positions, species
         Optional initial ions (``(n, 3)`` nm, species indices); default: baths at target.
     gcmc_every
@@ -56,7 +56,7 @@ class BDSimulation:
         system: BDSystem,
         seed: int | np.random.Generator,
         *,
-        exchange: str = "salt",
+        exchange: str | None = None,
         positions: np.ndarray | None = None,
         species: np.ndarray | None = None,
         gcmc_every: int = 10,
@@ -73,6 +73,8 @@ class BDSimulation:
         self.system = system
         self.model = system.compile()
         self.rng = as_generator(seed)
+        if exchange is None:
+            exchange = "mixed" if system.interactions else "ions"
         self.exchange = exchange
         self.buffers = Buffers.build(system, self.model, exchange)
         if positions is None:
@@ -136,14 +138,20 @@ class BDSimulation:
         return round(time_ns / self.cycle_ns)
 
     def equilibrate(
-        self, time_ns: float, *, calibrate: bool = True, rounds: int = 6, progress: bool = False
+        self, time_ns: float, *, calibrate: bool = True, rounds: int = 12, progress: bool = False
     ) -> None:
-        """Run ``time_ns`` without recording; with ``calibrate`` the buffers' ``mu_ex`` are
-        adjusted after each of ``rounds`` equal stretches to the measured concentrations."""
+        """Run ``time_ns`` without recording.
+
+        With ``calibrate`` the buffers' ``mu_ex`` are adjusted after each of ``rounds`` equal
+        stretches: ``mu_ex += g ln(c_target / c_measured)`` (both buffers pooled) with gain
+        ``g = 1/2`` (a neutral-group move changes both species at once, so the common mode
+        responds twice as strongly: a gain of 1 would oscillate); the final ``mu_ex`` is the
+        average over the last third of the rounds (Polyak averaging of the noisy updates).
+        """
         n = self._n_cycles(time_ns)
         per = max(1, n // max(1, rounds)) if calibrate else max(n, 1)
         bar = _bar(progress, n * self.cycle_ns, "BD equilibration")
-        done = 0
+        done, history = 0, []
         while done < n:
             k = min(per, n - done)
             counts = np.zeros(self.buffers.volumes.size)
@@ -151,12 +159,15 @@ class BDSimulation:
                 self._cycle(None, None)
                 if calibrate:
                     counts += self.buffers.counts(self.state).sum(axis=1)
-            if calibrate and n - done - k >= 0:
+            if calibrate:
                 self._calibrate(counts / k)
+                history.append(self.buffers.mu_ex.copy())
             done += k
             self.equilibrated_ns += k * self.cycle_ns
             bar.update(k * self.cycle_ns)
         bar.close()
+        if len(history) >= 3:
+            self.buffers.mu_ex = np.mean(history[-(len(history) // 3) :], axis=0)
         self.cross[:] = 0.0
 
     def _calibrate(self, mean_counts: np.ndarray) -> None:
@@ -164,7 +175,7 @@ class BDSimulation:
         expected = 2.0 * b.rho * b.volumes  # both buffers
         ok = expected > 0
         ratio = (expected[ok]) / np.maximum(mean_counts[ok], 0.25)
-        b.mu_ex[ok] += np.clip(np.log(ratio), -1.0, 1.0)
+        b.mu_ex[ok] += 0.5 * np.clip(np.log(ratio), -1.0, 1.0)
 
     def run(self, time_ns: float, *, block_ns: float, progress: bool = False, on_block=None):
         """Production: ``time_ns`` in blocks of ``block_ns`` (``mu_ex`` fixed); ``on_block``
@@ -240,7 +251,7 @@ class BDSimulation:
                 [bf.attempts, bf.accepted, bf.transfers, bf.transferred, self.clipped]
             ),
             "equilibrated_ns": np.array(self.equilibrated_ns),
-            "rng": np.array(json.dumps(self.rng.bit_generator.state)),
+            "rng": np.frombuffer(pickle.dumps(self.rng.bit_generator.state), dtype=np.uint8),
             "fingerprint": np.array(self.fingerprint()),
             **{f"blocks_{k}": v for k, v in self.blocks.to_arrays().items()},
         }
@@ -264,9 +275,12 @@ class BDSimulation:
             for (px, py, pz), s in zip(d["positions"], d["species"], strict=True):
                 self.state.add(int(s), px, py, pz)
             self.buffers.mu_ex = np.array(d["mu_ex"])
-            self.buffers.attempts, self.buffers.accepted, self.clipped = (int(v) for v in d["gcmc"])
+            bf = self.buffers
+            bf.attempts, bf.accepted, bf.transfers, bf.transferred, self.clipped = (
+                int(v) for v in d["gcmc"]
+            )
             self.equilibrated_ns = float(d["equilibrated_ns"])
-            self.rng.bit_generator.state = json.loads(str(d["rng"]))
+            self.rng.bit_generator.state = pickle.loads(d["rng"].tobytes())
             self.blocks = Blocks.from_arrays(
                 {k[len("blocks_") :]: d[k] for k in d.files if k.startswith("blocks_")}
             )

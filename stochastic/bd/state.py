@@ -113,8 +113,14 @@ def check_no_overlap(pos: np.ndarray, radii: np.ndarray) -> None:
 
 def initial_state(system: BDSystem, rng: np.random.Generator) -> IonState:
     """Both baths filled at the target concentrations (pore empty), without overlaps, each
-    bath electroneutral (counter-ions of the most concentrated species fill up the charge)."""
+    bath electroneutral (counter-ions of the most concentrated species fill up the charge).
+
+    Trial positions are accepted with the Boltzmann factor of the external energy relative to
+    the far end of the bath (so a bath with a potential well or barrier starts near
+    equilibrium); the total number is kept.
+    """
     g = system.geometry
+    model = system.compile()
     st = IonState(system, capacity=64)
     a_max = float(np.max(system.radii))
     r_max, z_lo, z_hi = g.bath_radius - a_max, g.half_length + a_max, g.z_max - a_max
@@ -129,21 +135,26 @@ def initial_state(system: BDSystem, rng: np.random.Generator) -> IonState:
         counts[int(np.argmax(fill))] += 1
     for side in (-1, 1):
         for s, n_s in enumerate(counts):
+            u_ref = model.external_energy(s, np.zeros(1), np.zeros(1), np.array([side * z_hi]))
             for _ in range(int(n_s)):
-                _place(st, s, side, r_max, z_lo, z_hi, rng)
+                _place(st, s, side, (r_max, z_lo, z_hi), rng, model, float(u_ref[0]))
     return st
 
 
-def _place(st: IonState, s: int, side: int, r_max: float, z_lo: float, z_hi: float, rng) -> None:
-    for _ in range(1000):
+def _place(st: IonState, s: int, side: int, box, rng, model, u_ref: float) -> None:
+    r_max, z_lo, z_hi = box
+    for _ in range(10000):
         rho, phi = r_max * math.sqrt(rng.random()), 2 * math.pi * rng.random()
         p = np.array([rho * math.cos(phi), rho * math.sin(phi), side * rng.uniform(z_lo, z_hi)])
         n = st.n
         d = np.sqrt((st.x[:n] - p[0]) ** 2 + (st.y[:n] - p[1]) ** 2 + (st.z[:n] - p[2]) ** 2)
-        if not np.any(d < st.a[:n] + st.sa[s]):
+        if np.any(d < st.a[:n] + st.sa[s]):
+            continue
+        u = model.external_energy(s, p[:1], p[1:2], p[2:])[0] - u_ref
+        if rng.random() < math.exp(-min(max(u, -50.0), 50.0)):
             st.add(s, *p)
             return
     raise BDInputError(
         "could not place the initial ions without overlaps: the target concentrations are too "
-        "high for the ion sizes"
+        "high for the ion sizes (or the external energy excludes them from the baths)"
     )

@@ -87,6 +87,8 @@ class BDSystem:
     n_planes
         Number of equally spaced planes inside the pore at which crossings are counted (the
         current is their average).
+    interactions
+        False: no ion-ion forces (independent ions, an ideal solution; for validation).
     """
 
     geometry: ChannelGeometry
@@ -99,6 +101,7 @@ class BDSystem:
     wall_stiffness: float = 500.0
     max_drift: float = 0.1
     n_planes: int = 9
+    interactions: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.geometry, ChannelGeometry):
@@ -217,11 +220,12 @@ class BDSystem:
         )
         fp = np.zeros(K.N_FP)
         ip = np.zeros(K.N_IP, dtype=np.int64)
-        fp[K.F_LB] = self.bjerrum_nm
+        fp[K.F_LB] = self.bjerrum_nm if self.interactions else 0.0
         fp[K.F_H] = g.half_length
         fp[K.F_RB] = g.bath_radius
         fp[K.F_ZMAX] = g.z_max
         fp[K.F_KW] = self.wall_stiffness
+        fp[K.F_ABATH] = float(np.max(self.radii))
         if self.field.constant_field:
             fp[K.F_UDROP] = self.field.voltage_mV / self.thermal_voltage_mV
         for k, ax in enumerate(axes):
