@@ -301,3 +301,89 @@ def test_mbar_memory_is_lean(monkeypatch):
     tracemalloc.stop()
     print(f"peak {peak / 2**20:.1f} MiB vs dense u_kn {dense / 2**20:.1f} MiB")
     assert peak < dense / 3
+
+
+# --- empty bins ----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def small_data() -> UmbrellaData:
+    """8 windows on [-1, 1] x0, 400 exact samples each (samples reach about +-1.3 x0)."""
+    windows = evenly_spaced_windows(-1.0 * X0, 1.0 * X0, 8, kappa=60.0, energy_unit="kT")
+    sampler = InverseCDFSampler(double_well, -3.0 * X0, 3.0 * X0)
+    rng = np.random.default_rng(77)
+    return UmbrellaData(windows, [sampler(w, 400, rng) for w in windows])
+
+
+@pytest.mark.parametrize(
+    "span",
+    [(-2.5, 1.0), (-1.0, 2.5), (-2.5, 2.5)],
+    ids=["empty-low-end", "empty-high-end", "empty-both-ends"],
+)
+@pytest.mark.parametrize("estimator", ["wham", "mbar-analytic", "mbar-none"])
+def test_empty_bins_give_inf_pmf_nan_sigma_and_a_warning(small_data, estimator, span):
+    """Bins beyond the sampled range (either end) hold no sample: W = inf there, sigma = NaN,
+    a BinningWarning names them, and the occupied bins are the same as on the sampled range."""
+    from stochastic.pmf import BinningWarning
+
+    lo, hi = span
+    edges = np.linspace(lo, hi, round((hi - lo) / 0.05) + 1)  # h = 0.05: kappa h^2 = 0.15 kT
+    run = {
+        "wham": lambda e: wham(small_data, bins=e, check=False, reference=0.0),
+        "mbar-analytic": lambda e: mbar(small_data, bins=e, check=False, reference=0.0),
+        "mbar-none": lambda e: mbar(
+            small_data, bins=e, check=False, reference=0.0, uncertainty=None
+        ),
+    }[estimator]
+    with pytest.warns(BinningWarning, match=r"\d+ of \d+ bins hold no sample"):
+        res = run(edges)
+    smin = min(float(s.min()) for s in small_data.samples)
+    smax = max(float(s.max()) for s in small_data.samples)
+    empty = (edges[1:] <= smin) | (edges[:-1] > smax)
+    assert empty.any()
+    assert np.all(np.isposinf(res.pmf[empty]))
+    assert np.all(np.isfinite(res.pmf[~empty]))
+    if res.sigma is not None:
+        assert np.all(np.isnan(res.sigma[empty]))
+        assert np.all(np.isfinite(res.sigma[~empty]))
+    # the occupied bins agree with a run on edges restricted to the sampled span
+    inner = edges[np.flatnonzero(~empty)[0] : np.flatnonzero(~empty)[-1] + 2]
+    ref = run(inner)
+    assert np.allclose(res.pmf[~empty], ref.pmf, atol=1e-6)
+    if res.sigma is not None:
+        assert np.allclose(res.sigma[~empty], ref.sigma, rtol=1e-6, atol=1e-9)
+
+
+def test_empty_bins_inside_the_range_warn_and_stay_finite_elsewhere():
+    """A gap in the sampling (two groups of windows) leaves interior bins empty: inf, NaN, warning,
+    no exception, for WHAM and MBAR alike."""
+    from stochastic.pmf import BinningWarning
+
+    windows = WindowSet(tuple(UmbrellaWindow(c, 400.0) for c in (-1.2, -1.0, -0.8, 0.6, 0.8)))
+    sampler = InverseCDFSampler(double_well, -3, 3)
+    rng = np.random.default_rng(5)
+    data = UmbrellaData(windows, [sampler(w, 500, rng) for w in windows])
+    edges = np.linspace(-1.5, 1.1, 53)
+    for est in (wham, mbar):
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            with contextlib.suppress(EstimatorConvergenceError):
+                res = est(data, bins=edges, check=False)
+        assert any(issubclass(w.category, BinningWarning) for w in rec), est
+        gap = (res.grid > -0.5) & (res.grid < 0.3)
+        assert np.all(np.isposinf(res.pmf[gap]))
+        if res.sigma is not None:
+            assert np.all(np.isnan(res.sigma[gap]))
+
+
+def test_bootstrap_with_empty_bins_warns_once(small_data):
+    """Replicates inherit the empty bins of the full data: one warning (the point estimate's)."""
+    from stochastic.pmf import BinningWarning
+
+    smax = max(float(s.max()) for s in small_data.samples)
+    edges = np.arange(-1.2, 2.0 + 1e-9, 0.05)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        boot = bootstrap_pmf(small_data, "mbar", n_boot=6, bins=edges, check=False)
+    assert sum(issubclass(w.category, BinningWarning) for w in rec) == 1
+    empty = edges[:-1] > smax
+    assert np.all(np.isnan(boot.sigma[empty]))
+    assert np.all(np.isfinite(boot.sigma[~empty & (edges[1:] < smax - 0.1)]))

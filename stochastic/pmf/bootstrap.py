@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from stochastic.pmf.data import UmbrellaData
-from stochastic.pmf.errors import EstimatorConvergenceError, PMFInputError
+from stochastic.pmf.errors import BinningWarning, EstimatorConvergenceError, PMFInputError
 from stochastic.pmf.mbar import mbar
 from stochastic.pmf.result import PMFResult, apply_gauge, gauge_vector
 from stochastic.pmf.wham import wham
@@ -129,32 +130,42 @@ def bootstrap_pmf(
     est = run(data, bins, range, reference=reference, **extra, **options)
     d = gauge_vector(est.pmf, est.grid, reference)
     rng = np.random.default_rng(seed)
-    reps, fks, failed = [], [], 0
+    reps, fks = [], []
     for _ in tqdm(_range(int(n_boot)), disable=not progress, desc=f"bootstrap {estimator}"):
-        rep = block_resample(data, rng, block_length)
-        try:
-            r = run(
-                rep,
-                est.edges,
-                None,
-                reference=reference,
-                check=False,
-                f_init=est.f_k,
-                **extra,
-                **options,
-            )
-        except (EstimatorConvergenceError, PMFInputError) as exc:
-            failed += 1
-            log.debug("bootstrap replicate failed: %s", exc)
-            continue
-        w = np.where(np.isfinite(r.pmf), r.pmf, np.nan)
-        ok = (d > 0) & np.isfinite(w)
-        if not ok.any():
-            failed += 1
-            continue
-        w = w - float(d[ok] @ w[ok]) / float(d[ok].sum())
-        reps.append(w)
-        fks.append(r.f_k)
+        resampled = block_resample(data, rng, block_length)
+        rep = _replicate(run, resampled, est, d, reference, **extra, **options)
+        if rep is not None:
+            reps.append(rep[0])
+            fks.append(rep[1])
+    return _summarise(est, d, reps, fks, int(n_boot))
+
+
+def _replicate(
+    run, data: UmbrellaData, est: PMFResult, d: np.ndarray, reference: str | float, **options
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """One replicate PMF in the gauge ``d`` of the point estimate, and its ``f_k``.
+
+    None if the estimator failed or the replicate left the reference bins empty. Empty bins (NaN)
+    are expected in replicates, so their :class:`BinningWarning` is silenced: the point estimate
+    has already warned about the bins empty in the full data.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", BinningWarning)
+            opts = {**options, "check": False, "f_init": est.f_k}  # a user's check= applies once
+            r = run(data, est.edges, None, reference=reference, **opts)
+    except (EstimatorConvergenceError, PMFInputError) as exc:
+        log.debug("bootstrap replicate failed: %s", exc)
+        return None
+    w = np.where(np.isfinite(r.pmf), r.pmf, np.nan)
+    ok = (d > 0) & np.isfinite(w)
+    if not ok.any():
+        return None
+    return w - float(d[ok] @ w[ok]) / float(d[ok].sum()), r.f_k
+
+
+def _summarise(est: PMFResult, d: np.ndarray, reps: list, fks: list, n_boot: int) -> BootstrapPMF:
+    """Mean and standard deviation over the successful replicates."""
     if len(reps) < 2:
         raise EstimatorConvergenceError(
             f"bootstrap: only {len(reps)} of {n_boot} replicates succeeded", [], label="bootstrap"
@@ -170,4 +181,4 @@ def bootstrap_pmf(
         sigma_f_k=fk.std(axis=0, ddof=1),
         method=est.method + " + block bootstrap",
     )
-    return BootstrapPMF(point, mean, sigma, reps_a, fk.std(axis=0, ddof=1), failed)
+    return BootstrapPMF(point, mean, sigma, reps_a, fk.std(axis=0, ddof=1), n_boot - len(reps))

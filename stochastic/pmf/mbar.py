@@ -30,7 +30,7 @@ from stochastic.pmf.data import UmbrellaData
 from stochastic.pmf.errors import EstimatorConvergenceError, PMFInputError
 from stochastic.pmf.overlap import check_overlap
 from stochastic.pmf.result import PMFResult, apply_gauge, gauge_vector, make_bins
-from stochastic.pmf.wham import solve_wham
+from stochastic.pmf.wham import solve_wham, warn_empty_bins
 
 log = logging.getLogger(__name__)
 
@@ -149,11 +149,17 @@ class MBAR:
         var = np.diag(th) + th[0, 0] - 2.0 * th[:, 0]
         return np.sqrt(np.clip(var, 0.0, None))
 
-    def _covariance(self, bin_index: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """Theta over the K windows plus (optionally) the occupied bins; returns (theta, occ)."""
+    def _covariance(
+        self, bin_index: np.ndarray | None, n_bins: int = 0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Theta over the K windows plus (optionally) the occupied bins; returns (theta, occ).
+
+        ``bin_index`` gives each sample's bin (-1 outside the range) among ``n_bins`` bins;
+        ``occ`` (length ``n_bins``) marks the bins holding a sample, the only ones in theta.
+        """
         st = self._states
         k = len(self.f_k)
-        nb = 0 if bin_index is None else int(bin_index.max()) + 1
+        nb = 0 if bin_index is None else int(n_bins)
         g_kk = np.zeros((k, k))
         g_kb = np.zeros((k, nb))
         g_bb = np.zeros(nb)
@@ -232,7 +238,7 @@ class MBAR:
         sigma = sigma_f = None
         if uncertainty == "analytic":
             with core.blas_threads(self.blas_threads):
-                theta, occ = self._covariance(np.where(keep, idx, -1))
+                theta, occ = self._covariance(np.where(keep, idx, -1), b.n)
             k = len(self.f_k)
             tb = theta[k:, k:]
             dd = d[occ]
@@ -245,6 +251,7 @@ class MBAR:
             sigma_f = np.sqrt(np.clip(np.diag(tk) + tk[0, 0] - 2.0 * tk[:, 0], 0.0, None))
         elif uncertainty is not None:
             raise PMFInputError(f"uncertainty must be 'analytic' or None, got {uncertainty!r}")
+        warn_empty_bins(counts, b, "MBAR")
         return PMFResult(
             grid=b.centers,
             edges=b.edges,

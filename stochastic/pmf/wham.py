@@ -30,7 +30,7 @@ from stochastic.pmf.windows import WindowSet
 
 log = logging.getLogger(__name__)
 
-__all__ = ["histograms", "wham"]
+__all__ = ["histograms", "warn_empty_bins", "wham"]
 
 
 def histograms(data: UmbrellaData, bins: Bins) -> np.ndarray:
@@ -42,6 +42,24 @@ def histograms(data: UmbrellaData, bins: Bins) -> np.ndarray:
         w = None if data.weights is None else data.weights[k][keep]
         out[k] = np.bincount(idx[keep], weights=w, minlength=bins.n)
     return out
+
+
+def warn_empty_bins(counts: np.ndarray, bins: Bins, label: str) -> None:
+    """Warn (:class:`BinningWarning`) when bins hold no sample; their PMF is inf (sigma NaN)."""
+    empty = np.flatnonzero(np.asarray(counts) <= 0)
+    if not empty.size:
+        return
+    e = bins.edges
+    runs = np.split(empty, np.flatnonzero(np.diff(empty) > 1) + 1)
+    spans = ", ".join(f"[{e[r[0]]:.4g}, {e[r[-1] + 1]:.4g}]" for r in runs[:5])
+    more = f" and {len(runs) - 5} more" if len(runs) > 5 else ""
+    warnings.warn(
+        f"{label}: {empty.size} of {bins.n} bins hold no sample ({spans}{more}); the PMF is "
+        "inf and its sigma NaN there. Narrow the histogram range to the sampled one or add "
+        "windows that cover these bins.",
+        BinningWarning,
+        stacklevel=3,
+    )
 
 
 def _wham_states(
@@ -183,6 +201,7 @@ def wham(
     lden = logsumexp((states.log_n_k + f[active])[:, None] - u, axis=0)
     pmf[occupied] = -(np.log(h_b[occupied]) - lden - np.log(b.width))
     pmf = apply_gauge(pmf, gauge_vector(pmf, b.centers, reference))
+    warn_empty_bins(h_b, b, "WHAM")
     log.info("WHAM: %d windows, %d bins, %d iterations", data.n_windows, b.n, n_it)
     return PMFResult(
         grid=b.centers,
