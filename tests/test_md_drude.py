@@ -15,7 +15,7 @@ from stochastic.md.forcefield import ForceField
 from stochastic.md.init import fcc_lattice, maxwell_boltzmann
 from stochastic.md.integrators import DrudeLangevinBAOAB, VelocityVerlet
 from stochastic.md.lj import LennardJones
-from stochastic.md.observers import EnergyReporter
+from stochastic.md.observers import EnergyReporter, block_average
 from stochastic.md.reaction_field import ReactionField
 from stochastic.md.simulation import Simulation
 from stochastic.md.system import Box, ParticleType, System
@@ -132,15 +132,24 @@ def test_extended_lagrangian_dual_thermostat_temperatures():
         t_com.append(tc)
         t_rel.append(tr)
         max_d = max(max_d, float(np.max(np.linalg.norm(drude.displacements(sim.x), axis=1))))
-    tc, tr = np.mean(t_com), np.mean(t_rel)
+    tc = np.mean(t_com)
+    tr, se_tr = block_average(np.array(t_rel), 10)
+    # BAOAB samples a harmonic oscillator's positions exactly but its full-step velocities with
+    # <v^2> = (kT/m)(1 - (omega dt)^2/4) (Leimkuhler & Matthews, J. Chem. Phys. 138, 174102
+    # (2013)); the relative motion is the stiff core-Drude spring, omega = sqrt(k_D/mu), so the
+    # measured T_rel is the 1 K bath times that factor (0.736 K at omega dt = 1.03).
+    mu = 39.5 * 0.4 / 39.9
+    omega_dt = math.sqrt(K_D / mu) * 0.001
+    t_rel_expected = 1.0 * (1.0 - omega_dt**2 / 4.0)
     print(
-        f"dual thermostat: T_com {tc:.2f} K (target 120), T_rel {tr:.3f} K (target 1), "
-        f"max |d| {max_d:.4f} nm"
+        f"dual thermostat: T_com {tc:.2f} K (target 120), T_rel {tr:.4f} +- {se_tr:.4f} K "
+        f"(BAOAB expectation {t_rel_expected:.4f} K for a 1 K bath), max |d| {max_d:.4f} nm"
     )
     assert tc == pytest.approx(120.0, rel=0.03)
-    # BAOAB under-reports the kinetic temperature of a stiff oscillator by ~ (omega dt)^2/4
-    # (omega dt = 1.0 here), so T_rel sits a little below the 1 K target
-    assert tr < 2.0
+    # 4 block-average standard errors (measured 0.005-0.011 K over seeds 3, 10, 20, deviations
+    # 1.2-2 SE): a Drude bath at 0 K (T_rel ~ 2e-4 K) or at 2 K (1.48 K) is far outside
+    assert se_tr < 0.02 * t_rel_expected  # the tolerance below is a few percent, not vacuous
+    assert abs(tr - t_rel_expected) < 4.0 * se_tr
     assert max_d <= 0.02 + 1e-12
 
 
