@@ -150,6 +150,20 @@ def test_two_exponential_kernel_recovered_by_volterra_inversion():
     assert np.sort(fit.kernel.taus) == pytest.approx([0.02, 0.2], rel=0.15)
 
 
+@pytest.mark.slow
+def test_two_exponential_kernel_recovered_full_size():
+    """Full size: dt = 1 fs (h/tau_1 = 0.05), 4000 particles x 16 segments of 2 ps each:
+    int K and tau_mem within 2.5%, K(t) within 5% of K(0) at every lag."""
+    kern = ExponentialKernel([5000.0, 500.0], [0.02, 0.2])
+    t, rows = _two_exp_vacf_blocks(kern, 4000, 16, 2000, 0.001, 1200, 31)
+    mt, k = memory_time_from_vacf_blocks(t, rows, M, T, n_boot=30)
+    print(f"gamma {mt.integral:.2f} +- {mt.integral_sigma:.2f}; tau_mem {mt.tau:.5f} +- "
+          f"{mt.sigma:.5f} (exact {kern.integral}, {kern.memory_time:.5f})")  # fmt: skip
+    assert mt.integral == pytest.approx(kern.integral, rel=0.025)
+    assert mt.tau == pytest.approx(kern.memory_time, rel=0.025)
+    assert np.max(np.abs(k.K - kern(t))) < 0.05 * kern(0.0)
+
+
 def test_window_kernels_integral_is_the_friction_and_matches_hummer():
     """GLE particles (exponential memory) in stiff umbrella springs on a flat PMF: int K of the
     restraint-force kernel = gamma (exact for a harmonic window, memory or not) and

@@ -89,14 +89,17 @@ def test_gle_barrier_rate_matches_grote_hynes_ci():
 
 @pytest.mark.slow
 def test_gle_barrier_rate_matches_grote_hynes():
-    """6000 particles, E_b = 5 kT, dt = 0.5 fs: within 10% (SE ~1.3%)."""
+    """6000 particles each with memory (dt = 0.5 fs) and without (same gamma, dt = 1 fs), E_b =
+    5 kT: GLE within 10% of Grote-Hynes, Markovian within 5% of Kramers, and the memory speed-up
+    k_GLE / k_Markov within 5% of k_GH / k_Kramers = 1.31 (the finite-barrier correction, a few
+    per cent on each rate, cancels in the ratio). Measured: 0.941 +- 0.011, 0.966 +- 0.012,
+    1.279 vs 1.313."""
     rate, se, theory = _escape(5.0, 6000, 0.0005, 4)
     _check(rate, se, theory, 0.10)
-
-
-@pytest.mark.slow
-def test_markovian_limit_matches_kramers():
-    """Same well, white-noise friction of the same integral: Kramers within 5% (SE ~1.3%)."""
-    rate, se, theory = _escape(5.0, 6000, 0.001, 5, markovian=True)
-    print(f"Markovian: k_sim / k_Kramers = {rate / theory.kramers:.3f} +- {se:.3f}")
-    assert rate / theory.kramers == pytest.approx(1.0, abs=max(0.05, 3 * se))
+    rate_m, se_m, theory_m = _escape(5.0, 6000, 0.001, 5, markovian=True)
+    print(f"Markovian: k_sim / k_Kramers = {rate_m / theory_m.kramers:.3f} +- {se_m:.3f}")
+    assert rate_m / theory_m.kramers == pytest.approx(1.0, abs=0.05)
+    speed_up, expected = rate / rate_m, theory.rate / theory.kramers
+    print(f"memory speed-up {speed_up:.3f} (+- {speed_up * np.hypot(se, se_m):.3f}), GH/Kramers "
+          f"{expected:.3f}")  # fmt: skip
+    assert speed_up == pytest.approx(expected, rel=0.05)

@@ -171,5 +171,22 @@ def test_bad_input_is_refused_with_a_clear_message(call, match):
         call()
 
 
+def test_window_kernels_bad_input():
+    from stochastic.memory import window_kernels
+    from stochastic.pmf.data import UmbrellaData
+    from stochastic.pmf.windows import UmbrellaWindow, WindowSet
+
+    x = np.random.default_rng(0).normal(0.0, 0.1, 200)
+    data = UmbrellaData(WindowSet((UmbrellaWindow(0.0, 100.0),)), (x,), dt=0.01)
+    with pytest.raises(InputError, match="give the temperature"):
+        window_kernels(data)
+    with pytest.raises(InputError, match="UmbrellaData"):
+        window_kernels([x], 300.0)
+    with pytest.raises(InputError, match="dt"):
+        window_kernels(UmbrellaData(data.windows, data.samples), 300.0)
+    with pytest.raises(InputError, match="temperature"):
+        window_kernels(data, -1.0)
+
+
 def test_memory_errors_are_input_errors():
     assert issubclass(MemoryInputError, InputError)

@@ -22,7 +22,7 @@ BAOAB Langevin step for step (the same random numbers give the same trajectory a
 Units: nm, ps, amu, kJ/mol, K; K(t) in amu/ps^2, gamma_0 in amu/ps. Positions of shape (n,) (1D)
 or (n, 3) (each Cartesian component has its own auxiliary variables). 1D runs with a
 :class:`~stochastic.forces.TabulatedForce` (e.g. :func:`stochastic.forces.profile_force`) use one
-fused compiled loop (~1-2e7 particle-steps/s with four auxiliary variables); other forces are
+fused compiled loop (~1.2e7 particle-steps/s with four auxiliary variables); other forces are
 called as ``force(x) -> F`` once per step.
 """
 

@@ -106,6 +106,10 @@ def window_kernels(
     n_blocks
         Contiguous blocks for the standard error of ``int K``.
     """
+    if not isinstance(data, UmbrellaData):
+        raise MemoryInputError(
+            f"data must be stochastic.pmf.UmbrellaData (windows + xi series), got {type(data)!r}"
+        )
     temp = _temperature(data, temperature)
     step = dt if dt is not None else data.dt
     if step is None or not (np.isfinite(step) and step > 0):
