@@ -4,6 +4,8 @@ kernel by Volterra inversion, window kernels vs Hummer D(z), bad input (issue 15
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -15,6 +17,7 @@ from stochastic.memory import (
     ExponentialKernel,
     GLEState,
     MemoryInputError,
+    PiecewiseKernel,
     autocorrelation,
     fit_exponentials,
     gle,
@@ -194,6 +197,60 @@ def test_window_kernels_integral_is_the_friction_and_matches_hummer():
     assert np.allclose(integrals, r**2 * KT / hummer.D, rtol=0.01)  # same integral up to 1/2 bin
     assert np.allclose([w.diffusion for w in wk], hummer.D, rtol=0.01)
     assert np.allclose([w.position for w in wk], centers, atol=0.01)
+
+
+def test_piecewise_kernel_with_equal_windows_is_the_single_kernel():
+    """Three identical windows: the same trajectory as one kernel (fused 1D and 3D paths)."""
+    kern = ExponentialKernel([3000.0, 300.0], [0.02, 0.3])
+    pw = PiecewiseKernel([-0.5, 0.5], (kern, kern, kern))
+    x0 = np.random.default_rng(4).normal(0.0, 0.5, 300)
+    for force, start in ((FLAT, x0), (lambda x: -100.0 * x, np.column_stack([x0, x0, x0]))):
+        one = gle(force, mass=M, temperature=T, dt=0.004, kernel=kern, max_curvature=100.0)
+        three = gle(force, mass=M, temperature=T, dt=0.004, kernel=pw, max_curvature=100.0)
+        a, _ = run_gle(one, one.init_state(start, 5), 200, 6)
+        b, _ = run_gle(three, three.init_state(start, 5), 200, 6)
+        assert np.array_equal(a.x, b.x) and np.array_equal(a.w, b.w)
+
+
+def test_piecewise_kernel_keeps_the_boltzmann_distribution():
+    """Double well (2 kT barrier) with different memory on either side of the barrier top: the
+    position histogram stays exp(-W/kT) (each bin within 4 SE; SE from the scatter of frames
+    5 ps apart) and <v^2> = kT/m within 4 SE."""
+    eb, a = 2 * KT, 0.1
+    z = np.linspace(-0.3, 0.3, 3001)
+    tab = TabulatedForce(
+        z[0], z[1] - z[0], -4 * eb * (z / a) * ((z / a) ** 2 - 1) / a, 8 * eb / a**2
+    )
+    pw = PiecewiseKernel(
+        [0.0],
+        (ExponentialKernel([2e4, 2e3], [0.01, 0.1]), ExponentialKernel([500.0, 100.0], [0.2, 1.0])),
+    )
+    integ = gle(tab, mass=M, temperature=T, dt=0.004, kernel=pw)
+    s = integ.init_state(np.full(2500, -a), 7)
+    s, _ = run_gle(integ, s, 5000, 8)  # 20 ps
+    _, tr = run_gle(integ, s, 25000, 9, record_every=1250)  # 20 frames, 5 ps apart
+    bins = np.linspace(-0.2, 0.2, 11)
+    per_frame = np.array([np.histogram(x, bins)[0] / x.size for x in tr.x])
+    p_sim = per_frame.mean(axis=0)
+    se = per_frame.std(axis=0, ddof=1) / np.sqrt(per_frame.shape[0])
+    fine = np.linspace(-0.3, 0.3, 60001)
+    boltz = np.exp(-eb * ((fine / a) ** 2 - 1) ** 2 / KT)
+    p_exact = (
+        np.array([boltz[(fine >= lo) & (fine < hi)].sum() for lo, hi in itertools.pairwise(bins)])
+        / boltz.sum()
+    )
+    print(
+        "p_sim",
+        np.round(p_sim, 4),
+        "\np_exact",
+        np.round(p_exact, 4),
+        "\nz",
+        np.round((p_sim - p_exact) / se, 2),
+    )
+    assert np.all(np.abs(p_sim - p_exact) < 4 * se + 1e-3)  # + floor: outer bins ~1 count/frame
+    v2 = (tr.v**2).mean(axis=1) / (KT / M)
+    assert abs(v2.mean() - 1.0) < 4 * v2.std(ddof=1) / np.sqrt(v2.size)
+    assert 0.4 < np.mean(tr.x > 0) < 0.6  # both sides visited
 
 
 @pytest.mark.parametrize(

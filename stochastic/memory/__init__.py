@@ -33,7 +33,7 @@ from stochastic.memory.tau import (
     memory_time_from_vacf_blocks,
     memory_time_from_velocities,
 )
-from stochastic.memory.terms import ExponentialKernel
+from stochastic.memory.terms import ExponentialKernel, PiecewiseKernel
 from stochastic.memory.volterra import (
     MemoryKernel,
     kernel_from_correlations,
@@ -51,6 +51,7 @@ __all__ = [
     "MemoryInputError",
     "MemoryKernel",
     "MemoryTime",
+    "PiecewiseKernel",
     "WindowKernel",
     "autocorrelation",
     "block_correlations",

@@ -39,11 +39,12 @@ from stochastic.forces import ForceFn, TabulatedForce
 from stochastic.langevin import Trajectory, as_generator, check_timestep
 from stochastic.memory import _gle_kernels as kern
 from stochastic.memory.errors import MemoryInputError, check_mass, check_temperature_K
-from stochastic.memory.terms import ExponentialKernel
+from stochastic.memory.terms import ExponentialKernel, PiecewiseKernel
 
 __all__ = ["GLEIntegrator", "GLEState", "drift_matrix", "gle", "run_gle"]
 
 _NO_HIT = np.zeros(1, dtype=np.int64)  # never written: the bounds are infinite without hit
+_NO_EDGES = np.zeros(0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,27 +109,40 @@ def _propagators(a: np.ndarray, dt: float, kt_over_m: float) -> tuple[np.ndarray
 
 @dataclass(frozen=True, eq=False)
 class GLEIntegrator:
-    """A GLE integrator (made by :func:`gle`); ``T`` and ``L`` are the exact O-step matrices."""
+    """A GLE integrator (made by :func:`gle`); ``T[j]`` and ``L[j]`` are the exact O-step
+    matrices of window j (``edges``: its interior boundaries; none for one kernel)."""
 
     force: ForceFn
     mass: float
     temperature: float
     dt: float
-    kernel: ExponentialKernel | None
+    kernel: ExponentialKernel | PiecewiseKernel | None
     markovian_friction: float
     T: np.ndarray
     L: np.ndarray
+    edges: np.ndarray
 
     @property
     def n_aux(self) -> int:
         """Auxiliary variables per degree of freedom."""
-        return self.T.shape[0] - 1
+        return self.T.shape[1] - 1
 
     @property
-    def friction(self) -> float:
-        """Total zero-frequency friction ``gamma_0 + int K`` [amu/ps]."""
+    def friction(self) -> float | np.ndarray:
+        """Total zero-frequency friction ``gamma_0 + int K`` [amu/ps] (one per window for a
+        :class:`PiecewiseKernel`)."""
+        if isinstance(self.kernel, PiecewiseKernel):
+            return self.markovian_friction + np.array([k.integral for k in self.kernel.kernels])
         k = 0.0 if self.kernel is None else self.kernel.integral
         return self.markovian_friction + k
+
+    def _windows(self, s: GLEState) -> np.ndarray:
+        """Window index of every degree of freedom (by the last coordinate in 3D)."""
+        if self.edges.size == 0:
+            return np.zeros(s.x.size, dtype=np.int64)
+        z = s.x if s.x.ndim == 1 else s.x[:, -1]
+        win = np.searchsorted(self.edges, z, side="right").astype(np.int64)
+        return win if s.x.ndim == 1 else np.repeat(win, s.x.shape[1])
 
     def init_state(
         self, x0: np.ndarray, rng: np.random.Generator | int, v0: np.ndarray | None = None
@@ -170,13 +184,14 @@ class GLEIntegrator:
         f = self.force
         if isinstance(f, TabulatedForce) and s.x.ndim == 1:
             hh = _NO_HIT if hit is None else hit
-            kern.step_tabulated(self.T.shape[0])(
-                s.x, s.v, s.f, s.w, xi, self.T, self.L, hm, h, f.z0, 1.0 / f.h,
+            kern.step_tabulated(self.T.shape[1])(
+                s.x, s.v, s.f, s.w, xi, self.T, self.L, self.edges, hm, h, f.z0, 1.0 / f.h,
                 f.table.size - 1.0, f.table, f._slope, bounds[0], bounds[1], hh, step,
             )  # fmt: skip
             return
         x, v = s.x.reshape(-1), s.v.reshape(-1)
-        kern.step_baoa(self.T.shape[0])(x, v, s.f.reshape(-1), s.w, xi, self.T, self.L, hm, h)
+        win = self._windows(s)
+        kern.step_baoa(self.T.shape[1])(x, v, s.f.reshape(-1), s.w, xi, self.T, self.L, win, hm, h)
         s.f[...] = f(s.x)
         s.v[...] += hm * s.f
         if hit is not None:
@@ -192,7 +207,7 @@ def gle(
     mass: float,
     temperature: float,
     dt: float,
-    kernel: ExponentialKernel | None = None,
+    kernel: ExponentialKernel | PiecewiseKernel | None = None,
     markovian_friction: float = 0.0,
     max_curvature: float | None = None,
 ) -> GLEIntegrator:
@@ -211,7 +226,9 @@ def gle(
         ``max_curvature`` attribute) as for BAOAB: ``dt < 2 / sqrt(k_max/m)``.
     kernel
         Memory kernel (sum of exponentials / damped oscillations, e.g.
-        ``fit_exponentials(...).kernel``); None for a purely Markovian run.
+        ``fit_exponentials(...).kernel``), a :class:`PiecewiseKernel` (one per window along the
+        coordinate; the window is taken at the start of the step in 3D and after the first
+        half-drift in the fused 1D path), or None for a purely Markovian run.
     markovian_friction
         Instantaneous friction gamma_0 [amu/ps] (white noise on v); with ``kernel=None`` this is
         Langevin dynamics.
@@ -225,16 +242,20 @@ def gle(
         )
     if kernel is None and g0 == 0:
         raise MemoryInputError("give a kernel, a markovian_friction > 0, or both (no thermostat)")
-    if kernel is not None and not isinstance(kernel, ExponentialKernel):
+    if kernel is not None and not isinstance(kernel, ExponentialKernel | PiecewiseKernel):
         raise MemoryInputError(
-            "kernel must be an ExponentialKernel (fit a tabulated one with fit_exponentials)"
+            "kernel must be an ExponentialKernel or a PiecewiseKernel (fit a tabulated one with "
+            "fit_exponentials)"
         )
     curv = max_curvature if max_curvature is not None else getattr(force, "max_curvature", None)
     check_timestep(dt, scheme="baoab", gamma=max(g0, 1e-300), mass=m, max_curvature=curv)
-    t_mat, l_mat = _propagators(
-        drift_matrix(kernel, m, g0), float(dt), units.kT_kj_per_mol(temp) / m
-    )
-    return GLEIntegrator(force, m, temp, float(dt), kernel, g0, t_mat, l_mat)
+    kernels = kernel.kernels if isinstance(kernel, PiecewiseKernel) else (kernel,)
+    edges = kernel.edges if isinstance(kernel, PiecewiseKernel) else _NO_EDGES
+    kt_over_m = units.kT_kj_per_mol(temp) / m
+    mats = [_propagators(drift_matrix(k, m, g0), float(dt), kt_over_m) for k in kernels]
+    t_mat = np.ascontiguousarray(np.stack([a for a, _ in mats]))
+    l_mat = np.ascontiguousarray(np.stack([b for _, b in mats]))
+    return GLEIntegrator(force, m, temp, float(dt), kernel, g0, t_mat, l_mat, edges)
 
 
 def run_gle(

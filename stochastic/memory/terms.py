@@ -16,7 +16,7 @@ import numpy as np
 
 from stochastic.memory.errors import MemoryInputError
 
-__all__ = ["ExponentialKernel"]
+__all__ = ["ExponentialKernel", "PiecewiseKernel"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,3 +103,55 @@ class ExponentialKernel:
         """Laplace transform ``K^(s) = sum c (s + 1/tau) / ((s + 1/tau)^2 + omega^2)``, s [1/ps]."""
         ss = np.asarray(s, dtype=float)[..., None] + 1.0 / self.taus
         return (self.amplitudes * ss / (ss * ss + self.frequencies**2)).sum(axis=-1)
+
+
+@dataclass(frozen=True, eq=False)
+class PiecewiseKernel:
+    """Position-dependent memory: ``kernels[j]`` applies where ``edges[j-1] <= z < edges[j]``.
+
+    Parameters
+    ----------
+    edges
+        Increasing interior boundaries [nm] (``len(kernels) - 1`` of them) along the coordinate
+        (the last Cartesian component in 3D).
+    kernels
+        One :class:`ExponentialKernel` per window, all with the same number of auxiliary
+        variables (``n_aux``); e.g. fits of the window kernels of an umbrella run.
+
+    In :func:`stochastic.memory.gle` the exact O step of each particle uses its window's
+    matrices; every window's step preserves the Gaussian distribution of the velocity and the
+    auxiliary variables, so the canonical distribution is kept (up to the BAOAB position error).
+    """
+
+    edges: np.ndarray
+    kernels: tuple[ExponentialKernel, ...]
+
+    def __post_init__(self) -> None:
+        kernels = tuple(self.kernels)
+        edges = np.atleast_1d(np.asarray(self.edges, dtype=float))
+        if len(kernels) < 1 or not all(isinstance(k, ExponentialKernel) for k in kernels):
+            raise MemoryInputError("kernels must be a non-empty sequence of ExponentialKernel")
+        if edges.ndim != 1 or edges.size != len(kernels) - 1:
+            raise MemoryInputError(
+                f"need len(kernels) - 1 = {len(kernels) - 1} window edges, got {edges.size}"
+            )
+        if not np.all(np.isfinite(edges)) or np.any(np.diff(edges) <= 0):
+            raise MemoryInputError(f"window edges must be finite and increasing (nm), got {edges}")
+        n_aux = {k.n_aux for k in kernels}
+        if len(n_aux) != 1:
+            raise MemoryInputError(
+                f"all window kernels need the same number of auxiliary variables, got {n_aux}: "
+                "fit every window with the same n_terms and n_oscillatory"
+            )
+        edges.setflags(write=False)
+        object.__setattr__(self, "edges", edges)
+        object.__setattr__(self, "kernels", kernels)
+
+    @property
+    def n_aux(self) -> int:
+        """Auxiliary variables of the embedding (common to all windows)."""
+        return self.kernels[0].n_aux
+
+    def window_of(self, z: np.ndarray) -> np.ndarray:
+        """Window index of each position ``z`` [nm]."""
+        return np.searchsorted(self.edges, np.asarray(z, dtype=float), side="right")
