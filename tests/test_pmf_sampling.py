@@ -222,3 +222,25 @@ def test_correlated_windows_subsample_or_weight():
         ratio = float(np.sqrt(np.mean(d * d)) / np.sqrt(np.mean(b.sigma**2)))
         print(f"{mode}: RMS error / RMS bootstrap sigma = {ratio:.2f}")
         assert 0.4 < ratio < 2.0
+
+
+@pytest.mark.parametrize("progress", [None, False])
+def test_pore_pmf_shows_a_progress_bar_unless_disabled(capsys, progress):
+    """pore_pmf runs about a minute per ion by default: a tqdm bar (samples over all windows) is
+    on by default; progress=False silences it."""
+    import warnings
+
+    from stochastic.md.model_pore import ModelPore
+    from stochastic.pmf.pore_umbrella import pore_pmf
+
+    opts = {"n_windows": 4, "n_walkers": 2, "n_samples": 40, "stride": 2, "n_equilibration": 5}
+    if progress is not None:
+        opts["progress"] = progress
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # far too short for statistics: only the bar is tested
+        pore_pmf(ModelPore(site=None, length=0.8), "K+", None, seed=1, friction=5.0, **opts)
+    err = capsys.readouterr().err
+    if progress is False:
+        assert err == ""
+    else:
+        assert "umbrella" in err and "160/160" in err  # 4 windows x 40 samples

@@ -15,6 +15,16 @@ The result :class:`PorePMF` holds exactly the :class:`~stochastic.pmf.result.PMF
 (``TransportProfile.from_pmf(name, 1, r.pmf, r.diffusion, temperature=r.temperature,
 D_unit="nm2/ps")``). The z axis is the one of :meth:`ModelPore.channel_geometry` (membrane centred
 at z = 0).
+
+Cost: umbrella sampling of a diffusive coordinate has an error of roughly
+``sigma(W) ~ Z sqrt(2 / (D T))`` [kT] accumulated over a path of length ``Z`` from a total
+simulated time ``T`` (all windows and walkers), whatever the spring constant. With the species' D
+(~1.5e-3 nm^2/ps) a 3 nm path needs ~2e5 ps for 0.3 kT: hence many cheap non-interacting walkers
+per window, and the ``friction`` option when only W(z) is wanted. Each window starts from the
+equilibrium distribution of the bare pore (walls exactly, the site by importance resampling),
+because the lateral search for the pore entrance is much slower than a window's run. A default
+run takes about a minute per ion: :func:`pore_pmf` shows a tqdm progress bar (in samples over
+all windows) unless ``progress=False``.
 """
 
 from __future__ import annotations
@@ -28,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from stochastic.md.model_pore import ModelPore, ion_model
-from stochastic.pmf.data import decorrelate
+from stochastic.pmf.data import UmbrellaData, decorrelate
 from stochastic.pmf.diffusion import DiffusionProfile, diffusion_profile
 from stochastic.pmf.errors import PMFInputError, SamplingWarning
 from stochastic.pmf.mbar import mbar
@@ -70,6 +80,101 @@ class PorePMF:
         return float(self.pmf.pmf[j]), sig
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """The resolved sampling parameters of one :func:`pore_pmf` call."""
+
+    z_max: float
+    n_windows: int
+    n_walkers: int
+    n_samples: int
+    stride: int
+    n_equilibration: int
+
+
+def _plan(
+    pore: ModelPore,
+    quick: bool,
+    bath_extent: float | None,
+    n_windows: int | None,
+    n_walkers: int | None,
+    n_samples: int | None,
+    stride: int | None,
+    n_equilibration: int | None,
+) -> _Plan:
+    """Fill in the defaults of :func:`pore_pmf` (``quick`` or production) and check them."""
+    if bath_extent is None:
+        bath_extent = 1.0 if pore.site is None else pore.site.cutoff + 0.5
+    if not bath_extent > 0:
+        raise PMFInputError(f"bath_extent must be > 0 nm, got {bath_extent}")
+    z_max = 0.5 * pore.length + float(bath_extent)
+    if n_windows is None:
+        n_windows = math.ceil(2 * z_max / (0.12 if quick else 0.08)) + 1
+    if n_walkers is None:
+        n_walkers = 128 if quick else 32
+    if n_samples is None:
+        n_samples = n_walkers * (100 if quick else 1600)
+    if stride is None:
+        stride = 10 if quick else 25
+    if n_equilibration is None:
+        n_equilibration = 300 if quick else 1000
+    if int(n_windows) < 2:
+        raise PMFInputError(f"need at least 2 windows, got {n_windows}")
+    return _Plan(
+        z_max, int(n_windows), int(n_walkers), int(n_samples), int(stride), int(n_equilibration)
+    )
+
+
+def _sampler(
+    pore: ModelPore,
+    species: str,
+    plan: _Plan,
+    temperature: float,
+    friction: float | None,
+    dt: float,
+) -> MDSampler:
+    """The Langevin sampler of ``plan.n_walkers`` non-interacting ion copies in the pore."""
+    setup = pore.build_system(species, n_copies=plan.n_walkers, temperature=temperature)
+    return MDSampler(
+        setup.system,
+        setup.terms,
+        setup.positions,
+        setup.ions,
+        temperature,
+        setup.friction if friction is None else float(friction),
+        dt,
+        stride=plan.stride,
+        n_equilibration=plan.n_equilibration,
+        place=setup.place,
+    )
+
+
+def _warn_short_walkers(sampler: MDSampler, species: str, plan: _Plan, kappa: float) -> None:
+    """:class:`SamplingWarning` if a walker runs < 20 window correlation times (D(z) biased)."""
+    tau = sampler.system.masses[0] * sampler.friction / kappa  # var/D = (kT/kappa)/(kT/(m gamma))
+    t_walker = sampler.sample_interval * plan.n_samples / plan.n_walkers
+    if t_walker < 20 * tau:
+        warnings.warn(
+            f"{species}: each walker runs {t_walker:.3g} ps = {t_walker / tau:.1f} window "
+            f"correlation times (want >= 20): W(z) is fine, but Hummer's D(z) is biased high by "
+            f"~{100 * tau / t_walker:.0f} %; use fewer walkers with more samples each",
+            SamplingWarning,
+            stacklevel=3,
+        )
+
+
+def _estimate(
+    raw: UmbrellaData, plan: _Plan, bins_per_window: int
+) -> tuple[PMFResult, DiffusionProfile]:
+    """MBAR W(z) on the decorrelated samples (zero in the lowest bin) and Hummer D(z) on raw."""
+    z_max = plan.z_max
+    spacing = 2 * z_max / (plan.n_windows - 1)
+    n_bins = max(2, round(2 * z_max / spacing * bins_per_window))
+    half_bin = z_max / n_bins
+    pmf = mbar(decorrelate(raw), bins=n_bins, range=(-z_max, z_max), reference=-z_max + half_bin)
+    return pmf, diffusion_profile(raw, n_blocks=5)
+
+
 def pore_pmf(
     pore: ModelPore,
     ion: str,
@@ -88,7 +193,7 @@ def pore_pmf(
     stride: int | None = None,
     n_equilibration: int | None = None,
     bins_per_window: int = 4,
-    progress: bool = False,
+    progress: bool = True,
 ) -> PorePMF:
     """Umbrella-sample ``ion`` through ``pore`` and return W(z) +- sigma and D(z) +- sigma.
 
@@ -137,81 +242,27 @@ def pore_pmf(
     bins_per_window : int
         PMF bins per window spacing.
     progress : bool
-        Progress bar.
+        tqdm progress bar of the umbrella sampling (samples over all windows); False: silent.
 
-    Notes
-    -----
-    Cost: umbrella sampling of a diffusive coordinate has an error of roughly
-    ``sigma(W) ~ Z sqrt(2 / (D T))`` [kT] accumulated over a path of length ``Z`` from a total
-    simulated time ``T`` (all windows and walkers), whatever the spring constant. With the
-    species' D (~1.5e-3 nm^2/ps) a 3 nm path needs ~2e5 ps for 0.3 kT: hence many cheap
-    non-interacting walkers per window, and the ``friction`` option when only W(z) is wanted.
-    Each window starts from the equilibrium distribution of the bare pore (walls exactly, the site
-    by importance resampling), because the lateral search for the pore entrance is much slower
-    than a window's run.
+    See the module docstring for the cost of the sampling and the choice of walkers.
     """
     if not isinstance(pore, ModelPore):
         raise PMFInputError(f"pore must be a stochastic.md.model_pore.ModelPore, got {pore!r}")
     model = ion_model(ion)
-    if bath_extent is None:
-        bath_extent = 1.0 if pore.site is None else pore.site.cutoff + 0.5
-    if not bath_extent > 0:
-        raise PMFInputError(f"bath_extent must be > 0 nm, got {bath_extent}")
-    z_max = 0.5 * pore.length + float(bath_extent)
-    if n_windows is None:
-        n_windows = math.ceil(2 * z_max / (0.12 if quick else 0.08)) + 1
-    if n_walkers is None:
-        n_walkers = 128 if quick else 32
-    if n_samples is None:
-        n_samples = n_walkers * (100 if quick else 1600)
-    if stride is None:
-        stride = 10 if quick else 25
-    if n_equilibration is None:
-        n_equilibration = 300 if quick else 1000
-    if int(n_windows) < 2:
-        raise PMFInputError(f"need at least 2 windows, got {n_windows}")
-    windows = evenly_spaced_windows(
-        -z_max, z_max, int(n_windows), kappa, energy_unit="kJ/mol", temperature=temperature
-    )
-    setup = pore.build_system(model.species, n_copies=n_walkers, temperature=temperature)
-    sampler = MDSampler(
-        setup.system,
-        setup.terms,
-        setup.positions,
-        setup.ions,
-        temperature,
-        setup.friction if friction is None else float(friction),
-        dt,
-        stride=stride,
-        n_equilibration=n_equilibration,
-        place=setup.place,
-    )
-    gamma = sampler.friction
-    tau = setup.system.masses[0] * gamma / kappa  # var/D = (kT/kappa) / (kT/(m gamma)) [ps]
-    t_walker = sampler.sample_interval * int(n_samples) / int(n_walkers)
-    if t_walker < 20 * tau:
-        warnings.warn(
-            f"{model.species}: each walker runs {t_walker:.3g} ps = {t_walker / tau:.1f} window "
-            f"correlation times (want >= 20): W(z) is fine, but Hummer's D(z) is biased high by "
-            f"~{100 * tau / t_walker:.0f} %; use fewer walkers with more samples each",
-            SamplingWarning,
-            stacklevel=2,
-        )
+    plan = _plan(pore, quick, bath_extent, n_windows, n_walkers, n_samples, stride, n_equilibration)
+    z, n = plan.z_max, plan.n_windows
+    windows = evenly_spaced_windows(-z, z, n, kappa, energy_unit="kJ/mol", temperature=temperature)
+    sampler = _sampler(pore, model.species, plan, temperature, friction, dt)
+    _warn_short_walkers(sampler, model.species, plan, kappa)
     run = UmbrellaSampling(
         windows, sampler, folder, seed=seed, dt=sampler.sample_interval, progress=progress
     )
-    raw = run.run(int(n_samples))
-    data = decorrelate(raw)
-    spacing = 2 * z_max / (int(n_windows) - 1)
-    n_bins = max(2, round(2 * z_max / spacing * bins_per_window))
-    half_bin = z_max / n_bins
-    pmf = mbar(data, bins=n_bins, range=(-z_max, z_max), reference=-z_max + half_bin)
-    diff = diffusion_profile(raw, n_blocks=5)
+    pmf, diff = _estimate(run.run(plan.n_samples), plan, bins_per_window)
     log.info(
         "%s through the model pore: %d windows x %d samples, W(0) = %.2f kT",
         model.species,
         len(windows),
-        int(n_samples),
+        plan.n_samples,
         float(pmf.pmf[pmf.grid.size // 2]),
     )
     return PorePMF(model.species, pmf, diff, float(temperature))
