@@ -140,7 +140,14 @@ def test_nve_energy_drift_500_particle_liquid():
 
 
 def _lj_state_point(
-    t_star: float, rho: float, n: int, n_eq: int, n_prod: int, seed: int, dt: float = 0.005
+    t_star: float,
+    rho: float,
+    n: int,
+    n_eq: int,
+    n_prod: int,
+    seed: int,
+    dt: float = 0.005,
+    kinetic_ideal: bool = False,
 ):
     cells = round((n / 4) ** (1 / 3))
     pos, box = fcc_lattice(cells, rho)
@@ -155,19 +162,42 @@ def _lj_state_point(
     a = rep.arrays()
     n_part = len(pos)
     u = block_average(a["E_lj"] / n_part, 10)
-    # pressure with the ideal part at the bath temperature (the MC convention rho T)
-    p_inst = a["pressure"] - 2 * a["E_kinetic"] / (3 * box.volume) + rho * t_star
+    # pressure with the ideal part at the bath temperature (the MC convention rho T), or as
+    # Simulation.pressure() gives it, from the instantaneous kinetic energy
+    p_inst = a["pressure"]
+    if not kinetic_ideal:
+        p_inst = p_inst - 2 * a["E_kinetic"] / (3 * box.volume) + rho * t_star
     p = block_average(p_inst, 10)
     return u, p
 
 
 def test_lj_fluid_short_check_against_nist():
-    """Short run at T* = 0.9, rho* = 0.776 (the long runs are in the slow test below)."""
-    (u, su), (p, sp) = _lj_state_point(0.90, 0.776, 500, 2000, 8000, seed=11)
-    u_ref, p_ref = NIST_LJ_RC3[(0.90, 0.776)]
-    print(f"U/N {u:.4f} +- {su:.4f} (NIST {u_ref}); P {p:.4f} +- {sp:.4f} (NIST {p_ref})")
-    assert abs(u - u_ref) < max(4 * su, 0.02)
-    assert abs(p - p_ref) < max(4 * sp, 0.08)
+    """Short run at T* = 0.9, rho* = 0.86 (the long runs are in the slow test below).
+
+    P is Simulation.pressure() (kinetic + virial + tail). Tolerances are 4 block-average
+    standard errors of this run (measured over seeds 11-14: sigma_P = 0.014-0.037, sigma_U =
+    0.0025-0.007; deviations from NIST within 1.5 sigma). At this density the reference pressure
+    P = rho T + P_pair + P_tail = 0.774 + 1.262 - 0.459 is dominated by the pair virial, so the
+    tolerance (0.06-0.15) resolves a virial without the tail correction (P off by +0.46, seen
+    +0.50), a factor 1/2 on the pair virial (-0.63, seen -0.61) or on the kinetic term (-0.39,
+    seen -0.35). The former check at rho* = 0.776 with a 0.08 floor (a third of P = 0.24) passed
+    with the pair virial halved.
+    """
+    t_star, rho, rc = 0.90, 0.86, 3.0
+    (u, su), (p, sp) = _lj_state_point(t_star, rho, 500, 2000, 8000, seed=11, kinetic_ideal=True)
+    u_ref, p_ref = NIST_LJ_RC3[(t_star, rho)]
+    # Allen & Tildesley eq. 2.144: P_tail* = (16/3) pi rho*^2 [(2/3) rc^-9 - rc^-3]
+    p_tail = 16.0 / 3.0 * math.pi * rho**2 * (2.0 / 3.0 * rc**-9 - rc**-3)
+    p_pair = p_ref - rho * t_star - p_tail
+    print(
+        f"U/N {u:.4f} +- {su:.4f} (NIST {u_ref}); P {p:.4f} +- {sp:.4f} (NIST {p_ref}); "
+        f"P_tail {p_tail:.4f}, P_pair {p_pair:.4f}"
+    )
+    tol_p = 4.0 * sp
+    assert tol_p < 0.5 * min(abs(p_tail), 0.5 * abs(p_pair))  # the check can see those errors
+    assert abs(p - p_ref) < tol_p
+    assert abs(u - u_ref) < 4.0 * su
+    assert 4.0 * su < 0.01 * abs(u_ref)
 
 
 @pytest.mark.slow
