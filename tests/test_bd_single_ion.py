@@ -96,7 +96,7 @@ def test_boltzmann_density_in_an_external_potential():
     sim = BDSimulation(system, 5, bin_width=0.2)
     assert np.all(sim.buffers.mu_ex == 0.0)  # ideal solution
     sim.equilibrate(0.5, calibrate=False)
-    sim.run(12.0, block_ns=1.0)
+    sim.run(16.0, block_ns=2.0)  # blocks longer than the diffusive relaxation of the bath
     res = sim.result()
     sel = (res.z > 1.8) & (res.z < 3.6)
     for s in range(2):
@@ -106,7 +106,7 @@ def test_boltzmann_density_in_an_external_potential():
         expect = 500.0 * np.mean(np.exp(-w(zb)), axis=1)
         chi = (c - expect) / err
         assert np.all(np.abs(chi) < 4), chi
-        assert np.mean(chi**2) < 4.0, chi  # 9 neighbouring (correlated) bins
+        assert np.mean(chi**2) < 3.0, chi  # 9 neighbouring bins, t-distributed (7 dof)
     # the well and barrier are resolved (the test would fail with W = 0)
     assert res.concentration_mM[0, np.argmin(abs(res.z - 2.2))] > 1.5 * 500
 
@@ -161,3 +161,32 @@ def test_steady_current_matches_smoluchowski(voltage_mV):
     got, err = res.current_pA[0], res.current_err[0]
     assert abs(got - expect_pA) < 3 * err + 0.03 * expect_pA, (got, err, expect_pA)
     assert abs(res.current_pA[1]) < 1e-9  # the anion never crosses
+
+
+def test_position_dependent_diffusion_keeps_the_boltzmann_density():
+    # D(z) drops 4-fold across the right bath; with the Ermak-McCammon drift dD/dz the density
+    # stays uniform (W = 0). Without it the Ito noise would pile ions up where D is small
+    # (density ~ 1/D, a factor 4).
+    geometry = ChannelGeometry(2.0, 0.9, bath_radius=2.5, bath_length=4.0, buffer_length=1.5)
+    zz = np.linspace(-geometry.z_max, geometry.z_max, 401)
+    d_k = 1.2 - 0.9 * np.tanh((zz - 2.6) / 0.3)
+    system = BDSystem(
+        geometry,
+        Electrolyte({K_ION: 500.0, CL_ION: 500.0}),
+        diffusion={"K+": (zz, d_k)},
+        interactions=False,
+    )
+    sim = BDSimulation(system, 8, bin_width=0.4)
+    sim.equilibrate(0.5, calibrate=False)
+    sim.run(12.0, block_ns=2.0)
+    res = sim.result()
+    sel = (res.z > 1.6) & (res.z < 3.4)
+    c, err = res.concentration_mM[0, sel], res.concentration_err[0, sel]
+    # the bath's total number relaxes diffusively (D down to 0.3 nm^2/ns over ~2.5 nm: ~2 ns),
+    # so all bins share one slow fluctuation: the level is checked loosely (+-25 % of the buffer
+    # target, ~ 2 of its standard errors), the shape tightly
+    assert np.all(np.abs(c / 500.0 - 1.0) < 0.25), (c, err)
+    # the two sides of the D step agree within 10 % (1/D would give a factor ~ 4)
+    lo = c[res.z[sel] < 2.2].mean()
+    hi = c[res.z[sel] > 3.0].mean()
+    assert abs(hi / lo - 1.0) < 0.1, (lo, hi)
