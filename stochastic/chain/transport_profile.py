@@ -324,79 +324,15 @@ class TransportProfile:
         The whole pipeline from raw windows is
         ``from_pmf("K+", 1, bootstrap_pmf(data, "mbar"), diffusion_profile(raw), temperature=T)``.
         """
-        from stochastic.pmf.bootstrap import BootstrapPMF
-        from stochastic.pmf.diffusion import DiffusionProfile
-        from stochastic.pmf.result import PMFResult
-
-        replicas = None
-        if isinstance(pmf, BootstrapPMF):
-            replicas = np.asarray(pmf.replicas, dtype=float)
-            pmf = pmf.estimate
-        if not isinstance(pmf, PMFResult):
-            raise StochasticInputError(
-                f"pmf must be a stochastic.pmf.PMFResult or BootstrapPMF, got {type(pmf).__name__}"
-            )
-        if not isinstance(diffusion, DiffusionProfile):
-            raise StochasticInputError(
-                "diffusion must be a stochastic.pmf.DiffusionProfile (e.g. from "
-                f"stochastic.pmf.diffusion_profile), got {type(diffusion).__name__}"
-            )
-        if pmf.period is not None:
-            raise StochasticInputError(
-                "the PMF is on a periodic coordinate; the transport chain needs a coordinate "
-                "along the pore axis between two baths"
-            )
-        if D_unit not in D_UNITS:
-            raise StochasticInputError(f"D_unit must be one of {list(D_UNITS)}, got {D_unit!r}")
-        if inf_bins not in ("trim", "error"):
-            raise StochasticInputError(f"inf_bins must be 'trim' or 'error', got {inf_bins!r}")
+        pmf, replicas = _check_pmf_inputs(pmf, diffusion, D_unit, inf_bins)
         grid = np.asarray(pmf.grid, dtype=float) + float(z_offset)
         w = np.asarray(pmf.pmf, dtype=float)
-        if np.any(np.isnan(w)):
-            raise StochasticInputError("the PMF contains NaN values; re-run the estimator")
-        finite = np.isfinite(w)
-        if not finite.any():
-            raise StochasticInputError("the PMF has no finite bin")
-        keep = slice(None)
-        if not finite.all():
-            idx = np.flatnonzero(finite)
-            lo, hi = int(idx[0]), int(idx[-1]) + 1
-            interior = ~finite[lo:hi]
-            if inf_bins == "error" or interior.any():
-                where = grid[lo:hi][interior] if interior.any() else grid[~finite]
-                raise StochasticInputError(
-                    f"the PMF is infinite (no samples) at z = {np.round(where, 4).tolist()} nm"
-                    + (
-                        ": a gap between umbrella windows inside the profile; add windows there"
-                        if interior.any()
-                        else "; use inf_bins='trim' or a bin range covered by the samples"
-                    )
-                )
-            logger.info("%s: trimmed %d empty PMF bins at the ends", name, int((~finite).sum()))
-            keep = slice(lo, hi)
+        keep = _finite_span(name, grid, w, inf_bins)
         grid, w = grid[keep], w[keep]
         if replicas is not None:
             replicas = replicas[:, keep]
-            sigma_w = np.nanstd(replicas, axis=0, ddof=1)
-        elif pmf.sigma is not None:
-            sigma_w = np.asarray(pmf.sigma, dtype=float)[keep]
-            if not np.all(np.isfinite(sigma_w)):
-                raise StochasticInputError(
-                    "the PMF's sigma is not finite in some bins; recompute it (bootstrap) or trim "
-                    "those bins"
-                )
-        else:
-            logger.warning("%s: the PMF has no sigma; W is taken as exact", name)
-            sigma_w = np.zeros_like(w)
-        factor = D_UNITS[D_unit]
-        pos = np.asarray(diffusion.position, dtype=float) + float(z_offset)
-        order = np.argsort(pos, kind="stable")
-        windows = WindowDiffusion(
-            pos[order],
-            np.asarray(diffusion.D, dtype=float)[order] * factor,
-            np.asarray(diffusion.sigma, dtype=float)[order] * factor,
-            D_bath=D_bath,
-        )
+        sigma_w = _sigma_w(name, pmf, replicas, keep, w)
+        windows = _window_diffusion(diffusion, D_UNITS[D_unit], z_offset, D_bath)
         if correlation_length_nm is None and replicas is None:
             spacing = np.diff(windows.position)
             correlation_length_nm = float(np.median(spacing)) if spacing.size else math.inf
@@ -473,3 +409,103 @@ class TransportProfile:
     def permeant(self, W: np.ndarray | None = None, D: np.ndarray | None = None) -> Permeant:
         """The :class:`stochastic.smoluchowski.Permeant` of this species."""
         return Permeant(self.name, self.valence, self.profile(W, D))
+
+
+# ----------------------------------------------------------------------------- from_pmf steps
+def _check_pmf_inputs(
+    pmf: Any, diffusion: Any, D_unit: str, inf_bins: str
+) -> tuple[Any, np.ndarray | None]:
+    """Type and option checks of :meth:`TransportProfile.from_pmf`.
+
+    Returns the :class:`~stochastic.pmf.PMFResult` (the estimate of a bootstrap) and the
+    bootstrap replicas (None for a plain result).
+    """
+    from stochastic.pmf.bootstrap import BootstrapPMF
+    from stochastic.pmf.diffusion import DiffusionProfile
+    from stochastic.pmf.result import PMFResult
+
+    replicas = None
+    if isinstance(pmf, BootstrapPMF):
+        replicas = np.asarray(pmf.replicas, dtype=float)
+        pmf = pmf.estimate
+    if not isinstance(pmf, PMFResult):
+        raise StochasticInputError(
+            f"pmf must be a stochastic.pmf.PMFResult or BootstrapPMF, got {type(pmf).__name__}"
+        )
+    if not isinstance(diffusion, DiffusionProfile):
+        raise StochasticInputError(
+            "diffusion must be a stochastic.pmf.DiffusionProfile (e.g. from "
+            f"stochastic.pmf.diffusion_profile), got {type(diffusion).__name__}"
+        )
+    if pmf.period is not None:
+        raise StochasticInputError(
+            "the PMF is on a periodic coordinate; the transport chain needs a coordinate "
+            "along the pore axis between two baths"
+        )
+    if D_unit not in D_UNITS:
+        raise StochasticInputError(f"D_unit must be one of {list(D_UNITS)}, got {D_unit!r}")
+    if inf_bins not in ("trim", "error"):
+        raise StochasticInputError(f"inf_bins must be 'trim' or 'error', got {inf_bins!r}")
+    return pmf, replicas
+
+
+def _finite_span(name: str, grid: np.ndarray, w: np.ndarray, inf_bins: str) -> slice:
+    """The bins to keep: all, or (``inf_bins="trim"``) the span between the end runs of W = inf.
+
+    NaN anywhere, no finite bin, an interior infinite bin, or any infinite bin with
+    ``inf_bins="error"`` raise :class:`StochasticInputError` naming the positions.
+    """
+    if np.any(np.isnan(w)):
+        raise StochasticInputError("the PMF contains NaN values; re-run the estimator")
+    finite = np.isfinite(w)
+    if not finite.any():
+        raise StochasticInputError("the PMF has no finite bin")
+    if finite.all():
+        return slice(None)
+    idx = np.flatnonzero(finite)
+    lo, hi = int(idx[0]), int(idx[-1]) + 1
+    interior = ~finite[lo:hi]
+    if inf_bins == "error" or interior.any():
+        where = grid[lo:hi][interior] if interior.any() else grid[~finite]
+        raise StochasticInputError(
+            f"the PMF is infinite (no samples) at z = {np.round(where, 4).tolist()} nm"
+            + (
+                ": a gap between umbrella windows inside the profile; add windows there"
+                if interior.any()
+                else "; use inf_bins='trim' or a bin range covered by the samples"
+            )
+        )
+    logger.info("%s: trimmed %d empty PMF bins at the ends", name, int((~finite).sum()))
+    return slice(lo, hi)
+
+
+def _sigma_w(
+    name: str, pmf: Any, replicas: np.ndarray | None, keep: slice, w: np.ndarray
+) -> np.ndarray:
+    """sigma of W on the kept bins: bootstrap spread, the estimator's sigma, or 0 (warned)."""
+    if replicas is not None:
+        return np.nanstd(replicas, axis=0, ddof=1)
+    if pmf.sigma is not None:
+        sigma_w = np.asarray(pmf.sigma, dtype=float)[keep]
+        if not np.all(np.isfinite(sigma_w)):
+            raise StochasticInputError(
+                "the PMF's sigma is not finite in some bins; recompute it (bootstrap) or trim "
+                "those bins"
+            )
+        return sigma_w
+    logger.warning("%s: the PMF has no sigma; W is taken as exact", name)
+    return np.zeros_like(w)
+
+
+def _window_diffusion(
+    diffusion: Any, factor: float, z_offset: float, D_bath: float | None
+) -> WindowDiffusion:
+    """Hummer D per window, sorted by position, shifted by ``z_offset``, in nm^2/ns."""
+    pos = np.asarray(diffusion.position, dtype=float) + float(z_offset)
+    order = np.argsort(pos, kind="stable")
+    return WindowDiffusion(
+        pos[order],
+        np.asarray(diffusion.D, dtype=float)[order] * factor,
+        np.asarray(diffusion.sigma, dtype=float)[order] * factor,
+        D_bath=D_bath,
+    )
