@@ -128,3 +128,32 @@ def test_wall_distance_closed_forms():
     m = system.compile()
     for xi, zi, d in zip(x, z, expect, strict=True):
         assert K.wall_distance(xi, 0.0, zi, m.fp, m.pore_r)[0] == pytest.approx(d, abs=1e-12)
+
+
+def test_grid_fields_interpolate_linear_functions_exactly():
+    # phi = 10 mV * (x + 2 y - z) / nm on a Cartesian grid: trilinear interpolation reproduces
+    # it and the force is minus its gradient; S = 0.5 kT * r/nm on an (r, z) grid likewise
+    from poreflux import units
+    from stochastic.bd import kernels as K
+
+    g = _geometry()
+    (x0, x1), (y0, y1), (z0, z1) = g.box
+    ax = (np.linspace(x0, x1, 11), np.linspace(y0, y1, 11), np.linspace(z0, z1, 21))
+    xx, yy, zz = np.meshgrid(*ax, indexing="ij")
+    phi = GridField(ax, 10.0 * (xx + 2 * yy - zz), "mV")
+    system = BDSystem(g, salt("KCl", 500.0), field=ExternalField(potential=phi))
+    vt = units.thermal_voltage_mV(system.temperature)
+    m = system.compile()
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        p = np.array([rng.uniform(-1, 1), rng.uniform(-1, 1), rng.uniform(1.8, 3.5)])
+        u, fx, fy, fz = K.external(0, *p, m.fp, m.ip, m.table, m.pore_r, m.sq, m.sa)
+        assert u == pytest.approx(10.0 * (p[0] + 2 * p[1] - p[2]) / vt, abs=1e-9)
+        np.testing.assert_allclose([fx, fy, fz], -10.0 / vt * np.array([1, 2, -1]), atol=1e-9)
+    rz = (np.linspace(0.0, g.bath_radius, 6), np.linspace(z0, z1, 5))
+    self_e = GridField(rz, 0.5 * np.meshgrid(*rz, indexing="ij")[0], "kT")
+    system = BDSystem(g, salt("KCl", 500.0), field=ExternalField(self_energy=self_e))
+    m = system.compile()
+    u, fx, fy, _ = K.external(1, 0.6, 0.8, 3.0, m.fp, m.ip, m.table, m.pore_r, m.sq, m.sa)
+    assert u == pytest.approx(0.5, abs=1e-12)  # r = 1 nm, q^2 = 1
+    np.testing.assert_allclose([fx, fy], [-0.5 * 0.6, -0.5 * 0.8], atol=1e-12)

@@ -209,31 +209,35 @@ def _grid_energy(s, px, py, pz, fp, ip, table):
 
 
 @njit(**_JIT)
+def _cell(c, n):
+    k = min(max(int(math.floor(c)), 0), n - 2)  # noqa: RUF046 (numba: an int index)
+    return k, c - k
+
+
+@njit(**_JIT)
 def _trilinear(s, px, py, pz, fp, ip, table):
-    idx = np.empty(3, np.int64)
-    frac = np.empty(3)
-    pos = (px, py, pz)
-    for k in range(3):
-        c = (pos[k] - fp[F_G0 + k]) * fp[F_GI + k]
-        idx[k] = min(max(int(c), 0), ip[I_GN + k] - 2)
-        frac[k] = c - idx[k]
+    i, tx = _cell((px - fp[F_G0]) * fp[F_GI], ip[I_GN])
+    j, ty = _cell((py - fp[F_G0 + 1]) * fp[F_GI + 1], ip[I_GN + 1])
+    k, tz = _cell((pz - fp[F_G0 + 2]) * fp[F_GI + 2], ip[I_GN + 2])
     u = 0.0
-    g = np.zeros(3)
-    for corner in range(8):
-        b = (corner & 1, (corner >> 1) & 1, (corner >> 2) & 1)
-        wts = np.empty(3)
-        for k in range(3):
-            wts[k] = frac[k] if b[k] else 1.0 - frac[k]
-        v = table[s, idx[0] + b[0], idx[1] + b[1], idx[2] + b[2]]
-        u += v * wts[0] * wts[1] * wts[2]
-        for k in range(3):
-            sign = 1.0 if b[k] else -1.0
-            prod = 1.0
-            for m in range(3):
-                if m != k:
-                    prod *= wts[m]
-            g[k] += v * sign * prod * fp[F_GI + k]
-    return u, -g[0], -g[1], -g[2]
+    gx = 0.0
+    gy = 0.0
+    gz = 0.0
+    for bx in range(2):
+        wx = tx if bx else 1.0 - tx
+        sx = 1.0 if bx else -1.0
+        for by in range(2):
+            wy = ty if by else 1.0 - ty
+            sy = 1.0 if by else -1.0
+            for bz in range(2):
+                wz = tz if bz else 1.0 - tz
+                sz = 1.0 if bz else -1.0
+                v = table[s, i + bx, j + by, k + bz]
+                u += v * wx * wy * wz
+                gx += v * sx * wy * wz
+                gy += v * wx * sy * wz
+                gz += v * wx * wy * sz
+    return u, -gx * fp[F_GI], -gy * fp[F_GI + 1], -gz * fp[F_GI + 2]
 
 
 @njit(**_JIT)
