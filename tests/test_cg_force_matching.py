@@ -51,6 +51,14 @@ def test_force_matching_inputs(reference):
         force_match(smp.frames, smp.forces[:, :10], fl.system.box, fl.system.type_names, 2.5)
     with pytest.raises(CGInputError, match="type names"):
         force_match(smp.frames, smp.forces, fl.system.box, ("A",), 2.5)
+    bad = np.array(smp.forces[:3])
+    bad[2, 7, 1] = np.nan
+    with pytest.raises(CGInputError, match=r"forces.*frame 2.*bead 7"):
+        force_match(smp.frames[:3], bad, fl.system.box, fl.system.type_names, 2.5)
+    bad = np.array(smp.frames[:3])
+    bad[1, 4, 0] = np.inf
+    with pytest.raises(CGInputError, match=r"positions.*frame 1.*bead 4"):
+        force_match(bad, smp.forces[:3], fl.system.box, fl.system.type_names, 2.5)
 
 
 @pytest.mark.slow

@@ -90,6 +90,37 @@ def force_match(
     regularization
         Relative Tikhonov weight of the second-difference penalty.
     """
+    x, fr = _check_frames(positions, forces, type_names, n_knots)
+    pairs, tix, pid = _type_pairs(type_names)
+    if r_min is None:
+        r_min = _closest_pair(x, box, r_cut) * 0.98
+    if not 0 <= r_min < r_cut:
+        raise CGInputError(f"need 0 <= r_min < r_cut, got {r_min}, {r_cut}")
+    basis = _Basis(float(r_min), float(r_cut), n_knots, len(pairs))
+    ata = np.zeros((basis.n_columns, basis.n_columns))
+    atb = np.zeros(basis.n_columns)
+    ff = 0.0
+    for xf, ffr in zip(x, fr, strict=True):
+        m = _frame_design(xf, box, basis, tix, pid)
+        b = ffr.reshape(-1)
+        ata += (m.T @ m).toarray()
+        atb += m.T @ b
+        ff += float(b @ b)
+    coef = _solve_normal_equations(ata, atb, basis, regularization)
+    chi2 = float(coef @ ata @ coef - 2 * coef @ atb + ff)
+    splines, tables = {}, {}
+    for k, p in enumerate(pairs):
+        spl = BSpline(basis.knots, coef[k * basis.n_per_pair : (k + 1) * basis.n_per_pair], 3)
+        splines[p] = spl
+        grid = np.linspace(r_min, r_cut, round((r_cut - r_min) / table_spacing) + 1)
+        tables[p] = PairTable.from_force(grid, spl(grid), r_cut, table_spacing)
+    return ForceMatchResult(splines, tables, chi2 / max(ff, 1e-300), float(r_min), float(r_cut))
+
+
+def _check_frames(
+    positions: np.ndarray, forces: np.ndarray, type_names: tuple[str, ...], n_knots: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions and forces as finite (F, N, 3) float arrays, checked against the type names."""
     x = np.asarray(positions, float).reshape(-1, *np.shape(positions)[-2:])
     fr = np.asarray(forces, float).reshape(-1, *np.shape(forces)[-2:])
     if x.shape != fr.shape or x.shape[-1] != 3:
@@ -98,65 +129,97 @@ def force_match(
         raise CGInputError(f"{len(type_names)} type names for {x.shape[1]} beads")
     if n_knots < 4:
         raise CGInputError("need n_knots >= 4")
+    for name, a in (("positions", x), ("forces", fr)):
+        if not np.isfinite(np.sum(a)):
+            frame, bead = np.argwhere(~np.isfinite(a).all(axis=2))[0]
+            raise CGInputError(
+                f"{name} are NaN or infinite in frame {frame}, bead {bead}: drop or fix the "
+                "frames whose mapped positions or forces are not finite"
+            )
+    return x, fr
+
+
+def _type_pairs(
+    type_names: tuple[str, ...],
+) -> tuple[list[Pair], np.ndarray, dict[tuple[int, int], int]]:
+    """Unordered type pairs (sorted names), each bead's type index, (ti, tj) -> pair index."""
     names = sorted(set(type_names))
     tix = np.array([names.index(t) for t in type_names])
     pairs = [(a, b) for k, a in enumerate(names) for b in names[k:]]
     pid = {}
     for k, (a, b) in enumerate(pairs):
         pid[(names.index(a), names.index(b))] = pid[(names.index(b), names.index(a))] = k
-    if r_min is None:
-        closest = np.inf
-        for xf in x[: min(len(x), 20)]:
-            d = _pairs(xf, box, r_cut)[2]
-            if len(d):
-                closest = min(closest, float(np.sqrt(np.min(np.einsum("ij,ij->i", d, d)))))
-        if not np.isfinite(closest):
-            raise CGInputError(f"no pair of beads closer than r_cut = {r_cut} nm in the data")
-        r_min = 0.98 * closest
-    if not 0 <= r_min < r_cut:
-        raise CGInputError(f"need 0 <= r_min < r_cut, got {r_min}, {r_cut}")
-    deg = 3
-    inner = np.linspace(r_min, r_cut, n_knots + 1)
-    t = np.concatenate([[r_min] * deg, inner, [r_cut] * deg])
-    nb = len(t) - deg - 1
-    ncol = nb * len(pairs)
-    ata = np.zeros((ncol, ncol))
-    atb = np.zeros(ncol)
-    ff = 0.0
-    n = x.shape[1]
-    for xf, ffr in zip(x, fr, strict=True):
-        i, j, d = _pairs(xf, box, r_cut)
-        r = np.sqrt(np.einsum("ij,ij->i", d, d))
-        e = d / r[:, None]
-        rc = np.clip(r, r_min, r_cut)
-        bm = BSpline.design_matrix(rc, t, deg).tocsr()
-        col_shift = nb * np.array([pid[(a, b)] for a, b in zip(tix[i], tix[j], strict=True)])
-        bm = bm.tocoo()
-        rows, cols, vals = bm.row, bm.col + col_shift[bm.row], bm.data
-        # force on i from pair (i, j) is +f e_ij, on j it is -f e_ij
-        blocks = []
-        for c in range(3):
-            ec = e[rows, c] * vals
-            rr = np.concatenate([3 * i[rows] + c, 3 * j[rows] + c])
-            blocks.append((rr, np.concatenate([cols, cols]), np.concatenate([ec, -ec])))
-        rr = np.concatenate([b[0] for b in blocks])
-        cc = np.concatenate([b[1] for b in blocks])
-        vv = np.concatenate([b[2] for b in blocks])
-        m = sp.csr_matrix((vv, (rr, cc)), shape=(3 * n, ncol))
-        b = ffr.reshape(-1)
-        ata += (m.T @ m).toarray()
-        atb += m.T @ b
-        ff += float(b @ b)
+    return pairs, tix, pid
+
+
+def _closest_pair(x: np.ndarray, box: Box, r_cut: float) -> float:
+    """Closest bead-bead distance [nm] over the first 20 frames (for the default ``r_min``)."""
+    closest = np.inf
+    for xf in x[: min(len(x), 20)]:
+        d = _pairs(xf, box, r_cut)[2]
+        if len(d):
+            closest = min(closest, float(np.sqrt(np.min(np.einsum("ij,ij->i", d, d)))))
+    if not np.isfinite(closest):
+        raise CGInputError(f"no pair of beads closer than r_cut = {r_cut} nm in the data")
+    return closest
+
+
+@dataclass(frozen=True)
+class _Basis:
+    """Clamped cubic B-spline knots on ``[r_min, r_cut]``, one coefficient block per pair."""
+
+    r_min: float
+    r_cut: float
+    n_knots: int
+    n_pairs: int
+
+    @property
+    def knots(self) -> np.ndarray:
+        inner = np.linspace(self.r_min, self.r_cut, self.n_knots + 1)
+        return np.concatenate([[self.r_min] * 3, inner, [self.r_cut] * 3])
+
+    @property
+    def n_per_pair(self) -> int:
+        return self.n_knots + 3  # len(knots) - degree - 1
+
+    @property
+    def n_columns(self) -> int:
+        return self.n_per_pair * self.n_pairs
+
+
+def _frame_design(
+    xf: np.ndarray, box: Box, basis: _Basis, tix: np.ndarray, pid: dict[tuple[int, int], int]
+) -> sp.csr_matrix:
+    """Sparse (3N, n_columns) matrix mapping the spline coefficients to one frame's forces."""
+    n = xf.shape[0]
+    nb = basis.n_per_pair
+    i, j, d = _pairs(xf, box, basis.r_cut)
+    r = np.sqrt(np.einsum("ij,ij->i", d, d))
+    e = d / r[:, None]
+    rc = np.clip(r, basis.r_min, basis.r_cut)
+    bm = BSpline.design_matrix(rc, basis.knots, 3).tocsr()
+    col_shift = nb * np.array([pid[(a, b)] for a, b in zip(tix[i], tix[j], strict=True)])
+    bm = bm.tocoo()
+    rows, cols, vals = bm.row, bm.col + col_shift[bm.row], bm.data
+    # force on i from pair (i, j) is +f e_ij, on j it is -f e_ij
+    blocks = []
+    for c in range(3):
+        ec = e[rows, c] * vals
+        rr = np.concatenate([3 * i[rows] + c, 3 * j[rows] + c])
+        blocks.append((rr, np.concatenate([cols, cols]), np.concatenate([ec, -ec])))
+    rr = np.concatenate([b[0] for b in blocks])
+    cc = np.concatenate([b[1] for b in blocks])
+    vv = np.concatenate([b[2] for b in blocks])
+    return sp.csr_matrix((vv, (rr, cc)), shape=(3 * n, basis.n_columns))
+
+
+def _solve_normal_equations(
+    ata: np.ndarray, atb: np.ndarray, basis: _Basis, regularization: float
+) -> np.ndarray:
+    """Coefficients minimising chi^2 + lambda |D2 c|^2 (lambda relative to mean diag A^T A)."""
+    nb = basis.n_per_pair
     d2 = np.diff(np.eye(nb), 2, axis=0)
-    pen = np.kron(np.eye(len(pairs)), d2.T @ d2)
+    pen = np.kron(np.eye(basis.n_pairs), d2.T @ d2)
     scale = float(np.mean(np.diag(ata))) or 1.0
-    lhs = ata + regularization * scale * pen + 1e-12 * scale * np.eye(ncol)
-    coef = scipy.linalg.solve(lhs, atb, assume_a="pos")
-    chi2 = float(coef @ ata @ coef - 2 * coef @ atb + ff)
-    splines, tables = {}, {}
-    for k, p in enumerate(pairs):
-        spl = BSpline(t, coef[k * nb : (k + 1) * nb], deg)
-        splines[p] = spl
-        grid = np.linspace(r_min, r_cut, round((r_cut - r_min) / table_spacing) + 1)
-        tables[p] = PairTable.from_force(grid, spl(grid), r_cut, table_spacing)
-    return ForceMatchResult(splines, tables, chi2 / max(ff, 1e-300), float(r_min), float(r_cut))
+    lhs = ata + regularization * scale * pen + 1e-12 * scale * np.eye(basis.n_columns)
+    return scipy.linalg.solve(lhs, atb, assume_a="pos")
