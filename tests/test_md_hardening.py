@@ -4,17 +4,18 @@ terms against hand-computed pair energies."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
 
 from stochastic.md.errors import MDInputError
 from stochastic.md.forcefield import ForceField
-from stochastic.md.init import fcc_lattice
+from stochastic.md.init import fcc_lattice, maxwell_boltzmann
 from stochastic.md.integrators import DrudeLangevinBAOAB, LangevinBAOAB, VelocityVerlet
 from stochastic.md.lj import LennardJones
 from stochastic.md.simulation import NonFiniteStateError, Simulation
-from stochastic.md.system import Box, ParticleType, System
+from stochastic.md.system import Box, ParticleType, System, reduced_temperature_to_kelvin
 
 AR = ParticleType("A", 1.0, 0.0, 1.0, 1.0)
 
@@ -90,6 +91,18 @@ def test_non_finite_force_from_the_force_field_names_the_step():
     sim = Simulation(ff, VelocityVerlet(0.002), pos)
     with pytest.raises(MDInputError, match=r"particle.*9.*step 3"):
         sim.run(10)
+
+
+def test_unstable_time_step_stops_the_run_at_the_step_it_happened():
+    """dt* = 0.05 (10x the usual) at T* = 2: atoms collide within a few steps; the overlap error
+    says at which step, and the state is the last good one before it."""
+    ff, pos = small_liquid()
+    v = maxwell_boltzmann(ff.system.masses, reduced_temperature_to_kelvin(2.0), seed=1)
+    sim = Simulation(ff, VelocityVerlet(0.05), pos, v)
+    with pytest.raises(MDInputError, match=r"overlap.*\(at step (\d+)\)") as info:
+        sim.run(200)
+    step = int(re.search(r"at step (\d+)", str(info.value)).group(1))
+    assert step == sim.step_count + 1
 
 
 def test_non_finite_integrator_parameters_are_refused():
