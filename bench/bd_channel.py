@@ -74,7 +74,7 @@ def channel(bath_radius: float, bath_length: float, voltage_mV: float = 100.0) -
 
 def bench_steps(n_cycles: int) -> dict:
     """Ion-steps per CPU-second of the compiled step and of the full cycle (~500 ions)."""
-    sim = BDSimulation(channel(4.0, 4.2), 1)
+    sim = BDSimulation(channel(4.0, 5.3), 1)
     sim.equilibrate(0.05, calibrate=False)
     st, m = sim.state, sim.model
     steps = n_cycles * sim.gcmc_every
