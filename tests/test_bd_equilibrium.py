@@ -76,3 +76,33 @@ def test_replicas_pool_their_blocks(tmp_path):
     single = run_replicas(system, 2, 0.1, seed=9, processes=1, checkpoint=tmp_path, **kw)
     np.testing.assert_array_equal(single.occupancy, pooled.occupancy)  # read back from disk
     assert (tmp_path / "replica_1" / "state.npz").exists()
+
+
+_MPI_SCRIPT = """
+import json
+from poreflux.species import salt
+from stochastic.bd import BDSystem, ChannelGeometry, run_replicas
+from mpi4py import MPI
+
+g = ChannelGeometry(2.0, 0.8, bath_radius=2.5, bath_length=3.0, buffer_length=1.2)
+res = run_replicas(BDSystem(g, salt("KCl", 500.0)), 2, 0.1, seed=9, backend="mpi",
+                   equilibration_ns=0.05, block_ns=0.05, progress=False)
+if MPI.COMM_WORLD.rank == 0:
+    print(json.dumps({"size": MPI.COMM_WORLD.size, "occ": res.occupancy.ravel().tolist()}))
+"""
+
+
+@pytest.mark.mpi
+def test_replicas_across_mpi_ranks_match_processes(tmp_path):
+    import json
+
+    from conftest import run_mpi
+
+    script = tmp_path / "bd_replicas.py"
+    script.write_text(_MPI_SCRIPT)
+    line = [ln for ln in run_mpi(script, nprocs=2).splitlines() if ln.startswith("{")][-1]
+    out = json.loads(line)
+    assert out["size"] == 2
+    kw = {"equilibration_ns": 0.05, "block_ns": 0.05, "progress": False}
+    local = run_replicas(_system(500.0), 2, 0.1, seed=9, processes=1, **kw)
+    np.testing.assert_allclose(out["occ"], local.occupancy.ravel(), rtol=0, atol=1e-12)

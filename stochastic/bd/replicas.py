@@ -10,7 +10,6 @@ pools their blocks.
 
 from __future__ import annotations
 
-import math
 import multiprocessing as mp
 import os
 from pathlib import Path
@@ -77,7 +76,8 @@ def simulate(
 
 def _worker(args: tuple) -> BDResult:
     system, time_ns, seed, folder, kw = args
-    return simulate(system, time_ns, seed=seed, checkpoint=folder, progress=False, **kw)
+    kw = {**kw, "progress": False}  # no bars from workers
+    return simulate(system, time_ns, seed=seed, checkpoint=folder, **kw)
 
 
 def replica_seeds(seed: int, n: int) -> list[int]:
@@ -135,9 +135,3 @@ def _run_mpi(jobs: list[tuple]) -> list[BDResult]:
     for k in range(len(jobs)):
         order.append(gathered[k % comm.size][k // comm.size])
     return order
-
-
-def relative_error(result: BDResult) -> float:
-    """Relative standard error of the total current (inf at zero current)."""
-    i = abs(result.total_current_pA)
-    return result.total_current_err / i if i > 0 else math.inf
