@@ -120,6 +120,8 @@ def run_replicas(
         else:
             with mp.get_context("spawn").Pool(nproc) as pool:
                 results = pool.map(_worker, jobs, chunksize=1)
+                pool.close()  # a clean shutdown (terminate() would leak the pool's semaphores)
+                pool.join()
     else:
         raise BDInputError(f"backend must be 'multiprocessing' or 'mpi', got {backend!r}")
     return combine(system, results)
