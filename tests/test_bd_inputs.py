@@ -157,3 +157,15 @@ def test_grid_fields_interpolate_linear_functions_exactly():
     u, fx, fy, _ = K.external(1, 0.6, 0.8, 3.0, m.fp, m.ip, m.table, m.pore_r, m.sq, m.sa)
     assert u == pytest.approx(0.5, abs=1e-12)  # r = 1 nm, q^2 = 1
     np.testing.assert_allclose([fx, fy], [-0.5 * 0.6, -0.5 * 0.8], atol=1e-12)
+
+
+def test_neutral_groups_of_mixtures():
+    from stochastic.bd.gcmc import neutral_groups
+
+    g = _geometry()
+    mix = Electrolyte({"K+": 100.0, "Ca2+": 50.0, "Cl-": 200.0})
+    groups = neutral_groups(BDSystem(g, mix))
+    q = np.array([1, 2, -1])
+    assert {tuple(int(v) for v in nu) for nu in groups} == {(1, 0, 1), (0, 1, 2)}
+    for nu in groups:
+        assert int(np.dot(nu, q)) == 0
