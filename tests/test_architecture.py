@@ -231,7 +231,8 @@ def test_the_cycle_finder_finds_a_planted_cycle():
     "statement",
     [
         "import stochastic, stochastic.md, stochastic.pmf, stochastic.cg, "
-        "stochastic.smoluchowski, stochastic.langevin, stochastic.chain, stochastic.profiles",
+        "stochastic.smoluchowski, stochastic.langevin, stochastic.chain, stochastic.profiles, "
+        "stochastic.bd, stochastic.memory",
         "import poreflux, poreflux.units, poreflux.species, poreflux.water, poreflux.validation",
     ],
 )

@@ -12,8 +12,8 @@ from scipy import constants as sc
 import poreflux
 from meshes.channel import build_channel, cylindrical_pore
 from pnp.hierarchy import chain_iv_pnp, compare_with_pnp, mu_ex_from_pmf, plot_comparison
-from pnp.problems.transport import channel_problem
-from pnp.solvers.steady import SolverOptions, SteadyPNPSolver, conductivity_S_per_m
+from pnp.problems.transport import channel_problem, conductivity_S_per_m
+from pnp.solvers.steady import SolverOptions, SteadyPNPSolver
 from poreflux.errors import InputError
 from stochastic.chain import HierarchyChain, TransportProfile
 from stochastic.profiles import Profile

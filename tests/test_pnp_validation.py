@@ -13,10 +13,10 @@ from meshes import names
 from meshes.boxes import slab_mesh
 from meshes.channel import build_channel, cylindrical_pore, default_channel
 from pnp.problems.electrostatics import DirichletPotential, Electrostatics, PBProblem
-from pnp.problems.transport import PNPProblem, channel_problem
+from pnp.problems.transport import PNPProblem, channel_problem, conductivity_S_per_m
 from pnp.results import currents
 from pnp.solvers.pb import PBSolver
-from pnp.solvers.steady import SolverOptions, SteadyPNPSolver, conductivity_S_per_m
+from pnp.solvers.steady import SolverOptions, SteadyPNPSolver
 from poreflux.units import thermal_voltage_mV
 
 T = 298.15

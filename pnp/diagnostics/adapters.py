@@ -175,8 +175,8 @@ def solution_fields_from_pnp(solution: Any, cmesh: Any, **extra: Any) -> Solutio
 def adapt(target: Any, **kwargs: Any) -> DiagnosticInputs | SolutionFields:
     """Convert a PB/PNP problem or solution to diagnostics inputs (see the module docstring)."""
     from pnp.problems.electrostatics import PBProblem
+    from pnp.results.pb_solution import PBSolution
     from pnp.results.pnp_solution import PNPSolution
-    from pnp.solvers.pb import PBSolution
 
     if isinstance(target, PBSolution):
         return solution_fields_from_pb(target, **kwargs)

@@ -68,9 +68,10 @@ def diagnose_solution(
     With ``write`` the cell-wise fields are written to that XDMF file for ParaView.
     """
     from pnp.diagnostics import fields as fl
+    from pnp.diagnostics.cells import cell_data_from_dolfinx
 
     report = diagnose_problem(solution.inputs, thresholds, checks)
-    data = fl.cell_data_from_dolfinx(
+    data = cell_data_from_dolfinx(
         solution.mesh,
         solution.cell_tags,
         solution.regions,

@@ -232,8 +232,7 @@ def _hop_region(inputs: DiagnosticInputs) -> str | None:
 def check_non_markovian(inputs: DiagnosticInputs, thresholds: Thresholds) -> list[Finding]:
     """Non-Markovian friction: memory time vs hopping time.
 
-    Skipped (and said so) when no memory time or friction kernel is given, or when neither a
-    hopping time nor a PMF is given.
+    Skipped (and said so) when no memory time (or friction kernel) or no hopping time is given.
     """
     region = _hop_region(inputs)
     tau_mem, mem_src = inputs.resolved_memory_time()
@@ -255,7 +254,7 @@ def check_non_markovian(inputs: DiagnosticInputs, thresholds: Thresholds) -> lis
                 NON_MARKOVIAN,
                 Severity.OK,
                 f"skipped: memory time {tau_mem:.3g} ns given but no hopping time "
-                "(pass hopping_time= [ns] or pmf=PMF(z, W, D))",
+                "(pass hopping_time= [ns], e.g. stochastic.smoluchowski.hopping_time_ns(profile))",
                 region,
                 values={"tau_mem_ns": tau_mem},
                 skipped=True,

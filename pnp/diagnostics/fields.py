@@ -32,7 +32,7 @@ import numpy as np
 
 from meshes import backend as _backend  # noqa: F401  (must precede any dolfinx import)
 from pnp.diagnostics import quantities as q
-from pnp.diagnostics.cells import CellData, cell_data_from_dolfinx
+from pnp.diagnostics.cells import CellData
 from pnp.diagnostics.findings import (
     CORRELATIONS,
     DEBYE_RESOLUTION,
@@ -49,9 +49,7 @@ from poreflux.errors import MeshTagError
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "CellData",
     "CellFields",
-    "cell_data_from_dolfinx",
     "compute_cell_fields",
     "solution_findings",
     "to_functions",

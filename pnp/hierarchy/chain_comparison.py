@@ -502,8 +502,8 @@ def _assemble(
     chain_species: tuple[str, ...],
 ) -> ChainPNPComparison:
     """The comparison record, with conductances and Hall's access conductance."""
+    from pnp.problems.transport import conductivity_S_per_m
     from pnp.results import currents as pc
-    from pnp.solvers.steady import conductivity_S_per_m
 
     kappa = conductivity_S_per_m(base, "top")
     a_eff = math.sqrt(chain.area_nm2 / math.pi)

@@ -49,7 +49,7 @@ from pnp.forms import nernst_planck as transport
 from pnp.forms import poisson as pforms
 from pnp.forms.charges import fixed_charge_terms
 from pnp.forms.measures import build_measures, permittivity_field
-from pnp.problems.transport import PNPProblem, conductivity_S_per_m
+from pnp.problems.transport import PNPProblem
 from pnp.results.pnp_solution import make_solution
 from pnp.solvers.newton import ContinuationParameter, NewtonSolver
 from pnp.solvers.options import (
@@ -74,7 +74,6 @@ __all__ = [
     "SolveStats",
     "SolverOptions",
     "SteadyPNPSolver",
-    "conductivity_S_per_m",
     "fieldsplit_options",
     "krylov_options",
 ]

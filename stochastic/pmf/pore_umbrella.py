@@ -13,7 +13,8 @@ every window is saved in ``folder``), then estimates
 The result :class:`PorePMF` holds exactly the :class:`~stochastic.pmf.result.PMFResult` and
 :class:`~stochastic.pmf.diffusion.DiffusionProfile` that ``stochastic.chain`` consumes
 (``TransportProfile.from_pmf(name, 1, r.pmf, r.diffusion, temperature=r.temperature,
-D_unit="nm2/ps")``). The z axis is the one of :meth:`ModelPore.channel_geometry` (membrane centred
+D_unit="nm2/ps")``). The z axis is the one of :func:`pnp.hierarchy.channel_geometry` (membrane
+centred
 at z = 0).
 
 Cost: umbrella sampling of a diffusive coordinate has an error of roughly
