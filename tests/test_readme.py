@@ -22,3 +22,24 @@ def test_readme_block_runs(index, tmp_path, monkeypatch):
     code = BLOCKS[index]
     namespace: dict = {"__name__": f"readme_block_{index}"}
     exec(compile(code, f"README.md[python block {index}]", "exec"), namespace)
+
+
+#: printed claims of the README, checked against what its blocks print: (block marker, regex,
+#: expected value, absolute tolerance)
+CLAIMS = [
+    ("reversal_potential_mV", r"^(-?\d+\.\d+)$", -59.16, 0.05),  # Nernst, 10-fold K+ gradient
+    ("Grote-Hynes / Kramers", r"rate = (\d+\.\d+)", 1.21, 0.005),  # hand-solved GH equation
+]
+
+
+@pytest.mark.parametrize(("marker", "pattern", "expected", "tol"), CLAIMS)
+def test_readme_prints_what_it_claims(
+    marker, pattern, expected, tol, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    (code,) = [b for b in BLOCKS if marker in b]
+    exec(compile(code, "README.md", "exec"), {"__name__": "readme_claim"})
+    printed = capsys.readouterr().out
+    values = [float(m) for m in re.findall(pattern, printed, re.M)]
+    assert values, printed
+    assert any(abs(v - expected) <= tol for v in values), (values, expected)
