@@ -25,6 +25,8 @@ from poreflux.species import Electrolyte
 from poreflux.units import N_A, NM
 from poreflux.validation import check_finite, check_temperature
 
+#: Largest |potential| or |voltage| accepted anywhere [mV] (far beyond membrane breakdown, ~0.5 V).
+MAX_POTENTIAL_MV = 5000.0
 #: Largest |surface charge| accepted [C/m^2] (about 6 e/nm^2; beyond any real interface).
 MAX_SURFACE_CHARGE = 1.0
 #: Largest |volume charge| accepted [e/nm^3].
@@ -196,9 +198,10 @@ class DirichletPotential:
     def __post_init__(self) -> None:
         _name(self.boundary, "DirichletPotential.boundary")
         v = _finite(self.value, f"potential on {self.boundary!r} [mV]")
-        if abs(v) > 1e4:
+        if abs(v) > MAX_POTENTIAL_MV:
             raise InputError(
-                f"potential {v:g} mV on {self.boundary!r} is unphysical (> 10 V); the unit is mV"
+                f"potential {v:g} mV on {self.boundary!r} is beyond +-{MAX_POTENTIAL_MV:g} mV; "
+                "the unit is mV"
             )
         object.__setattr__(self, "value", v)
 

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from meshes import names
-from pnp.problems.electrostatics import Electrostatics, SurfaceCharge
+from pnp.problems.electrostatics import MAX_POTENTIAL_MV, Electrostatics, SurfaceCharge
 from poreflux.errors import InputError
 from poreflux.species import Electrolyte, Species
 from poreflux.units import E_CHARGE, MM, N_A, NM2_PER_NS, kT_joule
@@ -114,8 +114,10 @@ class PNPProblem:
             v = float(self.voltage)
         except (TypeError, ValueError):
             raise InputError(f"voltage must be a number in mV, got {self.voltage!r}") from None
-        if not math.isfinite(v) or abs(v) > 5000:
-            raise InputError(f"voltage must be finite and within +-5000 mV, got {self.voltage!r}")
+        if not math.isfinite(v) or abs(v) > MAX_POTENTIAL_MV:
+            raise InputError(
+                f"voltage must be finite and within +-{MAX_POTENTIAL_MV:g} mV, got {self.voltage!r}"
+            )
         object.__setattr__(self, "voltage", v)
         fixed = {d.boundary for d in self.electrostatics.dirichlet}
         clash = fixed & {self.top, self.bottom}

@@ -69,6 +69,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pnp.problems.electrostatics import MAX_POTENTIAL_MV
 from pnp.studies.geometry import GEOMETRY_KINDS, GEOMETRY_PARAMETERS, MESH_FILE_KIND
 from pnp.studies.grid import (
     CONCENTRATION,
@@ -86,7 +87,7 @@ from poreflux.errors import InputError
 __all__ = ["MAX_VOLTAGE_MV", "SCHEMA", "load_study", "parse_study"]
 
 #: The largest applied voltage a study accepts [mV] (|V|; a larger number is a unit mistake).
-MAX_VOLTAGE_MV = 5000.0
+MAX_VOLTAGE_MV = MAX_POTENTIAL_MV
 
 _OUTPUT_KEYS = ("fields", "profiles", "plots", "diagnostics", "distribute", "profile_points")
 _ALL_GEOMETRY = sorted({k for v in GEOMETRY_PARAMETERS.values() for k in v} - {"mesh_refinement"})
