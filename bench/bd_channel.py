@@ -81,26 +81,7 @@ def bench_steps(n_cycles: int) -> dict:
     noise = sim.rng.standard_normal((steps, st.n, 3))
     cross = np.zeros(2)
     c0 = time.process_time()
-    K.advance(
-        st.x,
-        st.y,
-        st.z,
-        st.sp,
-        st.q,
-        st.a,
-        st.n,
-        noise,
-        m.fp,
-        m.ip,
-        m.table,
-        m.dtab,
-        m.dgrad,
-        m.pore_r,
-        m.sq,
-        m.sa,
-        st.work,
-        cross,
-    )
+    K.advance_state(st, m, noise, cross)
     kernel = steps * st.n / (time.process_time() - c0)
     c0 = time.process_time()
     for _ in range(n_cycles):

@@ -365,3 +365,14 @@ def buffer_labels(x, y, z, sp, n, regions, out):
             z_lo, z_hi, r_max = regions[s, k, 0], regions[s, k, 1], regions[s, k, 2]
             if z_lo <= z[i] <= z_hi and r2 <= r_max * r_max:
                 out[i] = 2 * s + k
+
+
+def advance_state(state: object, model: object, noise: np.ndarray, cross: np.ndarray) -> int:
+    """Advance ``state`` (a :class:`stochastic.bd.state.IonState`) by ``len(noise)`` steps of
+    ``model``'s compiled parameters; crossings are added to ``cross``. Returns the number of
+    clipped drift components (see :func:`advance`)."""
+    st, m = state, model
+    return advance(
+        st.x, st.y, st.z, st.sp, st.q, st.a, st.n, noise,
+        m.fp, m.ip, m.table, m.dtab, m.dgrad, m.pore_r, m.sq, m.sa, st.work, cross,
+    )  # fmt: skip

@@ -53,26 +53,7 @@ def first_passage_times(
     n_steps = round(max_time_ns / system.dt)
     for step in range(1, n_steps + 1):
         noise = rng.standard_normal((1, st.n, 3))
-        K.advance(
-            st.x,
-            st.y,
-            st.z,
-            st.sp,
-            st.q,
-            st.a,
-            st.n,
-            noise,
-            m.fp,
-            m.ip,
-            m.table,
-            m.dtab,
-            m.dgrad,
-            m.pore_r,
-            m.sq,
-            m.sa,
-            st.work,
-            cross,
-        )
+        K.advance_state(st, m, noise, cross)
         z = st.z[: st.n]
         out = np.flatnonzero((z <= z_lo) | (z >= z_hi))
         if out.size:

@@ -101,26 +101,7 @@ class BDSimulation:
     def _cycle(self, hist: np.ndarray | None, in_pore: np.ndarray | None) -> None:
         st, m = self.state, self.model
         noise = self.rng.standard_normal((self.gcmc_every, st.n, 3))
-        self.clipped += K.advance(
-            st.x,
-            st.y,
-            st.z,
-            st.sp,
-            st.q,
-            st.a,
-            st.n,
-            noise,
-            m.fp,
-            m.ip,
-            m.table,
-            m.dtab,
-            m.dgrad,
-            m.pore_r,
-            m.sq,
-            m.sa,
-            st.work,
-            self.cross,
-        )
+        self.clipped += K.advance_state(st, m, noise, self.cross)
         if not np.all(np.isfinite(st.z[: st.n])):
             raise InstabilityError(
                 f"BD: non-finite positions; dt = {self.system.dt:g} ns is too large for the "
