@@ -17,6 +17,9 @@ plain numbers and arrays. Each hand-over:
   (:class:`ChainPNPComparison`; :func:`plot_comparison` draws it). The diagnostics' hopping time
   is the MFPT across the chain's PMF (:func:`stochastic.smoluchowski.hopping_time_ns`), handed
   over as a number.
+- **Memory -> diagnostics.** :func:`time_scales` gives tau_mem (from friction kernels of
+  :mod:`stochastic.memory`, with a bootstrap error) and tau_hop (from the PMF and D(z)) in ns,
+  the numbers the non-Markovian check takes (:meth:`TimeScales.diagnostic_inputs`).
 - **Particle model pore -> mesh.** :func:`channel_geometry` gives the continuum channel
   (:func:`meshes.channel.cylindrical_pore`) matching a :class:`stochastic.md.model_pore.ModelPore`
   (ion-accessible radius, pore length, same axis and origin).
@@ -28,13 +31,16 @@ from pnp.hierarchy.chain_comparison import chain_iv_pnp, compare_with_pnp
 from pnp.hierarchy.comparison_result import ChainPNPComparison, plot_comparison
 from pnp.hierarchy.model_pore import channel_geometry
 from pnp.hierarchy.pmf_coupling import PMFExcessPotential, mu_ex_from_pmf
+from pnp.hierarchy.time_scales import TimeScales, time_scales
 
 __all__ = [
     "ChainPNPComparison",
     "PMFExcessPotential",
+    "TimeScales",
     "chain_iv_pnp",
     "channel_geometry",
     "compare_with_pnp",
     "mu_ex_from_pmf",
     "plot_comparison",
+    "time_scales",
 ]
