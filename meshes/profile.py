@@ -10,34 +10,25 @@ constriction start, constriction end, mouth).
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from poreflux import validation
 from poreflux.errors import InputError
 
 __all__ = ["PoreProfile", "check_finite", "check_positive"]
 
 
 def check_finite(name: str, value: float) -> float:
-    """Return ``float(value)``; raise :class:`InputError` when it is NaN or infinite."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number (nm), got {value!r}") from None
-    if not math.isfinite(v):
-        raise InputError(f"{name} must be a finite number, got {value!r}")
-    return v
+    """A geometry number [nm] as ``float``; :func:`poreflux.validation.check_finite` checks it."""
+    return validation.check_finite(value, name, "nm")
 
 
 def check_positive(name: str, value: float, unit: str = "nm") -> float:
-    """Return ``float(value)``; raise :class:`InputError` unless it is finite and > 0."""
-    v = check_finite(name, value)
-    if v <= 0.0:
-        raise InputError(f"{name} must be > 0 {unit}, got {v:g}")
-    return v
+    """A positive geometry number; :func:`poreflux.validation.check_positive` checks it."""
+    return validation.check_positive(value, name, unit)
 
 
 @dataclass(frozen=True)
