@@ -221,6 +221,8 @@ class NewtonSolver:
             linear = {k: v for k, v in linear.items() if k.startswith("snes_")}
         options.update(linear)
         options.update(petsc_options or {})
+        if not options.get("snes_ksp_ew"):  # forcing-term settings unused: PETSc would warn
+            options = {k: v for k, v in options.items() if not k.startswith("snes_ksp_ew_")}
         self.petsc_options = dict(options)
         self.prefix = f"poreflux_{name}_{next(_COUNTER)}_"
         kwargs = {}
