@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	  if [ -z "$(PYTHON)" ]; then echo "error: poreflux needs Python >= 3.12 on PATH" >&2; exit 1; fi; \
 	  echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); fi
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[fem,test]'
+	$(BIN)/python -m pip install --quiet -e '.[fem,test,ml]'
 	@touch $(STAMP)
 
 demo: $(STAMP)
