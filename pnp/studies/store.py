@@ -9,11 +9,12 @@ Layout::
     <out>/fields/<id>.bp       fields for ParaView (on demand; VTX, or <id>.xdmf)
     <out>/plots/*.png          figures
 
-Atomic writes: the text goes to a temporary file in the same folder, is flushed and fsynced,
-then ``os.replace``-d over the target (and the folder fsynced), so a reader or a crash never sees
-a partial record or table. A point counts as finished exactly when its record exists; a rerun of
-the same definition skips it. A rerun with a *different* definition (hash mismatch) is refused
-with :class:`StudyMismatchError` instead of mixing results.
+Atomic writes (:func:`poreflux.files.atomic_write_text`): the text goes to a temporary file in
+the same folder, is flushed and fsynced, given the umask's permissions, then ``os.replace``-d over
+the target (and the folder fsynced), so a reader or a crash never sees a partial record or table.
+A point counts as finished exactly when its record exists; a rerun of the same definition skips
+it. A rerun with a *different* definition (hash mismatch) is
+refused with :class:`StudyMismatchError` instead of mixing results.
 
 Methods here touch the file system of the calling process only; the runner decides which MPI rank
 calls them.
@@ -21,7 +22,6 @@ calls them.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import hashlib
 import json
@@ -35,6 +35,7 @@ from typing import Any
 
 from pnp.studies.table import StudyTable
 from poreflux.errors import InputError
+from poreflux.files import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -75,34 +76,6 @@ def definition_hash(definition: Mapping[str, Any]) -> str:
     """SHA-256 of the canonical JSON (sorted keys, no spaces) of a study definition."""
     text = json.dumps(_jsonable(definition), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):  # not every file system allows opening a directory
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (temp file in the same folder, fsync, os.replace)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
-    return path
 
 
 def check_writable(folder: str | Path) -> Path:

@@ -12,15 +12,21 @@ The loop is engine-agnostic: a ``simulate(tables) -> (rdfs, pressure)`` callable
 model (e.g. :class:`stochastic.cg.sampling.FluidSampler` with
 :class:`stochastic.cg.tabulated.TabulatedPair`). With a ``workdir`` every iteration's potential,
 RDF, distance and pressure are written atomically (``iter_NNN.npz``) and a new run continues
-from the last stored iteration. Non-convergence raises :class:`CGConvergenceError` carrying the
-history.
+from the last stored iteration.
+
+Convergence is judged against the statistical noise of each run: when the RDFs carry per-bin
+block-averaged standard errors (``RDF.g_error``, from :func:`stochastic.cg.targets.compute_rdf`)
+the RMS RDF distance must fall below ``noise_factor`` times the distance two independent runs of
+the same model would show (:func:`stochastic.cg.targets.rdf_noise`), and the pressure
+difference below ``noise_factor`` times its combined standard error. Without error estimates the
+absolute ``tolerance`` and ``pressure_tolerance`` apply. If no iteration meets the criteria the
+iteration with the best score (squared distances in units of the criteria) is returned with
+``converged=False`` (``strict=True`` raises :class:`CGConvergenceError` carrying the history).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -28,15 +34,17 @@ from pathlib import Path
 
 import numpy as np
 
+from poreflux.files import atomic_write_bytes
 from stochastic.cg.errors import CGConvergenceError, CGInputError
 from stochastic.cg.tabulated import PairTable
-from stochastic.cg.targets import RDF, check_target, rdf_rms
+from stochastic.cg.targets import RDF, Estimate, check_target, rdf_noise, rdf_rms
 
 log = logging.getLogger(__name__)
 
 Pair = tuple[str, str]
-#: ``simulate(tables) -> ({pair: RDF}, pressure [kJ/mol/nm^3])``.
-Simulate = Callable[[dict[Pair, PairTable]], tuple[dict[Pair, RDF], float]]
+#: ``simulate(tables) -> ({pair: RDF}, pressure [kJ/mol/nm^3])``; the pressure may be an
+#: :class:`~stochastic.cg.targets.Estimate` (mean and standard error) or a plain float.
+Simulate = Callable[[dict[Pair, PairTable]], tuple[dict[Pair, RDF], "float | Estimate"]]
 
 
 @dataclass(frozen=True)
@@ -50,9 +58,14 @@ class IBISettings:
     alpha
         Update step size in (0, 1].
     max_iterations
-        Iterations allowed before :class:`CGConvergenceError`.
+        Iterations run at most; then the best iteration is returned (``strict``: raise).
     tolerance
-        Converged when the RMS RDF distance (every pair) is below this.
+        Absolute RMS RDF distance criterion, used when the RDFs carry no error estimate.
+    noise_factor
+        With error estimates, converged when the RMS RDF distance is below ``noise_factor``
+        times the noise floor (:func:`stochastic.cg.targets.rdf_noise`) and ``|P - P_target|``
+        below ``noise_factor`` times the combined pressure standard error. None: use the
+        absolute tolerances throughout.
     g_min
         Bins with g below this are treated as empty (core region; extrapolated).
     smooth
@@ -60,7 +73,10 @@ class IBISettings:
     pressure_target
         Target pressure [kJ/mol/nm^3]; None disables the pressure correction.
     pressure_tolerance
-        With a pressure target, convergence also needs ``|P - P_target|`` below this.
+        With a pressure target and no pressure error estimate, convergence also needs
+        ``|P - P_target|`` below this [kJ/mol/nm^3].
+    pressure_target_error
+        Standard error of the target pressure [kJ/mol/nm^3] (adds to the CG run's error).
     pressure_scale
         ``s`` in ``|A| = min(A_max, s |dP|)`` [kJ/mol per kJ/mol/nm^3].
     pressure_max_kt
@@ -79,6 +95,9 @@ class IBISettings:
     min_iterations
         Do not stop before this many iterations even if the criteria are met (the RDF distance
         falls below a loose tolerance long before the potential has settled).
+    strict
+        Raise :class:`CGConvergenceError` instead of returning the best iteration when no
+        iteration meets the criteria.
     """
 
     temperature: float
@@ -95,6 +114,9 @@ class IBISettings:
     imc_from: int | None = None
     imc_regularization: float = 1e-2
     min_iterations: int = 1
+    noise_factor: float | None = 1.5
+    pressure_target_error: float = 0.0
+    strict: bool = False
 
     def __post_init__(self) -> None:
         if not 0 < self.alpha <= 1:
@@ -105,6 +127,12 @@ class IBISettings:
             raise CGInputError("need max_iterations >= 1 and tolerance > 0")
         if self.smooth < 1 or self.smooth % 2 == 0:
             raise CGInputError(f"smooth must be an odd number of bins >= 1, got {self.smooth}")
+        if self.noise_factor is not None and not self.noise_factor > 0:
+            raise CGInputError(f"noise_factor must be > 0 or None, got {self.noise_factor}")
+        if not (self.pressure_tolerance > 0 and self.pressure_target_error >= 0):
+            raise CGInputError("need pressure_tolerance > 0 and pressure_target_error >= 0")
+        if self.pressure_target is not None and not np.isfinite(self.pressure_target):
+            raise CGInputError(f"pressure_target must be finite, got {self.pressure_target}")
 
     @property
     def kt(self) -> float:
@@ -116,7 +144,11 @@ class IBISettings:
 
 @dataclass(frozen=True)
 class IBIIteration:
-    """One iteration: potentials (on the RDF bin centres) used, RDFs obtained, distances."""
+    """One iteration: potentials (on the RDF bin centres) used, RDFs obtained, distances.
+
+    ``noise`` is the RDF noise floor of the worst pair (nan if unknown), ``pressure_error`` the
+    standard error of the run's mean pressure (nan if unknown).
+    """
 
     index: int
     potentials: dict[Pair, np.ndarray]
@@ -124,25 +156,52 @@ class IBIIteration:
     distance: float
     pressure: float
     wall_time: float
+    noise: float = float("nan")
+    pressure_error: float = float("nan")
 
     def describe(self) -> str:
         """One line for logs and error messages."""
-        return f"iter {self.index:3d}: RDF rms {self.distance:.4f}, P {self.pressure:+.4f}"
+        return (
+            f"iter {self.index:3d}: RDF rms {self.distance:.4f} (noise {self.noise:.4f}), "
+            f"P {self.pressure:+.4f} +- {self.pressure_error:.4f}"
+        )
 
 
 @dataclass(frozen=True)
 class IBIResult:
-    """Converged potentials as tables and on the RDF grid, and the whole history."""
+    """Chosen potentials as tables and on the RDF grid, and the whole history.
+
+    ``best`` is the index of the iteration whose potentials are returned: the first one meeting
+    the criteria (``converged``) or else the one with the lowest score.
+    """
 
     tables: dict[Pair, PairTable]
     potentials: dict[Pair, np.ndarray]
     r: np.ndarray
     history: tuple[IBIIteration, ...]
+    best: int = -1
+    converged: bool = True
 
     @property
     def n_iterations(self) -> int:
-        """Number of iterations run (the last one met the criterion)."""
+        """Number of iterations run."""
         return len(self.history)
+
+    @property
+    def best_iteration(self) -> IBIIteration:
+        """The iteration whose potentials were returned (distance, noise, pressure)."""
+        return self.history[self.best]
+
+
+def pressure_and_error(pressure: float | Estimate) -> tuple[float, float]:
+    """(mean, standard error) from an engine's pressure (nan error for a plain float)."""
+    if isinstance(pressure, Estimate):
+        value, error = float(pressure.value), float(pressure.error)
+    else:
+        value, error = float(pressure), float("nan")
+    if not np.isfinite(value):
+        raise CGInputError(f"the simulation returned a non-finite pressure ({value})")
+    return value, error
 
 
 def boltzmann_inversion(target: RDF, kt: float, g_min: float = 1e-3) -> np.ndarray:
@@ -187,14 +246,7 @@ def _smooth(x: np.ndarray, width: int) -> np.ndarray:
 
 
 def _atomic_savez(path: Path, **arrays: np.ndarray) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, lambda fh: np.savez(fh, **arrays))
 
 
 class IterativeBoltzmannInversion:

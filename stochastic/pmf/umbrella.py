@@ -24,13 +24,12 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from poreflux.files import atomic_write_bytes
 from stochastic.pmf.data import UmbrellaData
 from stochastic.pmf.errors import PMFInputError
 from stochastic.pmf.samplers import Sampler
@@ -42,20 +41,6 @@ __all__ = ["FORMAT", "UmbrellaSampling", "load_run"]
 
 #: Manifest format tag.
 FORMAT = "poreflux-umbrella/1"
-
-
-def _atomic_write_bytes(path: Path, writer) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            writer(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _window_file(k: int) -> str:
@@ -181,9 +166,9 @@ class UmbrellaSampling:
         if self.folder is None:
             return
         xi = self._xi[k]
-        _atomic_write_bytes(self.folder / _window_file(k), lambda fh: np.savez(fh, xi=xi))
+        atomic_write_bytes(self.folder / _window_file(k), lambda fh: np.savez(fh, xi=xi))
         text = json.dumps(self._manifest(), indent=1).encode()
-        _atomic_write_bytes(self.folder / "manifest.json", lambda fh: fh.write(text))
+        atomic_write_bytes(self.folder / "manifest.json", text)
 
     # --- sampling --------------------------------------------------------------------------
     @property
