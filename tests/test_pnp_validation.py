@@ -1,5 +1,6 @@
-"""PNP against analytic limits: GHK flux, Nernst reversal, Hall conductance, PB equilibrium,
-charge conservation of the end currents and convergence of cross-section currents."""
+"""PNP against analytic limits: GHK flux, Nernst reversal, Henderson diffusion potential,
+Boltzmann equilibrium and bath values, Hall conductance, PB equilibrium, charge conservation of
+the end currents and convergence of cross-section currents; the Krylov path's PETSc options."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pnp.problems.transport import PNPProblem, channel_problem, conductivity_S_p
 from pnp.results import currents
 from pnp.solvers.pb import PBSolver
 from pnp.solvers.steady import SolverOptions, SteadyPNPSolver
-from poreflux.units import thermal_voltage_mV
+from poreflux.units import debye_length_nm, thermal_voltage_mV
 
 T = 298.15
 
@@ -78,6 +79,97 @@ def test_nernst_reversal_single_permeant_cation(coarse_channel):
     # equilibrium of K+: ln c + psi constant -> phi_top - phi_bottom = (kT/e) ln(c_bot/c_top)
     expected = -thermal_voltage_mV(T) * math.log(10.0)
     assert abs(v_rev - expected) < 0.5, (v_rev, expected)
+
+
+# ----------------------------------------------------------------------------- Henderson
+def _henderson_mV(problem: PNPProblem, ratio: float) -> float:
+    """Zero-current (diffusion) potential ``phi_top - phi_bottom`` of a 1:1 salt, electroneutral
+    limit: ``-(D+ - D-)/(D+ + D-) (kT/e) ln(c_top/c_bottom)`` (Planck's binary junction, equal to
+    Henderson's formula for one salt; Bard & Faulkner, Electrochemical Methods, eq. 2.3.39)."""
+    d_plus, d_minus = (sp.diffusion for sp in problem.species)
+    return -(d_plus - d_minus) / (d_plus + d_minus) * thermal_voltage_mV(T) * math.log(ratio)
+
+
+def test_binary_salt_reversal_approaches_henderson(coarse_channel):
+    """NaCl 10:1 through an uncharged pore: zero total current at the Henderson potential.
+
+    Henderson (+12.27 mV here) is the electroneutral limit; PNP resolves the charge separation
+    of the junction, whose correction shrinks with the Debye length of the dilute bath (the
+    pore length L = 5 nm is the gradient scale). Bound: |V - V_H| < |V_H| lambda_D / L.
+    Measured |V - V_H| (h_pore 0.1 nm): 1.48 mV at 100|10 mM, 0.37 at 1000|100, 0.155 at
+    3000|300 (bounds 2.4, 0.75, 0.44 mV at the last two); mesh error (h_pore 0.2 vs 0.1 nm)
+    3e-3 mV. A wrong diffusion coefficient, drift sign or junction coupling moves V by mV.
+    """
+    length = 5.0
+    deviations = []
+    for c_top in (1000.0, 3000.0):
+        problem = channel_problem(
+            coarse_channel,
+            poreflux.salt("NaCl", c_top),
+            bath_bottom=poreflux.salt("NaCl", c_top / 10),
+        )
+        solver = SteadyPNPSolver(coarse_channel, problem)
+        v_rev = currents.reversal_potential(solver, xtol=1e-4)
+        v_h = _henderson_mV(problem, 10.0)
+        bound = abs(v_h) * debye_length_nm(c_top / 10, T) / length
+        assert abs(v_rev - v_h) < bound, (c_top, v_rev, v_h, bound)
+        deviations.append(abs(v_rev - v_h))
+    # the electroneutral limit is approached as lambda_D -> 0 (at least like lambda_D)
+    assert deviations[1] < deviations[0] / math.sqrt(3.0), deviations
+
+
+# ----------------------------------------------------------------------------- Boltzmann
+def test_equilibrium_is_boltzmann_with_bath_values(coarse_channel):
+    """V = 0, equal baths, charged wall: c_+- = c0 exp(-+ psi) at every node (a double layer
+    with |psi| > 1), hence c_+ c_- = c0^2; at 100 mV the bath-end concentrations are the bath
+    values. Measured: Boltzmann defect 1e-10 relative; bath values exact to round-off."""
+    c0 = 150.0
+    problem = channel_problem(coarse_channel, poreflux.salt("KCl", c0), surface_charge=-0.1)
+    solver = SteadyPNPSolver(coarse_channel, problem)
+    eq = solver.solve(0.0)
+    psi = eq.psi_water.x.array  # kT/e on the water sub-mesh
+    assert np.max(np.abs(psi)) > 1.0  # a real double layer
+    c_k, c_cl = eq.concentration_values("K+"), eq.concentration_values("Cl-")
+    np.testing.assert_allclose(c_k, c0 * np.exp(-psi), rtol=1e-7)
+    np.testing.assert_allclose(c_cl, c0 * np.exp(psi), rtol=1e-7)
+    np.testing.assert_allclose(c_k * c_cl, c0**2, rtol=1e-7)
+    assert c_k.max() > 5 * c0  # counter-ion enrichment at the wall
+    off = channel_problem(
+        coarse_channel,
+        poreflux.salt("KCl", c0),
+        bath_bottom=poreflux.salt("KCl", 15.0),
+        surface_charge=-0.1,
+    )
+    solver = SteadyPNPSolver(coarse_channel, off)
+    sol = solver.solve(100.0)
+    for name in ("K+", "Cl-"):
+        c = sol.concentration_values(name)
+        np.testing.assert_allclose(c[solver.top_dofs_w], c0, rtol=1e-12)
+        np.testing.assert_allclose(c[solver.bottom_dofs_w], 15.0, rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- PETSc options
+def test_krylov_path_sets_only_options_petsc_reads(coarse_channel):
+    """Every PETSc option the Krylov PNP solver puts into the database is read by PETSc, also
+    for a solver that is built and never solves (PETSc: "unused database options")."""
+    from petsc4py import PETSc
+
+    problem = channel_problem(coarse_channel, poreflux.salt("KCl", 150.0), voltage=50.0)
+    db = PETSc.Options()
+
+    def unused(solver: SteadyPNPSolver) -> list[str]:
+        prefixes = (solver.newton.prefix, "poreflux_ecpc_")
+        return [k for k in db.getAll() if k.startswith(prefixes) and not db.used(k)]
+
+    idle = SteadyPNPSolver(coarse_channel, problem, SolverOptions(linear_solver="krylov"))
+    assert idle.preconditioner is not None
+    assert unused(idle) == []
+    idle.close()
+    solver = SteadyPNPSolver(coarse_channel, problem, SolverOptions(linear_solver="krylov"))
+    sol = solver.solve()
+    assert sol.current > 0
+    assert unused(solver) == []
+    solver.close()
 
 
 # ----------------------------------------------------------------------------- Hall / Ohmic

@@ -164,19 +164,15 @@ class ElectrochemicalPreconditioner:
         self.T = restriction
         self.valences = [float(z) for z in valences]
         self.S = None  # same layout as the Jacobian's Poisson block, made at the first set-up
+        self.sub_solver = sub_solver
         self.ksps = []
-        self._options = []  # (prefix, key) pairs, removed from PETSc's database on destroy
+        self._options: list[str] = []  # option names, removed from PETSc's database on destroy
         base = f"poreflux_ecpc_{next(_COUNTER)}_"
-        db = PETSc.Options()
         for i in range(len(self.valences) + 1):
             ksp = PETSc.KSP().create(comm)
-            prefix = f"{base}{i}_"
-            ksp.setOptionsPrefix(prefix)
-            for key, value in _block_options(sub_solver).items():
-                db[prefix + key] = value
-                self._options.append(prefix + key)
-            ksp.setFromOptions()
+            ksp.setOptionsPrefix(f"{base}{i}_")
             self.ksps.append(ksp)
+        self._configured = False
         self._work: dict[str, Any] = {}
         self.A = None
 
@@ -196,8 +192,27 @@ class ElectrochemicalPreconditioner:
         self.ksps[0].setOperators(self.S)
         for i in range(1, len(self.ksps)):
             self.ksps[i].setOperators(A.getNestSubMatrix(i, i))
+        if not self._configured:
+            self._configure_blocks()
         for ksp in self.ksps:
             ksp.setUp()
+
+    def _configure_blocks(self) -> None:
+        """Put the block solvers' options into PETSc's database and read them.
+
+        Done at the first set-up, right before ``KSPSetUp``: the multigrid level options
+        (``mg_levels_*``) are only read when GAMG builds its levels, so options written at
+        construction would stay unread (PETSc: "unused database options") for a solver that
+        is built but never solves.
+        """
+        db = PETSc.Options()
+        for ksp in self.ksps:
+            prefix = ksp.getOptionsPrefix()
+            for key, value in _block_options(self.sub_solver).items():
+                db[prefix + key] = value
+                self._options.append(prefix + key)
+            ksp.setFromOptions()
+        self._configured = True
 
     def apply(self, pc: Any, r: Any, x: Any) -> None:
         """``x = T_mu P^{-1} r``: concentration blocks, screened Poisson, back to ``ln c``."""
