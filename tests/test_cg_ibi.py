@@ -91,7 +91,7 @@ def test_pressure_correction_is_a_capped_linear_ramp():
 
 
 def test_non_convergence_raises_with_history_and_restart_continues(tmp_path):
-    s = IBISettings(TEMP, alpha=0.1, smooth=1, tolerance=1e-6, max_iterations=3)
+    s = IBISettings(TEMP, alpha=0.1, smooth=1, tolerance=1e-6, max_iterations=3, strict=True)
     eng = Engine()
     with pytest.raises(CGConvergenceError, match="did not converge") as info:
         IterativeBoltzmannInversion({PAIR: TARGET}, eng, s, tmp_path).run()
@@ -100,7 +100,7 @@ def test_non_convergence_raises_with_history_and_restart_continues(tmp_path):
     files = sorted(p.name for p in tmp_path.iterdir())
     assert files == ["iter_000.npz", "iter_001.npz", "iter_002.npz"]
     # restart: continues from iteration 3 with the stored potential
-    s5 = IBISettings(TEMP, alpha=0.1, smooth=1, tolerance=1e-6, max_iterations=5)
+    s5 = IBISettings(TEMP, alpha=0.1, smooth=1, tolerance=1e-6, max_iterations=5, strict=True)
     eng2 = Engine()
     ibi = IterativeBoltzmannInversion({PAIR: TARGET}, eng2, s5, tmp_path)
     with pytest.raises(CGConvergenceError) as info2:
@@ -159,7 +159,8 @@ def test_ibi_with_the_md_core_improves_the_rdf(tmp_path):
     fl = lj_fluid(3, 0.776, 0.85)
     ref = fl.sampler(seed=1).run([fl.lj_term()], 1000, 4000, 20)
     target = fl.rdf(ref, 0.05)
-    s = IBISettings(fl.temperature, tolerance=1e-6, g_min=1e-3, max_iterations=3)
+    s = IBISettings(fl.temperature, tolerance=1e-6, g_min=1e-3, max_iterations=3, noise_factor=None,
+                    strict=True)  # fmt: skip
     sim = table_simulator(fl, n_equil=300, n_prod=2000, bin_width=0.05)
     with pytest.raises(CGConvergenceError) as info:
         IterativeBoltzmannInversion({PAIR: target}, sim, s, tmp_path).run()

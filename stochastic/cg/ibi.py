@@ -367,6 +367,8 @@ class IterativeBoltzmannInversion:
             "distance": np.array(it.distance),
             "pressure": np.array(it.pressure),
             "wall_time": np.array(it.wall_time),
+            "noise": np.array(it.noise),
+            "pressure_error": np.array(it.pressure_error),
             "pairs": np.array([f"{a}|{b}" for a, b in it.potentials]),
         }
         for k, (p, u) in enumerate(it.potentials.items()):
@@ -374,83 +376,129 @@ class IterativeBoltzmannInversion:
             arrays[f"g_{k}"] = it.rdfs[p].g
         _atomic_savez(self._path(it.index), **arrays)
 
+    def _load(self, k: int) -> IBIIteration:
+        with np.load(self._path(k)) as d:
+            if d["edges"].shape != self.edges.shape or not np.allclose(d["edges"], self.edges):
+                raise CGInputError(
+                    f"{self._path(k)} was written for a different RDF grid; use a fresh "
+                    "workdir for a new target"
+                )
+            pairs = [tuple(s.split("|")) for s in d["pairs"]]
+            if set(pairs) != set(self.targets):
+                raise CGInputError(f"{self._path(k)} holds pairs {pairs}, targets differ")
+            pots = {p: d[f"u_{i}"].copy() for i, p in enumerate(pairs)}
+            rdfs = {p: RDF(self.edges, d[f"g_{i}"].copy(), p) for i, p in enumerate(pairs)}
+            extra = {key: float(d[key]) for key in ("noise", "pressure_error") if key in d.files}
+            return IBIIteration(
+                k, pots, rdfs, float(d["distance"]), float(d["pressure"]),
+                float(d["wall_time"]), **extra,
+            )  # fmt: skip
+
     def load_history(self) -> list[IBIIteration]:
         """Iterations stored in ``workdir`` (consecutive from 0), checked against the targets."""
         if self.workdir is None:
             return []
         hist: list[IBIIteration] = []
-        k = 0
-        while self._path(k).exists():
-            with np.load(self._path(k)) as d:
-                if d["edges"].shape != self.edges.shape or not np.allclose(d["edges"], self.edges):
-                    raise CGInputError(
-                        f"{self._path(k)} was written for a different RDF grid; use a fresh "
-                        "workdir for a new target"
-                    )
-                pairs = [tuple(s.split("|")) for s in d["pairs"]]
-                if set(pairs) != set(self.targets):
-                    raise CGInputError(f"{self._path(k)} holds pairs {pairs}, targets differ")
-                pots = {p: d[f"u_{i}"].copy() for i, p in enumerate(pairs)}
-                rdfs = {p: RDF(self.edges, d[f"g_{i}"].copy(), p) for i, p in enumerate(pairs)}
-                hist.append(
-                    IBIIteration(
-                        k,
-                        pots,
-                        rdfs,
-                        float(d["distance"]),
-                        float(d["pressure"]),
-                        float(d["wall_time"]),
-                    )
-                )
-            k += 1
+        while self._path(len(hist)).exists():
+            hist.append(self._load(len(hist)))
         return hist
 
-    # --- loop ----------------------------------------------------------------------------
+    # --- convergence ---------------------------------------------------------------------
+    def scales(self, it: IBIIteration) -> tuple[float, float]:
+        """The RDF distance and ``|P - P_target|`` an iteration must stay below.
+
+        ``noise_factor`` times the measured noise where the run reports it, else the absolute
+        tolerances.
+        """
+        s = self.settings
+        rdf_scale, p_scale = s.tolerance, s.pressure_tolerance
+        if s.noise_factor is not None:
+            if np.isfinite(it.noise) and it.noise > 0:
+                rdf_scale = s.noise_factor * it.noise
+            p_err = float(np.hypot(it.pressure_error, s.pressure_target_error))
+            if np.isfinite(p_err) and p_err > 0:
+                p_scale = s.noise_factor * p_err
+        return rdf_scale, p_scale
+
+    def score(self, it: IBIIteration, scales: tuple[float, float] | None = None) -> float:
+        """Squared RDF (and pressure) distance in units of the criteria (< 1 each when met).
+
+        ``scales`` overrides the iteration's own criteria (to rank iterations on one scale).
+        """
+        rdf_scale, p_scale = self.scales(it) if scales is None else scales
+        out = (it.distance / rdf_scale) ** 2
+        if self.settings.pressure_target is not None:
+            out += ((it.pressure - self.settings.pressure_target) / p_scale) ** 2
+        return float(out)
+
     def converged(self, it: IBIIteration) -> bool:
         """Whether an iteration meets the RDF (and pressure) criteria."""
         s = self.settings
-        ok = it.distance < s.tolerance and it.index + 1 >= s.min_iterations
+        rdf_scale, p_scale = self.scales(it)
+        ok = it.distance < rdf_scale and it.index + 1 >= s.min_iterations
         if s.pressure_target is not None:
-            ok = ok and abs(it.pressure - s.pressure_target) < s.pressure_tolerance
+            ok = ok and abs(it.pressure - s.pressure_target) < p_scale
         return ok
 
+    # --- loop ----------------------------------------------------------------------------
+    def _iterate(self, k: int, pots: dict[Pair, np.ndarray]) -> tuple[IBIIteration, dict]:
+        """Run the CG model with ``pots``; return the iteration record and the full RDFs."""
+        t0 = time.perf_counter()
+        tables = {p: self.table(u) for p, u in pots.items()}
+        rdfs, pressure = self.simulate(tables)
+        p_value, p_error = pressure_and_error(pressure)
+        for p in self.targets:
+            if p not in rdfs:
+                raise CGInputError(f"the simulation returned no RDF for pair {p}")
+        dists = {p: rdf_rms(rdfs[p], t) for p, t in self.targets.items()}
+        worst = max(dists, key=lambda p: dists[p])
+        noise = rdf_noise(rdfs[worst], self.targets[worst])
+        slim = {p: replace(g, frame_counts=None) for p, g in rdfs.items()}  # memory
+        it = IBIIteration(
+            k, pots, slim, dists[worst], p_value, time.perf_counter() - t0, noise, p_error
+        )
+        return it, rdfs
+
     def run(self) -> IBIResult:
-        """Iterate until converged; raise :class:`CGConvergenceError` after ``max_iterations``."""
+        """Iterate until converged or ``max_iterations``; see the module docstring."""
         s = self.settings
         history = self.load_history()
         if history:
             last = history[-1]
             if self.converged(last):
-                return self._result(history)
+                return self._result(history, True)
             pots = self.update(last.potentials, last.rdfs, last.pressure, last.index)
             log.info("IBI: restarting after %d stored iterations", len(history))
         else:
             pots = self.initial_potentials()
         while len(history) < s.max_iterations:
-            t0 = time.perf_counter()
-            tables = {p: self.table(u) for p, u in pots.items()}
-            rdfs, pressure = self.simulate(tables)
-            dist = max(rdf_rms(rdfs[p], t) for p, t in self.targets.items())
-            slim = {p: replace(g, frame_counts=None) for p, g in rdfs.items()}  # memory
-            it = IBIIteration(
-                len(history), pots, slim, dist, float(pressure), time.perf_counter() - t0
-            )
+            it, rdfs = self._iterate(len(history), pots)
             history.append(it)
             self._save(it)
             log.info("IBI %s", it.describe())
             if self.converged(it):
-                return self._result(history)
-            pots = self.update(pots, rdfs, pressure, it.index)
+                return self._result(history, True)
+            pots = self.update(pots, rdfs, it.pressure, it.index)
         lines = "\n".join(h.describe() for h in history)
-        target = "" if s.pressure_target is None else f", |dP| < {s.pressure_tolerance}"
-        raise CGConvergenceError(
-            f"IBI did not converge in {s.max_iterations} iterations (RDF rms < {s.tolerance}"
-            f"{target}); history:\n{lines}\nTry more iterations, a smaller alpha, longer CG "
-            "runs (less noisy RDFs) or a looser tolerance.",
-            history,
+        message = (
+            f"IBI did not converge (criteria not met) in {s.max_iterations} iterations; "
+            f"history:\n{lines}"
         )
+        if s.strict:
+            raise CGConvergenceError(
+                f"{message}\nTry more iterations, a smaller alpha, longer CG runs (less noisy "
+                "RDFs) or a looser noise_factor / tolerance.",
+                history,
+            )
+        result = self._result(history, False)
+        log.warning("%s\nreturning the best: %s", message, result.best_iteration.describe())
+        return result
 
-    def _result(self, history: list[IBIIteration]) -> IBIResult:
-        pots = history[-1].potentials
+    def _result(self, history: list[IBIIteration], converged: bool) -> IBIResult:
+        best = len(history) - 1
+        if not converged:  # rank on the median criteria: a noisy run must not look better
+            common = tuple(np.median([self.scales(h) for h in history], axis=0))
+            best = int(np.argmin([self.score(h, common) for h in history]))
+        pots = history[best].potentials
         tables = {p: self.table(u) for p, u in pots.items()}
-        return IBIResult(tables, pots, self.r, tuple(history))
+        return IBIResult(tables, pots, self.r, tuple(history), best, converged)

@@ -40,6 +40,9 @@ class RDF:
         their covariance is the response matrix of inverse Monte Carlo.
     ideal
         Ideal-gas pair count per frame and bin (so ``g = mean(frame_counts) / ideal``).
+    g_error
+        Standard error of ``g`` per bin from block averages over the frames (None if unknown):
+        the statistical noise floor that convergence criteria compare with.
     """
 
     edges: np.ndarray
@@ -48,6 +51,7 @@ class RDF:
     counts: np.ndarray | None = None
     frame_counts: np.ndarray | None = None
     ideal: np.ndarray | None = None
+    g_error: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         e = np.asarray(self.edges, dtype=float)
@@ -98,6 +102,34 @@ def rdf_rms(a: RDF, b: RDF) -> float:
     return float(np.sqrt(np.mean((a.g - b.g) ** 2)))
 
 
+def rdf_noise(a: RDF, b: RDF) -> float:
+    """Expected :func:`rdf_rms` of two independent estimates of the same g(r).
+
+    ``sqrt(mean(se_a^2 + se_b^2))`` from the per-bin standard errors (``RDF.g_error``); nan when
+    either RDF carries no error. An RMS distance near this value means the two RDFs agree within
+    their statistical noise.
+    """
+    a.check_same_grid(b)
+    if a.g_error is None or b.g_error is None:
+        return float("nan")
+    return float(np.sqrt(np.mean(a.g_error**2 + b.g_error**2)))
+
+
+def block_error(per_frame: np.ndarray, n_blocks: int = 8) -> np.ndarray:
+    """Standard error of the mean over axis 0 of a (F, ...) series from ``n_blocks`` blocks.
+
+    Block averaging (Flyvbjerg & Petersen, J. Chem. Phys. 91, 461 (1989)) accounts for the
+    time correlation of successive frames as long as a block is longer than the correlation
+    time. Fewer frames than blocks give nan.
+    """
+    x = np.asarray(per_frame, float)
+    if len(x) < n_blocks or n_blocks < 2:
+        return np.full(x.shape[1:], np.nan)
+    m = len(x) // n_blocks
+    blocks = x[: m * n_blocks].reshape(n_blocks, m, *x.shape[1:]).mean(1)
+    return blocks.std(0, ddof=1) / math.sqrt(n_blocks)
+
+
 @njit(cache=True)
 def _pair_histogram(frames, idx_a, idx_b, same, lengths, inv, r_max, n_bins, hist):
     """Per-frame pair counts ``hist[f, k]`` (each unordered pair once when ``same``)."""
@@ -133,12 +165,14 @@ def compute_rdf(
     bin_width: float = 0.02,
     pair: tuple[str, str] = ("A", "A"),
     keep_frames: bool = False,
+    n_blocks: int = 8,
 ) -> RDF:
     """g_ab(r) averaged over ``frames`` (F, N, 3) [nm], bins of ``bin_width`` up to ``r_max``.
 
     ``idx_b = None`` means the same set as ``idx_a``. ``r_max / bin_width`` must be an integer
     (so that targets and CG RDFs share one grid) and ``r_max`` at most half the shortest box side.
-    With ``keep_frames`` the per-frame pair counts are kept (inverse Monte Carlo).
+    With ``keep_frames`` the per-frame pair counts are kept (inverse Monte Carlo). The per-bin
+    standard error ``g_error`` comes from ``n_blocks`` block averages (nan with fewer frames).
     """
     x = np.ascontiguousarray(np.asarray(frames, dtype=float).reshape(-1, *np.shape(frames)[-2:]))
     if r_max > 0.5 * min(box.lengths) + 1e-12:
@@ -163,9 +197,9 @@ def compute_rdf(
     # ideal-gas count of (unordered, if same) pairs per frame
     ideal = len(ia) * nb * shell / box.volume / (2.0 if same else 1.0)
     hist = per_frame.sum(0)
-    return RDF(
-        edges, hist / (len(x) * ideal), pair, hist, per_frame if keep_frames else None, ideal
-    )
+    err = block_error(per_frame / ideal, n_blocks)
+    frames_kept = per_frame if keep_frames else None
+    return RDF(edges, hist / (len(x) * ideal), pair, hist, frames_kept, ideal, err)
 
 
 def check_target(target: RDF, g_min: float = 0.0) -> int:

@@ -13,7 +13,7 @@ import numpy as np
 
 from stochastic.cg.sampling import FluidSampler, Sample
 from stochastic.cg.tabulated import PairTable, TabulatedPair, lj_table
-from stochastic.cg.targets import RDF, compute_rdf
+from stochastic.cg.targets import RDF, compute_rdf, pressure_estimate
 from stochastic.md.init import fcc_lattice
 from stochastic.md.lj import LennardJones
 from stochastic.md.system import ParticleType, System, reduced_temperature_to_kelvin
@@ -74,7 +74,9 @@ def table_simulator(
 ):
     """An IBI ``simulate(tables) -> ({pair: RDF}, pressure)`` running the CG fluid.
 
-    Each call continues the previous configuration (Langevin, ``friction`` [1/ps]).
+    Each call continues the previous configuration (Langevin, ``friction`` [1/ps]). The RDF
+    keeps per-frame pair counts (IMC, relative entropy) and per-bin errors; the pressure is an
+    :class:`~stochastic.cg.targets.Estimate` with its block-averaged standard error.
     """
     sampler = fluid.sampler(seed=seed)
 
@@ -82,7 +84,7 @@ def table_simulator(
         smp = sampler.run(
             [fluid.table_term(tables[("A", "A")])], n_equil, n_prod, interval, friction
         )
-        return {("A", "A"): fluid.rdf(smp, bin_width, True)}, float(smp.pressure.mean())
+        return {("A", "A"): fluid.rdf(smp, bin_width, True)}, pressure_estimate(smp.pressure, 8)
 
     return simulate
 
