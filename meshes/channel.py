@@ -34,6 +34,7 @@ import gmsh
 from mpi4py import MPI
 
 from meshes import names
+from meshes.cache import cache_key
 from meshes.gmsh_tools import (
     MeshGenerationError,
     Timer,
@@ -333,7 +334,9 @@ def _make_model(g: ChannelGeometry, dim: int, model) -> None:
     )
     use_size_field(inside)
     gmsh.option.setNumber("Mesh.Algorithm", 6)  # Frontal-Delaunay (2D and 3D surfaces)
-    gmsh.option.setNumber("Mesh.Algorithm3D", 1)  # Delaunay, single-threaded: reproducible
+    # HXT (Marot et al., IJNME 117, 967 (2019)): ~10x faster than gmsh's classic Delaunay on
+    # the 3D channel; single-threaded (see gmsh_model), so the mesh is reproducible.
+    gmsh.option.setNumber("Mesh.Algorithm3D", 10)
     model.mesh.generate(dim)
 
 
@@ -419,7 +422,13 @@ def build_channel(
     if dim not in (2, 3):
         raise InputError(f"dim must be 2 (axisymmetric) or 3, got {dim!r}")
     timer = Timer()
-    data = build_on_rank0(comm, f"channel{dim}d", lambda m: _make_model(g, dim, m), gdim=dim)
+    data = build_on_rank0(
+        comm,
+        f"channel{dim}d",
+        lambda m: _make_model(g, dim, m),
+        gdim=dim,
+        cache_key=cache_key(__file__, "channel", g, dim),
+    )
     cm = model_to_channel_mesh(
         data,
         axisymmetric=(dim == 2),

@@ -19,13 +19,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import dolfinx
 import gmsh
 from mpi4py import MPI
 
+from meshes.cache import load_cached, store_cached
 from meshes.record import ChannelMesh
 from poreflux.errors import InputError, MeshTagError, PorefluxError
 
@@ -33,10 +36,12 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "MeshGenerationError",
+    "MeshRecipe",
     "build_on_rank0",
     "distance_threshold_field",
     "gmsh_model",
     "model_to_channel_mesh",
+    "recipe_of",
     "shared_facet_partitioner",
     "use_size_field",
 ]
@@ -154,17 +159,79 @@ def _raise(name: str, kind: str, message: str) -> None:
     raise MeshGenerationError(f"gmsh could not build {name!r}: {message}")
 
 
+@dataclass(frozen=True)
+class MeshRecipe:
+    """How a distributed mesh was made, so that it can be rebuilt finer on any communicator.
+
+    Attributes
+    ----------
+    name
+        gmsh model name.
+    make_model
+        The builder's model function (geometry, groups, sizes, ``generate``), run on rank 0.
+    gdim
+        Geometric dimension, or a callable evaluated after ``make_model``.
+    refinements
+        Uniform gmsh refinements applied after ``make_model`` (each splits every cell in
+        ``2**tdim`` with new nodes at the edge midpoints, so the meshes are nested).
+    cache_key
+        Key of the on-disk mesh cache (:mod:`meshes.cache`), or None for a builder that is not
+        cached.
+    """
+
+    name: str
+    make_model: Callable[[Any], None]
+    gdim: int | Callable[[], int]
+    refinements: int = 0
+    cache_key: str | None = None
+
+
+_RECIPES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def recipe_of(mesh: Any) -> MeshRecipe | None:
+    """The :class:`MeshRecipe` of a mesh made by :func:`build_on_rank0` (None otherwise)."""
+    try:
+        return _RECIPES.get(mesh)
+    except TypeError:  # not weak-referenceable
+        return None
+
+
+def _model_on_rank0(model: Any, recipe: MeshRecipe) -> tuple[str, str, int]:
+    """Build (or load from the cache) and refine the gmsh model; return the status triple."""
+    try:
+        if not load_cached(recipe.cache_key, recipe.refinements):
+            recipe.make_model(model)
+            for _ in range(recipe.refinements):
+                gmsh.option.setNumber("Mesh.SecondOrderLinear", 1)  # midpoints: nested meshes
+                model.mesh.refine()
+            store_cached(recipe.cache_key, recipe.refinements)
+        dim = recipe.gdim() if callable(recipe.gdim) else int(recipe.gdim)
+        return ("", "", dim)
+    except Exception as exc:  # gmsh raises bare Exception
+        kind = "InputError" if isinstance(exc, InputError) else "gmsh"
+        kind = "MeshTagError" if isinstance(exc, MeshTagError) else kind
+        msg = str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
+        return (kind, msg, 0)
+
+
 def build_on_rank0(
     comm: MPI.Comm,
     name: str,
     make_model: Callable[[Any], None],
     gdim: int | Callable[[], int],
+    *,
+    refinements: int = 0,
+    cache_key: str | None = None,
 ) -> dolfinx.io.gmsh.MeshData:
     """Run ``make_model(gmsh.model)`` on rank 0 in a fresh session and distribute the mesh.
 
     ``make_model`` must create (or load) the geometry, the physical groups (with names) and the
     mesh. Collective on ``comm``. ``gdim`` may be a callable evaluated on rank 0 after
-    ``make_model`` (for files whose dimension is read from the file).
+    ``make_model`` (for files whose dimension is read from the file). ``refinements`` uniform
+    gmsh refinements follow (this is how :func:`meshes.refine.refine_uniformly` refines under
+    MPI). With a ``cache_key`` the gmsh mesh is read from / written to the on-disk mesh cache
+    (:mod:`meshes.cache`), so the same geometry is meshed once.
 
     Raises
     ------
@@ -173,29 +240,25 @@ def build_on_rank0(
     MeshGenerationError
         On every rank, when gmsh failed on rank 0.
     """
+    recipe = MeshRecipe(name, make_model, gdim, int(refinements), cache_key)
     partitioner = shared_facet_partitioner()
     if comm.rank == 0:
         with gmsh_model(name) as model:
-            status = ("", "", 0)
-            try:
-                make_model(model)
-                dim = gdim() if callable(gdim) else int(gdim)
-                status = ("", "", dim)
-            except Exception as exc:  # gmsh raises bare Exception
-                kind = "InputError" if isinstance(exc, InputError) else "gmsh"
-                kind = "MeshTagError" if isinstance(exc, MeshTagError) else kind
-                msg = str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
-                status = (kind, msg, 0)
+            status = _model_on_rank0(model, recipe)
             comm.bcast(status, root=0)
             if status[0]:
                 _raise(name, status[0], status[1])
-            return dolfinx.io.gmsh.model_to_mesh(
-                model, comm, 0, gdim=status[2], partitioner=partitioner
+            data = dolfinx.io.gmsh.model_to_mesh(
+                gmsh.model, comm, 0, gdim=status[2], partitioner=partitioner
             )
-    kind, msg, dim = comm.bcast(None, root=0)
-    if kind:
-        _raise(name, kind, msg)
-    return dolfinx.io.gmsh.model_to_mesh(None, comm, 0, gdim=dim, partitioner=partitioner)
+    else:
+        kind, msg, dim = comm.bcast(None, root=0)
+        if kind:
+            _raise(name, kind, msg)
+        data = dolfinx.io.gmsh.model_to_mesh(None, comm, 0, gdim=dim, partitioner=partitioner)
+    with contextlib.suppress(TypeError):
+        _RECIPES[data.mesh] = recipe
+    return data
 
 
 def model_to_channel_mesh(

@@ -15,6 +15,12 @@ from meshes import backend as _backend  # noqa: F401  (must precede any dolfinx 
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The mesh cache of this test run lives in its own temporary folder (never the user's cache).
+if "POREFLUX_MESH_CACHE" not in os.environ:
+    import tempfile
+
+    os.environ["POREFLUX_MESH_CACHE"] = tempfile.mkdtemp(prefix="poreflux-test-meshes-")
+
 
 def mpiexec() -> str | None:
     """The mpiexec that belongs to this Python's MPI (the venv's first), or None."""

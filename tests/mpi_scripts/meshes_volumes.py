@@ -1,8 +1,8 @@
 """Build small meshes on the communicator and print their region volumes and facet areas as JSON.
 
 Usage: ``python meshes_volumes.py WORKDIR`` (serially or under ``mpiexec -n 2``). Run both ways
-by tests/test_meshes.py: the numbers (volumes, dx/ds/dS integrals, R(z), quality, .msh and XDMF
-round trips) must agree.
+by tests/test_meshes.py: the numbers (volumes, dx/ds/dS integrals, R(z), quality, uniform refinement, .msh and
+XDMF round trips) must agree.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from meshes.channel import build_channel, conical_pore, cylindrical_pore
 from meshes.io import load_msh, read_xdmf, write_msh, write_xdmf
 from meshes.quality import mesh_quality
 from meshes.radius import mesh_radius
+from meshes.refine import refine_uniformly
 from meshes.sphere import SphereGeometry, build_sphere
 
 
@@ -75,6 +76,11 @@ def main(workdir: str) -> dict[str, float]:
     q3 = mesh_quality(chan3)
     result["channel3d/cells"] = float(q3.num_cells)
     result["channel3d/min_angle"] = q3.min_angle_deg
+    # uniform refinement (through gmsh on rank 0, so it works on ghosted meshes under MPI)
+    for name, cm in (("refined2d", chan), ("refined3d", chan3)):
+        fine = refine_uniformly(cm)
+        result |= {f"{name}/{k}": v for k, v in measures(fine).items()}
+        result[f"{name}/cells"] = float(mesh_quality(fine).num_cells)
     # files written by the distributed mesh and read back on the same communicator
     tag = f"n{comm.size}"
     back = load_msh(write_msh(chan, Path(workdir) / f"chan_{tag}.msh"), comm=comm)
