@@ -1,8 +1,8 @@
 """Build small meshes on the communicator and print their region volumes and facet areas as JSON.
 
 Usage: ``python meshes_volumes.py WORKDIR`` (serially or under ``mpiexec -n 2``). Run both ways
-by tests/test_meshes.py: the numbers (volumes, dx/ds/dS integrals, R(z), quality, uniform refinement, .msh and
-XDMF round trips) must agree.
+by tests/test_meshes.py: the numbers (volumes, dx/ds/dS integrals, R(z), quality, uniform
+refinement, .msh and XDMF round trips) must agree.
 """
 
 from __future__ import annotations
