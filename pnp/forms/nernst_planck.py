@@ -22,6 +22,12 @@ default):
 ``"primitive"``
     ``u_i = c_i/c0`` directly (linear in ``c``; may go negative at large potentials).
 
+Other ion models (e.g. the steric model of :mod:`pnp.forms.steric`) use other unknowns; their
+residual is assembled from :func:`electrochemical_flux` (``J = -D c grad(chem + z psi + mu)`` for a
+given concentration expression ``c`` and chemical potential ``chem``) and
+:func:`transport_residual`, to which a caller may add further flux terms (e.g. advection ``c u``)
+before testing.
+
 Nothing here knows about regions or meshes: the measure (``dx(water)``), the volume weight and the
 functions come from the caller, so one set of builders serves 2D axisymmetric and 3D problems and
 any number of species.
@@ -176,3 +182,58 @@ def weak_flux(
     """
     j = flux(u, psi, valence=valence, diffusion=diffusion, mu_ex=mu_ex, variables=variables)
     return ufl.inner(j, ufl.grad(w)) * weight * dx
+
+
+def electrochemical_flux(
+    c: ufl.core.expr.Expr,
+    chem: ufl.core.expr.Expr,
+    psi: ufl.core.expr.Expr,
+    *,
+    valence: float,
+    diffusion: float | ufl.core.expr.Expr,
+    mu_ex: ufl.core.expr.Expr | None = None,
+) -> ufl.core.expr.Expr:
+    """Flux ``J = -D c grad(chem + z psi + mu_ex)`` for a concentration expression ``c``.
+
+    ``chem`` is the chemical potential (kT) whose gradient drives diffusion: ``ln c`` for point
+    ions (then this equals :func:`flux` with log variables), ``ln c - ln(1 - Phi)`` for the steric
+    model (:mod:`pnp.forms.steric`). Linear irreversible thermodynamics: the flux is the mobility
+    ``D c / kT`` times the gradient of the electrochemical potential.
+    """
+    drive = chem + valence * psi
+    if mu_ex is not None:
+        drive = drive + mu_ex
+    return -diffusion * c * ufl.grad(drive)
+
+
+def transport_residual(
+    j: ufl.core.expr.Expr,
+    w: ufl.core.expr.Expr,
+    dx: ufl.Measure,
+    *,
+    weight: ufl.core.expr.Expr | float = 1.0,
+) -> ufl.Form:
+    """Weak steady residual ``-int J . grad(w) weight dx`` of ``div J = 0`` for any flux ``J``.
+
+    ``J`` may be a sum of terms (diffusion-migration from :func:`electrochemical_flux`, advection
+    ``c u`` of a flow solver, ...); walls are natural no-flux boundaries.
+    """
+    return -ufl.inner(j, ufl.grad(w)) * weight * dx
+
+
+def mass_term_of(
+    rates: Sequence[ufl.core.expr.Expr],
+    coefficients: Sequence[ufl.core.expr.Expr | float],
+    w: ufl.core.expr.Expr,
+    dx: ufl.Measure,
+    *,
+    weight: ufl.core.expr.Expr | float = 1.0,
+) -> ufl.Form:
+    """Multistep time-derivative term ``int (sum_k a_k c^{n+1-k}) w weight dx`` for given
+    concentration expressions ``rates = (c^{n+1}, c^n, ...)`` (any ion model)."""
+    if len(coefficients) != len(rates):
+        raise ValueError("need one coefficient per time level")
+    rate = 0
+    for a, c in zip(coefficients, rates, strict=True):
+        rate = rate + a * c
+    return rate * w * weight * dx
