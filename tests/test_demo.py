@@ -38,7 +38,7 @@ def printed_table(text: str) -> list[dict[str, str]]:
 def cell(value: object) -> str:
     """How StudyTable.format prints a stored value."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
+        return "n/a"
     return format(value, ".5g") if isinstance(value, float) else str(value)
 
 

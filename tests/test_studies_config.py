@@ -160,3 +160,32 @@ def test_schema_example_in_the_docstring_parses(no_solving):
         "study", "geometry", "electrolyte", "conditions", "permittivity", "solver", "output",
         "convergence",
     }  # fmt: skip
+
+
+def test_values_are_checked_once(tmp_path, monkeypatch, no_solving):
+    """A study file is checked once where it is read; running the study does not check again
+    (it used to run the model's check three times: reader, Study.check, run_study)."""
+    from study_fakes import FakeModel
+
+    from pnp.studies import ParameterGrid
+    from pnp.studies.channel import ChannelPNPModel
+    from pnp.studies.study import Study, run
+
+    calls = []
+    original = ChannelPNPModel.check
+    monkeypatch.setattr(ChannelPNPModel, "check", lambda m, g: calls.append(1) or original(m, g))
+    study = load_study(_write(tmp_path, GOOD))
+    assert len(calls) == 1 and study.source == tmp_path / "study.toml"
+
+    class Counting(FakeModel):
+        checks = 0
+
+        def check(self, grid):
+            Counting.checks += 1
+            super().check(grid)
+
+    fake = Study(name="f", model=Counting(), grid=ParameterGrid({"voltage_mV": [0, 50]}),
+                 output=tmp_path / "out", plots=False)  # fmt: skip
+    assert Counting.checks == 1
+    outcome = run(fake, progress=False)
+    assert len(outcome.result.computed) == 2 and Counting.checks == 1

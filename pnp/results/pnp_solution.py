@@ -18,6 +18,10 @@ import numpy as np
 from pnp.results.currents import end_currents
 from poreflux.errors import InputError, SolveAttempt
 
+#: Fraction of the ionic flux scale (``Scales.current_scale_pA``) below which an end current is
+#: noise (Newton tolerance, round-off): the conservation error is then not defined (NaN).
+CURRENT_NOISE_FRACTION = 1e-9
+
 
 @dataclass(frozen=True)
 class PNPSolution:
@@ -140,10 +144,28 @@ class PNPSolution:
         return float(sum(self.species_currents_bottom))
 
     @property
+    def current_noise_pA(self) -> float:
+        """Currents at or below this size [pA] are indistinguishable from zero.
+
+        :data:`CURRENT_NOISE_FRACTION` of the ionic flux scale ``current_scale_pA`` (``e N_A c0
+        D0 L0``, the current of a unit scaled flux): ten times the default absolute Newton
+        tolerance on the scaled residual, from which the residual-based end currents are
+        assembled. (0 when the scale is unknown: then only an exact zero counts.)
+        """
+        return CURRENT_NOISE_FRACTION * self.current_scale_pA
+
+    @property
     def conservation_error(self) -> float:
-        """``|I_top - I_bottom| / max(|I|, tiny)``: relative charge-conservation defect."""
-        scale = max(abs(self.current_top), abs(self.current_bottom), 1e-300)
-        return abs(self.current_top - self.current_bottom) / scale
+        """``|I_top - I_bottom| / max(|I_top|, |I_bottom|)``: relative charge-conservation defect.
+
+        NaN (not defined) when both end currents are at the noise level
+        (``max(|I_top|, |I_bottom|) <= current_noise_pA``, e.g. at 0 mV between equal baths):
+        a ratio of two round-off numbers says nothing about conservation. Tables show "n/a".
+        """
+        size = max(abs(self.current_top), abs(self.current_bottom))
+        if not size > self.current_noise_pA:
+            return float("nan")
+        return abs(self.current_top - self.current_bottom) / size
 
     @property
     def conductance(self) -> float:

@@ -10,7 +10,8 @@ Table columns of a solved point
 -------------------------------
 ``current_pA`` (mean of the conservative currents through both bath ends; positive = positive
 charge from top to bottom), ``conductance_pS`` (I/V, empty at 0 V), ``current_top_pA``,
-``current_bottom_pA``, ``conservation_error`` (relative), ``current_<species>_pA``,
+``current_bottom_pA``, ``conservation_error`` (relative; empty, "n/a", when both end currents
+are at the noise level, e.g. 0 mV), ``current_<species>_pA``,
 ``min_concentration_mM``, ``newton_iterations``, ``linear_iterations``, ``newton_attempts``,
 ``solve_time_s``, ``num_dofs``, ``mesh_h_pore_nm`` (pore mesh size), and with
 ``diagnostics=True`` the worst-severity columns of :meth:`pnp.diagnostics.Report.columns`
@@ -478,7 +479,7 @@ class ChannelPNPModel:
             "conductance_pS": sol.conductance if sol.voltage != 0.0 else None,
             "current_top_pA": sol.current_top,
             "current_bottom_pA": sol.current_bottom,
-            "conservation_error": sol.conservation_error if sol.current != 0.0 else None,
+            "conservation_error": sol.conservation_error,  # NaN (empty) at the noise level
         }
         for name, value in sol.species_currents.items():
             row[f"current_{name}_pA"] = value

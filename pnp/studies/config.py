@@ -329,7 +329,11 @@ def _read_output(out: _Reader) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def parse_study(
-    data: Mapping[str, Any], source: str = "<study>", stem: str = "study", base: Path | None = None
+    data: Mapping[str, Any],
+    source: str = "<study>",
+    stem: str = "study",
+    base: Path | None = None,
+    file: Path | None = None,
 ) -> Study:
     """Build a :class:`Study` from parsed TOML data (see the module docstring for the schema).
 
@@ -348,6 +352,8 @@ def parse_study(
     base
         Folder against which a relative ``[geometry] file`` is resolved (default: the working
         directory).
+    file
+        The study file (:attr:`Study.source`), if any.
 
     Raises
     ------
@@ -370,21 +376,21 @@ def parse_study(
     perm = sec["permittivity"]
     model_kwargs.update(model_options, permittivity={k: perm.number(k) for k in perm.data},
                         solver=dict(sec["solver"].data))  # fmt: skip
+    output = Path(sec["study"].text("output", f"{name}-output"))
+    description = sec["study"].text("description", "")
     try:
-        model = ChannelPNPModel(**model_kwargs)
-        grid = ParameterGrid(axes)
-        model.check(grid)
+        return Study(
+            name=name,
+            model=ChannelPNPModel(**model_kwargs),
+            grid=ParameterGrid(axes),  # Study checks the model on the grid (once)
+            output=output,
+            convergence_quantities=quantities,
+            description=description,
+            source=file,
+            **options,
+        )
     except InputError as exc:
         raise _located(source, exc) from None
-    return Study(
-        name=name,
-        model=model,
-        grid=grid,
-        output=Path(sec["study"].text("output", f"{name}-output")),
-        convergence_quantities=quantities,
-        description=sec["study"].text("description", ""),
-        **options,
-    )
 
 
 def load_study(path: str | Path) -> Study:
@@ -405,5 +411,4 @@ def load_study(path: str | Path) -> Study:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: not valid TOML: {exc}") from None
-    study = parse_study(data, source=str(path), stem=path.stem, base=path.parent)
-    return dataclasses.replace(study, source=path)
+    return parse_study(data, source=str(path), stem=path.stem, base=path.parent, file=path)

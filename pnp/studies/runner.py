@@ -15,8 +15,10 @@ table column ``warm_start_from`` says which.
 Resume
 ------
 A point is finished when its record exists in the study folder (:mod:`pnp.studies.store`); it is
-never recomputed. Failed points are recorded with their error (``status = "failed"``), not fatal,
-reported at the end, and retried on a rerun only with ``retry_failed=True``.
+never recomputed. One run at a time per folder: the run holds the folder's lock
+(:mod:`pnp.studies.lock`), a second run is refused naming the first. Failed points are
+recorded with their error (``status = "failed"``), not fatal, reported at the end, and retried
+on a rerun only with ``retry_failed=True``.
 
 MPI
 ---
@@ -41,6 +43,7 @@ from typing import Any
 from mpi4py import MPI
 
 from pnp.studies.grid import VOLTAGE, ParameterGrid, StudyPoint
+from pnp.studies.lock import StudyLock
 from pnp.studies.model import PointResult, StudyModel
 from pnp.studies.store import StudyStore, atomic_write_text, now_iso
 from pnp.studies.table import StudyTable
@@ -340,6 +343,7 @@ def run_study(
     progress: bool = True,
     retry_failed: bool = False,
     name: str = "",
+    checked: bool = False,
 ) -> StudyResult:
     """Run every unfinished point of ``grid`` with ``model``; results go to the folder ``out``.
 
@@ -368,18 +372,43 @@ def run_study(
         Recompute points recorded as failed.
     name
         Study name (part of the definition).
+    checked
+        The caller has already run ``model.check(grid)`` (:func:`pnp.studies.study.run` does):
+        it is not repeated.
 
     Returns
     -------
     StudyResult
         The merged table and what this run did (same on every rank).
+
+    Raises
+    ------
+    pnp.studies.lock.StudyLockedError
+        Another process is running a study in ``out`` (:mod:`pnp.studies.lock`).
     """
     if fields not in FIELD_FORMATS:
         raise InputError(f"fields must be one of {FIELD_FORMATS}, got {fields!r}")
     if not isinstance(grid, ParameterGrid):
         raise InputError("grid must be a pnp.studies.ParameterGrid")
-    model.check(grid)
-    store = StudyStore(out)
+    if not checked:
+        model.check(grid)
+    lock = StudyLock(out)
+    _bcast_or_raise(comm, lambda: lock.acquire() and None)  # rank 0 holds it for the run
+    try:
+        return _run_locked(model, grid, StudyStore(out), comm, distribute=distribute,
+                           fields=fields, profiles=profiles, progress=progress,
+                           retry_failed=retry_failed, name=name)  # fmt: skip
+    finally:
+        if comm.rank == 0:
+            lock.release()
+
+
+def _run_locked(
+    model: StudyModel, grid: ParameterGrid, store: StudyStore, comm: MPI.Comm, *,
+    distribute: bool, fields: str, profiles: bool, progress: bool, retry_failed: bool, name: str,
+) -> StudyResult:  # fmt: skip
+    """:func:`run_study` once the folder is locked."""
+    out = store.path
     digest, records = _open_store(store, model, grid, name, comm)
     points = grid.points()
     done = {pid for pid, rec in records.items() if rec["status"] == "ok" or not retry_failed}

@@ -12,6 +12,7 @@ from mpi4py import MPI
 
 from pnp.studies.analysis import rectification_table
 from pnp.studies.grid import ParameterGrid
+from pnp.studies.lock import StudyLock
 from pnp.studies.refinement import (
     REFINEMENT,
     MeshConvergence,
@@ -32,6 +33,9 @@ __all__ = ["Study", "StudyOutcome", "format_outcome", "run"]
 @dataclass(frozen=True)
 class Study:
     """Everything a study run needs (usually read from TOML by :func:`pnp.studies.load_study`).
+
+    Making one checks every value of the model and the grid once (``model.check(grid)``); the
+    run does not check them again.
 
     Parameters
     ----------
@@ -76,6 +80,12 @@ class Study:
         if self.fields not in FIELD_FORMATS:
             raise InputError(f"fields must be one of {FIELD_FORMATS}, got {self.fields!r}")
         object.__setattr__(self, "output", Path(self.output))
+        if self.is_convergence and len(self.grid.values(REFINEMENT)) < 3:
+            raise InputError(
+                f"a convergence study needs >= 3 values of {REFINEMENT} (Richardson extrapolation "
+                "with an estimated order)"
+            )
+        self.model.check(self.grid)  # the one check of every value (they enter here)
 
     @property
     def is_convergence(self) -> bool:
@@ -83,16 +93,10 @@ class Study:
         return REFINEMENT in self.grid.names
 
     def check(self, out: str | Path | None = None) -> Path:
-        """Validate the whole study before any solve (model, grid, writable output); returns
-        the output folder."""
-        self.model.check(self.grid)
+        """Check that the output folder can be written (the model and grid were checked when
+        the study was made); returns the folder."""
         folder = Path(out) if out is not None else self.output
         check_writable(folder)
-        if self.is_convergence and len(self.grid.values(REFINEMENT)) < 3:
-            raise InputError(
-                f"a convergence study needs >= 3 values of {REFINEMENT} (Richardson extrapolation "
-                "with an estimated order)"
-            )
         return folder
 
 
@@ -122,7 +126,8 @@ def run(
 ) -> StudyOutcome:
     """Run a study (resuming a previous run in the same folder) and write its outputs.
 
-    Everything is validated first (:meth:`Study.check`, on rank 0, errors raised on every rank);
+    The output folder is checked and locked first (:meth:`Study.check`, :mod:`pnp.studies.lock`,
+    on rank 0, errors raised on every rank; the values were checked when the study was made);
     then :func:`pnp.studies.run_study` solves the unfinished points; rank 0 writes the figures to
     ``plots/``, ``rectification.csv`` when voltages are swept in both signs and, for a
     convergence study, ``convergence.csv`` and ``plots/convergence.png``.
@@ -132,11 +137,24 @@ def run(
     if comm.rank == 0:
         try:
             study.check(folder)
+            StudyLock(folder).acquire()  # held until the figures are written
         except InputError as exc:
             err = exc
     err = comm.bcast(err, root=0)
     if err is not None:
         raise err
+    try:
+        return _run_locked(study, folder, distribute, comm, progress, retry_failed)
+    finally:
+        if comm.rank == 0:
+            StudyLock(folder).release()
+
+
+def _run_locked(
+    study: Study, folder: Path, distribute: bool | None, comm: MPI.Comm, progress: bool,
+    retry_failed: bool,
+) -> StudyOutcome:  # fmt: skip
+    """:func:`run` once rank 0 holds the folder's lock."""
     result = run_study(
         study.model,
         study.grid,
@@ -148,6 +166,7 @@ def run(
         progress=progress,
         retry_failed=retry_failed,
         name=study.name,
+        checked=True,
     )
     rect = rectification_table(result.table, study.grid.names)
     figures: list[Path] = []

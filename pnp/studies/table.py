@@ -19,7 +19,10 @@ import numpy as np
 
 from poreflux.errors import InputError
 
-__all__ = ["StudyTable", "format_value"]
+__all__ = ["NOT_AVAILABLE", "StudyTable", "format_value"]
+
+#: How the printed table shows a value that is missing or not defined (empty in the CSV).
+NOT_AVAILABLE = "n/a"
 
 
 def format_value(value: Any) -> str:
@@ -132,14 +135,15 @@ class StudyTable:
         return cls(tuple(header), tuple(rows))
 
     def format(self, columns: Sequence[str] | None = None, floatfmt: str = ".5g") -> str:
-        """Aligned text of the table (all columns, or the given ones)."""
+        """Aligned text of the table (all columns, or the given ones); a missing or NaN value
+        (not defined, e.g. the conductance at 0 mV) prints as :data:`NOT_AVAILABLE`."""
         cols = [c for c in (columns or self.columns) if c in self.columns]
 
         def cell(v: Any) -> str:
-            if v is None:
-                return "-"
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                return NOT_AVAILABLE
             if isinstance(v, float):
-                return "nan" if math.isnan(v) else format(v, floatfmt)
+                return format(v, floatfmt)
             return str(v)
 
         body = [[cell(r.get(c)) for c in cols] for r in self.rows]
