@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from stochastic.md.angles import scatter_add
 from stochastic.md.errors import MDInputError
 from stochastic.md.neighbors import NeighborList, box_arrays
 from stochastic.md.system import System
@@ -67,6 +68,6 @@ class HarmonicBonds:
         dev = r - self.r0
         fr = -self.k * dev / r  # F_i = fr * d
         f = fr[:, None] * d
-        np.add.at(forces, self.i, f)
-        np.subtract.at(forces, self.j, f)
+        scatter_add(forces, self.i, f)
+        scatter_add(forces, self.j, -f)
         return 0.5 * float(np.sum(self.k * dev**2)), float(np.sum(fr * r * r))
