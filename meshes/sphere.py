@@ -10,21 +10,26 @@ facets, for a surface charge or a ``dS`` integral), ``outer`` and, in 2D, ``axis
 
 The mesh size is ``h_surface`` near the sphere surface and grows linearly with the distance to it
 (by ``growth`` nm per nm) up to ``h_far`` (a MathEval size field, exact for the sphere), so a Born
-or Debye-Hückel test can refine near the solute instead of everywhere.
+or Debye-Hückel test can refine near the solute instead of everywhere. ``refine_at`` points (e.g.
+the positions of smoothed point charges) get their own size ``refine_size`` growing at the same
+rate; the background size is the minimum of all these fields.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+import numpy as np
 from mpi4py import MPI
 
 from meshes import names
 from meshes.gmsh_tools import Timer, build_on_rank0, model_to_channel_mesh, use_size_field
 from meshes.profile import check_positive
 from meshes.record import ChannelMesh
+from poreflux import validation
 from poreflux.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -99,15 +104,70 @@ class SphereGeometry:
         )
 
 
-def _size_field(g: SphereGeometry, model) -> None:
+def _size_field(g: SphereGeometry, model, refine: tuple[np.ndarray, float] | None) -> None:
     fm = model.mesh.field
     f = fm.add("MathEval")
     dist = f"Abs(Sqrt(x*x+y*y+z*z)-{g.radius!r})"
     fm.setString(f, "F", f"Min({g.h_far!r}, {g.h_surface!r} + {g.growth!r}*{dist})")
+    if refine is not None:
+        fields = [f]
+        points, size = refine
+        for p in points:
+            fp = fm.add("MathEval")
+            d = "Sqrt(" + "+".join(_square(c, v) for c, v in zip("xyz", p, strict=True)) + ")"
+            fm.setString(fp, "F", f"{size!r} + {g.growth!r}*{d}")
+            fields.append(fp)
+        f = fm.add("Min")
+        fm.setNumbers(f, "FieldsList", fields)
     use_size_field(f)
 
 
-def _make_2d(g: SphereGeometry, model) -> None:
+def _square(coordinate: str, value: float) -> str:
+    """``(c-v)*(c-v)`` as a gmsh MathEval term (no ``^``, no ``--``)."""
+    v = float(value)
+    shift = f"{coordinate}-{v!r}" if v >= 0 else f"{coordinate}+{-v!r}"
+    return f"({shift})*({shift})"
+
+
+def _refinement_points(
+    g: SphereGeometry, dim: int, points: Sequence[Sequence[float]], size: float | None
+) -> tuple[np.ndarray, float]:
+    """Checked ``refine_at`` points as gmsh coordinates ((r, z) -> (x, y) in 2D) and their size.
+
+    Raises :class:`~poreflux.errors.InputError` for a missing or non-positive ``refine_size``,
+    non-finite points, points outside the solvent domain and, in 2D, points off the axis.
+    """
+    if size is None:
+        raise InputError("refine_at needs refine_size (the mesh size at the points, nm)")
+    h = validation.check_positive(size, "refine_size", "nm")
+    if h > g.h_far:
+        raise InputError(f"refine_size {h:g} nm exceeds h_far {g.h_far:g} nm; give a smaller one")
+    pts = np.asarray(points, dtype=float)
+    if pts.ndim == 1 and pts.size == 3:
+        pts = pts.reshape(1, 3)
+    if pts.ndim != 2 or pts.shape[1] != 3 or pts.shape[0] == 0:
+        raise InputError(f"refine_at must be a list of (x, y, z) points in nm, got {pts.shape}")
+    if not np.all(np.isfinite(pts)):
+        raise InputError("refine_at points must be finite (found NaN/inf)")
+    extent = np.abs(pts).max(axis=1) if g.outer == "box" else np.linalg.norm(pts, axis=1)
+    outside = np.flatnonzero(extent >= g.outer_radius)
+    if outside.size:
+        raise InputError(
+            f"refine_at point(s) {outside.tolist()[:5]} lie outside the {g.outer} of "
+            f"size {g.outer_radius:g} nm"
+        )
+    if dim == 2:
+        off = np.flatnonzero(np.hypot(pts[:, 0], pts[:, 1]) > 1e-12)
+        if off.size:
+            raise InputError(
+                f"refine_at point(s) {off.tolist()[:5]} are off the axis (x = y = 0): an "
+                "axisymmetric mesh can only refine around on-axis points"
+            )
+        pts = np.column_stack([np.zeros(len(pts)), pts[:, 2], np.zeros(len(pts))])
+    return pts, h
+
+
+def _make_2d(g: SphereGeometry, model, refine: tuple[np.ndarray, float] | None) -> None:
     geo = model.geo
     a, R = g.radius, g.outer_radius
     c = geo.addPoint(0, 0, 0)
@@ -130,11 +190,11 @@ def _make_2d(g: SphereGeometry, model) -> None:
     model.addPhysicalGroup(1, [arc1, arc2], SURFACE_TAG, name=names.SOLUTE_SURFACE)
     model.addPhysicalGroup(1, outer_curves, OUTER_TAG, name=names.OUTER)
     model.addPhysicalGroup(1, [ax_low, ax_mid, ax_high], AXIS_TAG, name=names.AXIS)
-    _size_field(g, model)
+    _size_field(g, model, refine)
     model.mesh.generate(2)
 
 
-def _make_3d(g: SphereGeometry, model) -> None:
+def _make_3d(g: SphereGeometry, model, refine: tuple[np.ndarray, float] | None) -> None:
     occ = model.occ
     a, R = g.radius, g.outer_radius
     inner = occ.addSphere(0, 0, 0, a)
@@ -155,12 +215,17 @@ def _make_3d(g: SphereGeometry, model) -> None:
     model.addPhysicalGroup(3, solvent, SOLVENT_TAG, name=names.SOLVENT)
     model.addPhysicalGroup(2, sorted(set(surf)), SURFACE_TAG, name=names.SOLUTE_SURFACE)
     model.addPhysicalGroup(2, sorted(set(outer_s)), OUTER_TAG, name=names.OUTER)
-    _size_field(g, model)
+    _size_field(g, model, refine)
     model.mesh.generate(3)
 
 
 def build_sphere(
-    geometry: SphereGeometry | None = None, dim: int = 2, comm: MPI.Comm = MPI.COMM_WORLD
+    geometry: SphereGeometry | None = None,
+    dim: int = 2,
+    comm: MPI.Comm = MPI.COMM_WORLD,
+    *,
+    refine_at: Sequence[Sequence[float]] | None = None,
+    refine_size: float | None = None,
 ) -> ChannelMesh:
     """Mesh a spherical solute in a solvent domain; collective on ``comm``.
 
@@ -172,6 +237,12 @@ def build_sphere(
         2 (axisymmetric, (r, z) half disc) or 3.
     comm
         MPI communicator; the mesh is built on rank 0 and distributed (ghost mode shared_facet).
+    refine_at
+        Points (x, y, z) [nm] around which the mesh is refined, e.g.
+        ``PointCharges.positions`` (in 2D only on-axis points, x = y = 0).
+    refine_size
+        Mesh size [nm] at the ``refine_at`` points (growing with ``geometry.growth`` away from
+        them); a smoothed point charge needs ``refine_size <= width``.
 
     Returns
     -------
@@ -184,15 +255,22 @@ def build_sphere(
         raise InputError(f"build_sphere needs a SphereGeometry, got {type(g).__name__}")
     if dim not in (2, 3):
         raise InputError(f"dim must be 2 (axisymmetric) or 3, got {dim!r}")
+    refine = None if refine_at is None else _refinement_points(g, dim, refine_at, refine_size)
     timer = Timer()
     make = _make_2d if dim == 2 else _make_3d
-    data = build_on_rank0(comm, f"sphere{dim}d", lambda m: make(g, m), gdim=dim)
+    data = build_on_rank0(comm, f"sphere{dim}d", lambda m: make(g, m, refine), gdim=dim)
     cm = model_to_channel_mesh(
         data,
         axisymmetric=(dim == 2),
         water_regions=(names.SOLVENT,),
         geometry=g,
-        meta={"builder": "sphere", "dim": dim, "build_time_s": timer.elapsed()},
+        meta={
+            "builder": "sphere",
+            "dim": dim,
+            "build_time_s": timer.elapsed(),
+            "refine_points": 0 if refine is None else len(refine[0]),
+            "refine_size": None if refine is None else refine[1],
+        },
     )
     log.info("sphere mesh (%dD): %d cells in %.2f s", dim, _num_cells(cm), timer.elapsed())
     return cm
