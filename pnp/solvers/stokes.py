@@ -92,6 +92,14 @@ class FlowFields:
         self.p_top = dolfinx.fem.Constant(msh, PETSc.ScalarType(0.0))
         self.p_bottom = dolfinx.fem.Constant(msh, PETSc.ScalarType(0.0))
         self.walls = self._wall_names()
+        if flow.slip_length_nm is not None:
+            inner = [w for w in self.walls if measures.surface(w).interior]
+            if inner:
+                raise InputError(
+                    f"Navier slip needs walls on the mesh boundary; {inner} are interfaces to a "
+                    "solid region meshed too (membrane/protein): use slip_length_nm=None or a "
+                    "mesh of the water alone"
+                )
         self._rate_forms: list[Any] | None = None
 
     # --- geometry ---------------------------------------------------------------------------
