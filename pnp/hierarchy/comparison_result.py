@@ -139,7 +139,8 @@ def plot_comparison(
 ) -> list[Path]:
     """Write the I-V curves and the axial concentration profiles of a comparison (PNG).
 
-    ``<prefix>_iv.png`` (total current of every model, the chain with its bootstrap std) and
+    ``<prefix>_iv.png`` (total current of every model, the chain with its bootstrap std; each
+    legend entry names the species the curve carries) and
     ``<prefix>_profiles.png`` (one panel per species: chain steady density, PNP, PNP + PMF, with
     the diagnostics' verdicts in the legend). Call on one MPI rank only. Returns the paths.
     """
@@ -147,18 +148,20 @@ def plot_comparison(
 
     folder = Path(folder)
     plt = plots.plt
+    species = result.species
     fig, ax = plt.subplots(figsize=(6.0, 4.5))
     ax.axhline(0.0, color="0.7", lw=0.8)
     ax.axvline(0.0, color="0.7", lw=0.8)
     for label, cur in result.currents.items():
         err = result.chain_std.get("total") if label == "chain" else None
-        ax.errorbar(result.voltages, cur["total"], yerr=err, fmt="o-", capsize=3, label=label)
+        carried = result.chain_species if label == "chain" and result.chain_species else species
+        tag = f"{label}: {' + '.join(carried)}"
+        ax.errorbar(result.voltages, cur["total"], yerr=err, fmt="o-", capsize=3, label=tag)
     ax.set_xlabel("applied voltage phi_top - phi_bottom [mV]")
     ax.set_ylabel("current [pA] (top -> bottom)")
     ax.legend(loc="best")
-    ax.set_title("1D chain vs PNP: total current")
+    ax.set_title("1D chain vs PNP: total current of the species named in each curve")
     iv_path = plots._save(fig, folder / f"{prefix}_iv.png")
-    species = result.species
     fig, axes = plt.subplots(len(species), 1, sharex=True, figsize=(6.4, 2.6 * len(species) + 0.6))
     axes = np.atleast_1d(axes)
     styles = {
@@ -171,7 +174,7 @@ def plot_comparison(
         for label, prof in result.profiles.items():
             if name not in prof:
                 continue
-            tag = label
+            tag = f"{label}: {name}"
             if label in result.verdicts:
                 tag += f" (diagnostics: {result.verdicts[label]})"
             ax.plot(prof["z"], prof[name], label=tag, **styles.get(label, {}))

@@ -3,6 +3,9 @@
 - :mod:`~stochastic.memory.correlation`: time correlation functions (FFT, all time origins);
 - :mod:`~stochastic.memory.volterra`: K(t) from a VACF (Volterra inversion), from force-velocity
   correlations (Shin et al. 2010) or from a constrained particle's force ACF;
+- :mod:`~stochastic.memory.first_kind`: K(t) of a particle in a potential from its VACF and
+  force-velocity correlation, without derivatives (valid for Langevin-thermostatted data);
+- :mod:`~stochastic.memory.pore_site`: the kernel of an ion restrained in the MD model pore;
 - :mod:`~stochastic.memory.windows`: a kernel per umbrella window (restraint-force ACF) and its
   consistency with Hummer's D(z);
 - :mod:`~stochastic.memory.terms`, :mod:`~stochastic.memory.fitting`: sums of exponentials and
@@ -18,8 +21,10 @@ and ``kT / int K`` the diffusion coefficient in nm^2/ps). Imports numpy, scipy, 
 
 from stochastic.memory.correlation import autocorrelation, block_correlations, cross_correlation
 from stochastic.memory.errors import MemoryInputError
+from stochastic.memory.first_kind import kernel_in_potential
 from stochastic.memory.fitting import ExponentialFit, fit_exponentials
 from stochastic.memory.gle import GLEIntegrator, GLEState, drift_matrix, gle, run_gle
+from stochastic.memory.pore_site import SiteMemory, site_memory
 from stochastic.memory.rates import (
     BarrierRate,
     gle_first_passage,
@@ -52,6 +57,7 @@ __all__ = [
     "MemoryKernel",
     "MemoryTime",
     "PiecewiseKernel",
+    "SiteMemory",
     "WindowKernel",
     "autocorrelation",
     "block_correlations",
@@ -65,10 +71,12 @@ __all__ = [
     "kernel_from_correlations",
     "kernel_from_force_acf",
     "kernel_from_vacf",
+    "kernel_in_potential",
     "kramers_frequency",
     "memory_time",
     "memory_time_from_vacf_blocks",
     "memory_time_from_velocities",
     "run_gle",
+    "site_memory",
     "window_kernels",
 ]
