@@ -3,7 +3,8 @@
 A :class:`Species` is plain data (valence, diffusion coefficient, radii, mass). The built-in library
 holds common ions with literature values; :func:`define_species` or the :class:`Species`
 constructor makes new ones. An :class:`Electrolyte` is a set of species with bath concentrations
-that must be electroneutral.
+that must be electroneutral. Bad values raise :class:`~poreflux.errors.InputError` (a
+``ValueError``); unknown names :class:`UnknownSpeciesError` (an ``InputError`` and a ``KeyError``).
 
 Sources of the library values (25 degC, infinite dilution):
 
@@ -21,7 +22,16 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from poreflux.errors import InputError
+from poreflux.validation import check_finite
 from poreflux.water import REFERENCE_TEMPERATURE, water_viscosity
+
+
+class UnknownSpeciesError(InputError, KeyError):
+    """A species, salt ion or electrolyte member that is not known (also a ``KeyError``)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 @dataclass(frozen=True)
@@ -53,23 +63,23 @@ class Species:
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
-            raise ValueError("species name must be a non-empty string")
+            raise InputError("species name must be a non-empty string")
         if isinstance(self.valence, bool) or int(self.valence) != self.valence:
-            raise ValueError(
+            raise InputError(
                 f"species {self.name!r}: valence must be an integer, got {self.valence!r}"
             )
         object.__setattr__(self, "valence", int(self.valence))
         if self.valence == 0:
-            raise ValueError(f"species {self.name!r}: valence 0 is not an ion")
+            raise InputError(f"species {self.name!r}: valence 0 is not an ion")
         if not (math.isfinite(self.diffusion) and self.diffusion > 0):
-            raise ValueError(
+            raise InputError(
                 f"species {self.name!r}: diffusion coefficient must be > 0 nm^2/ns, "
                 f"got {self.diffusion!r}"
             )
         for label in ("ionic_radius", "hydrated_radius", "mass"):
             value = getattr(self, label)
             if value is not None and not (math.isfinite(value) and value > 0):
-                raise ValueError(
+                raise InputError(
                     f"species {self.name!r}: {label} must be > 0 or None, got {value!r}"
                 )
 
@@ -77,7 +87,7 @@ class Species:
     def diameter(self) -> float:
         """Bare ion diameter [nm]; raises if the ionic radius is unknown."""
         if self.ionic_radius is None:
-            raise ValueError(
+            raise InputError(
                 f"species {self.name!r} has no ionic_radius; give one with "
                 f"dataclasses.replace(species, ionic_radius=...)"
             )
@@ -128,7 +138,7 @@ def get_species(name: str | Species) -> Species:
         return _LIBRARY[name]
     except KeyError:
         known = ", ".join(sorted(_LIBRARY))
-        raise KeyError(
+        raise UnknownSpeciesError(
             f"unknown species {name!r}; known species: {known}. "
             f"Define a new one with poreflux Species(name, valence, diffusion, ...)"
         ) from None
@@ -148,7 +158,7 @@ def define_species(
     sp = Species(name, valence, diffusion, ionic_radius, hydrated_radius, mass)
     if register:
         if name in _LIBRARY and _LIBRARY[name] != sp:
-            raise ValueError(f"species {name!r} is already defined with other values")
+            raise InputError(f"species {name!r} is already defined with other values")
         _register(sp)
     return sp
 
@@ -179,27 +189,27 @@ class Electrolyte:
 
     def __post_init__(self) -> None:
         if not self.concentrations:
-            raise ValueError("an electrolyte needs at least one species")
+            raise InputError("an electrolyte needs at least one species")
         species = []
         bulk = []
         for key, value in self.concentrations.items():
             sp = get_species(key)
             c = float(value)
             if not math.isfinite(c):
-                raise ValueError(f"concentration of {sp.name} must be finite, got {value!r}")
+                raise InputError(f"concentration of {sp.name} must be finite, got {value!r}")
             if c < 0:
-                raise ValueError(f"concentration of {sp.name} must be >= 0 mM, got {c}")
+                raise InputError(f"concentration of {sp.name} must be >= 0 mM, got {c}")
             if sp.name in (s.name for s in species):
-                raise ValueError(f"species {sp.name!r} given twice")
+                raise InputError(f"species {sp.name!r} given twice")
             species.append(sp)
             bulk.append(c)
         charge = sum(s.valence * c for s, c in zip(species, bulk, strict=True))
         scale = sum(abs(s.valence) * c for s, c in zip(species, bulk, strict=True))
         if scale == 0:
-            raise ValueError("all concentrations are zero; give at least one positive value")
+            raise InputError("all concentrations are zero; give at least one positive value")
         if abs(charge) > self.neutrality_tol * scale:
             detail = ", ".join(f"{s.name}: {c:g} mM" for s, c in zip(species, bulk, strict=True))
-            raise ValueError(
+            raise InputError(
                 f"electrolyte is not electroneutral: sum z_i c_i = {charge:g} mM ({detail}); "
                 f"adjust the concentrations so that the charges balance"
             )
@@ -223,7 +233,9 @@ class Electrolyte:
         try:
             return self.concentrations[name]
         except KeyError:
-            raise KeyError(f"species {name!r} is not in this electrolyte ({self.names})") from None
+            raise UnknownSpeciesError(
+                f"species {name!r} is not in this electrolyte ({self.names})"
+            ) from None
 
     @property
     def ionic_strength(self) -> float:
@@ -254,17 +266,17 @@ def salt(formula: str, concentration_mM: float) -> Electrolyte:
     """
     match = _SALT.match(formula)
     if not match:
-        raise ValueError(f"cannot parse salt formula {formula!r}; use e.g. 'KCl', 'CaCl2'")
+        raise InputError(f"cannot parse salt formula {formula!r}; use e.g. 'KCl', 'CaCl2'")
     cat_sym, n_cat, an_sym, n_an = match.groups()
     n_cat = int(n_cat or 1)
     n_an = int(n_an or 1)
     cation = _by_symbol(cat_sym, positive=True, formula=formula)
     anion = _by_symbol(an_sym, positive=False, formula=formula)
     if cation.valence * n_cat + anion.valence * n_an != 0:
-        raise ValueError(
+        raise InputError(
             f"salt {formula!r} is not neutral with valences {cation.name} and {anion.name}"
         )
-    c = float(concentration_mM)
+    c = check_finite(concentration_mM, f"concentration of salt {formula!r}", "mM")
     return Electrolyte({cation: n_cat * c, anion: n_an * c})
 
 
@@ -274,4 +286,4 @@ def _by_symbol(symbol: str, *, positive: bool, formula: str) -> Species:
         if stem == symbol and (sp.valence > 0) == positive:
             return sp
     kind = "cation" if positive else "anion"
-    raise KeyError(f"salt {formula!r}: no library {kind} with symbol {symbol!r}")
+    raise UnknownSpeciesError(f"salt {formula!r}: no library {kind} with symbol {symbol!r}")
