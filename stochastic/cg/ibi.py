@@ -204,6 +204,16 @@ def pressure_and_error(pressure: float | Estimate) -> tuple[float, float]:
     return value, error
 
 
+def rdf_distance(rdfs: dict[Pair, RDF], targets: dict[Pair, RDF]) -> tuple[float, float]:
+    """RMS distance of the worst pair and that pair's noise floor (nan if unknown)."""
+    for p in targets:
+        if p not in rdfs:
+            raise CGInputError(f"the simulation returned no RDF for pair {p}")
+    dists = {p: rdf_rms(rdfs[p], t) for p, t in targets.items()}
+    worst = max(dists, key=lambda p: dists[p])
+    return dists[worst], rdf_noise(rdfs[worst], targets[worst])
+
+
 def boltzmann_inversion(target: RDF, kt: float, g_min: float = 1e-3) -> np.ndarray:
     """``-kT ln g`` on the bin centres, linearly extrapolated into the empty core."""
     first = check_target(target, g_min)
@@ -447,16 +457,9 @@ class IterativeBoltzmannInversion:
         tables = {p: self.table(u) for p, u in pots.items()}
         rdfs, pressure = self.simulate(tables)
         p_value, p_error = pressure_and_error(pressure)
-        for p in self.targets:
-            if p not in rdfs:
-                raise CGInputError(f"the simulation returned no RDF for pair {p}")
-        dists = {p: rdf_rms(rdfs[p], t) for p, t in self.targets.items()}
-        worst = max(dists, key=lambda p: dists[p])
-        noise = rdf_noise(rdfs[worst], self.targets[worst])
+        dist, noise = rdf_distance(rdfs, self.targets)
         slim = {p: replace(g, frame_counts=None) for p, g in rdfs.items()}  # memory
-        it = IBIIteration(
-            k, pots, slim, dists[worst], p_value, time.perf_counter() - t0, noise, p_error
-        )
+        it = IBIIteration(k, pots, slim, dist, p_value, time.perf_counter() - t0, noise, p_error)
         return it, rdfs
 
     def run(self) -> IBIResult:

@@ -1,0 +1,129 @@
+"""Relative-entropy minimisation: Newton/IMC identity, S_rel bookkeeping, LJ recovery (CI + slow).
+
+Known answer: the CG model of a one-site LJ fluid is the fluid itself, so S_rel is minimised by
+the LJ potential (shifted at r_c = 2.5 sigma). Reduced units: sigma = 1 nm, epsilon = 1 kJ/mol.
+"""
+
+import numpy as np
+import pytest
+
+from stochastic.cg.errors import CGInputError
+from stochastic.cg.ibi import IBISettings, IterativeBoltzmannInversion
+from stochastic.cg.multistate import StatePoint
+from stochastic.cg.relative_entropy import RelativeEntropy, RelEntSettings, relative_entropy_fit
+from stochastic.cg.tabulated import lj_table
+from stochastic.cg.targets import RDF, pressure_estimate
+from stochastic.cg.testsystems import lj_fluid, table_simulator
+
+PAIR = ("A", "A")
+R_TEST = np.linspace(0.95, 2.5, 300)[:-1]
+R_WELL = np.array([2 ** (1 / 6)])
+
+
+def _devs(table):
+    dev = float(np.max(np.abs(table.energy(R_TEST) - lj_table().energy(R_TEST))))
+    well = float(abs(table.energy(R_WELL)[0] - lj_table().energy(R_WELL)[0]))
+    return dev, well
+
+
+def test_newton_step_is_the_imc_step():
+    """Synthetic ensemble of Poisson pair counts: one Newton step = ``kT C^-1 (<S> - S_aa)``
+    in the spline basis (the inverse Monte Carlo step), repulsive where the CG model has too
+    many pairs."""
+    edges = np.linspace(0, 2.5, 51)
+    r = 0.5 * (edges[1:] + edges[:-1])
+    g = np.where(r > 0.9, 1.0 + 0.3 * np.exp(-((r - 1.1) ** 2) / 0.02), 0.0)
+    ideal = np.full(len(r), 40.0)
+    rng = np.random.default_rng(3)
+    frames = rng.poisson(g * ideal * 1.02, size=(20000, len(r))).astype(float)
+    cg = RDF(edges, frames.mean(0) / ideal, PAIR, frames.sum(0), frames, ideal)
+    target = RDF(edges, g, PAIR)
+    temp = 1.0 / 0.0083144626181532
+    s = RelEntSettings(n_knots=8, smoothness=0.0, reweight_steps=1, step_max_kt=1e9)
+    re = RelativeEntropy.single({PAIR: target}, lambda t: ({PAIR: cg}, 0.0), temp, s)
+    from stochastic.cg.relative_entropy import _Ensemble
+
+    ens = _Ensemble({PAIR: cg}, {PAIR: target}, re.design, 1.0)
+    lam = np.zeros(re.n_basis)
+    new, _ = re.newton(lam, [ens])
+    want = np.linalg.solve(np.cov(ens.s, rowvar=False, ddof=0) + 1e-6 * np.mean(
+        np.diag(np.cov(ens.s, rowvar=False, ddof=0))) * np.eye(re.n_basis),
+        ens.s.mean(0) - ens.s_aa)  # fmt: skip
+    assert np.allclose(new - lam, want, rtol=1e-6, atol=1e-9)
+    # the CG model has 2 % too many pairs: the step must be repulsive on average
+    assert np.mean(re.design @ (new - lam)) > 0
+
+
+@pytest.fixture(scope="module")
+def lj_small():
+    fl = lj_fluid(3, 0.776, 0.85)
+    ref = fl.sampler(seed=1).run([fl.lj_term()], 1000, 6000, 10)
+    return fl, fl.rdf(ref, 0.05), pressure_estimate(ref.pressure, 8)
+
+
+def test_ci_relative_entropy_lj(lj_small, tmp_path):
+    """108 particles, <= 6 CG runs of 3000 steps: converges on the RDF noise criterion, S_rel
+    falls (each step up by less than 1, total by more than 10), the potential beats the
+    Boltzmann inversion (0.62 eps max deviation) and a restart continues the stored history."""
+    fl, target, p_ref = lj_small
+    s = RelEntSettings(n_knots=12, max_iterations=6, min_iterations=2)
+    sim = table_simulator(fl, n_equil=200, n_prod=3000, bin_width=0.05)
+    res = relative_entropy_fit({PAIR: target}, sim, fl.temperature, s, tmp_path)
+    dev, well = _devs(res.tables[PAIR])
+    srel = [h.s_rel for h in res.history]
+    best = res.best_iteration
+    print(f"CI RE: {len(srel)} iterations, converged {res.converged}, S_rel {np.round(srel, 2)}, "
+          f"RDF rms {best.distance:.4f} (noise {best.noise:.4f}), max dev {dev:.3f}, "
+          f"well {well:.3f}, P {best.pressure:.3f} vs {p_ref.value:.3f}")  # fmt: skip
+    assert res.converged
+    assert best.distance < 1.5 * best.noise
+    assert np.all(np.diff(srel) < 1.0) and srel[-1] < srel[0] - 10
+    assert dev < 0.4 and well < 0.25
+    stored = sorted(p.name for p in tmp_path.glob("relent_*.npz"))
+    assert len(stored) == len(srel)
+    # restart: nothing to do but reload; more iterations continue from the stored state
+    s2 = RelEntSettings(n_knots=12, max_iterations=len(srel) + 1, min_iterations=len(srel) + 1)
+    res2 = relative_entropy_fit({PAIR: target}, sim, fl.temperature, s2, tmp_path)
+    assert len(res2.history) == len(srel) + 1
+    assert np.allclose(res2.history[0].coefficients, res.history[0].coefficients)
+
+
+def test_relative_entropy_inputs(lj_small, tmp_path):
+    fl, target, _ = lj_small
+    with pytest.raises(CGInputError, match="n_knots"):
+        RelEntSettings(n_knots=2)
+    with pytest.raises(CGInputError, match="min_ess"):
+        RelEntSettings(min_ess=1.5)
+
+    def no_frames(tables):
+        return {PAIR: RDF(target.edges, target.g, PAIR)}, 0.0
+
+    with pytest.raises(CGInputError, match="keep_frames"):
+        relative_entropy_fit({PAIR: target}, no_frames, fl.temperature, RelEntSettings())
+    with pytest.raises(CGInputError, match="temperature"):
+        StatePoint("bad", -1.0, {PAIR: target}, no_frames)
+    np.savez(tmp_path / "relent_000.npz", knots=np.zeros(3))
+    with pytest.raises(CGInputError, match="another basis"):
+        relative_entropy_fit({PAIR: target}, no_frames, fl.temperature, RelEntSettings(), tmp_path)
+
+
+@pytest.mark.slow
+def test_relative_entropy_recovers_lj_and_matches_ibi():
+    """256 particles, 10000-step CG runs: well within 0.05 eps, RDF rms at most IBI's + noise."""
+    fl = lj_fluid(4, 0.776, 0.85)
+    ref = fl.sampler(seed=1).run([fl.lj_term()], 2000, 20000, 10)
+    target = fl.rdf(ref, 0.02)
+    sim = table_simulator(fl, n_prod=10000)
+    s = RelEntSettings(n_knots=16, max_iterations=15, min_iterations=8)
+    res = relative_entropy_fit({PAIR: target}, sim, fl.temperature, s)
+    dev, well = _devs(res.tables[PAIR])
+    ibi = IterativeBoltzmannInversion({PAIR: target}, table_simulator(fl, seed=5, n_prod=10000),
+                                      IBISettings(fl.temperature, imc_from=2, max_iterations=15,
+                                                  min_iterations=8)).run()  # fmt: skip
+    b, bi = res.best_iteration, ibi.best_iteration
+    srel = [h.s_rel for h in res.history]
+    print(f"RE: S_rel {np.round(srel, 2)}, RDF rms {b.distance:.4f} (noise {b.noise:.4f}), "
+          f"max dev {dev:.3f}, well {well:.3f}; IBI+IMC RDF rms {bi.distance:.4f}")  # fmt: skip
+    assert well < 0.05
+    assert b.distance < bi.distance + 2 * b.noise
+    assert np.all(np.diff(srel[: res.best + 1]) < 1.0)
