@@ -4,10 +4,13 @@
   ``examples/default_channel_iv.toml`` shipped as package data), printed like ``run``;
 - ``poreflux run study.toml [--out DIR] [--distribute] [--retry-failed]``: a parameter study from
   a TOML file (:mod:`pnp.studies.config`), resumable; prints the table with the diagnostics'
-  worst severities and writes the table, plots and fields to the output folder.
+  worst severities and writes the table, plots and fields to the output folder;
+- ``poreflux show DIR [--no-plots]``: the table of a study folder, its figures redrawn, nothing
+  solved (:mod:`pnp.studies.show`);
+- ``poreflux --version``.
 
-Exit codes of ``run`` and ``demo``: 0 all points solved, 1 some points failed (they are listed),
-2 bad input (nothing was solved).
+Exit codes of ``run``, ``demo`` and ``show``: 0 all points solved, 1 some points failed (they
+are listed), 2 bad input (nothing was solved), e.g. a folder another run is using.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Ion transport through channels and nanopores across the modelling hierarchy.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log solver progress")
+    parser.add_argument("--version", action="version", version=f"poreflux {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser(
         "demo",
@@ -56,7 +60,35 @@ def _parser() -> argparse.ArgumentParser:
         "--retry-failed", action="store_true", help="recompute points recorded as failed"
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    show = sub.add_parser(
+        "show",
+        help="print the table of a study folder and redraw its plots (no solving)",
+        description="Print the table of the study in an output folder (finished so far) and "
+        "redraw its figures; nothing is solved.",
+    )
+    show.add_argument("folder", type=Path, help="output folder of `poreflux run` or `demo`")
+    show.add_argument("--no-plots", action="store_true", help="print only; draw nothing")
     return parser
+
+
+def _version() -> str:
+    from poreflux import __version__
+
+    return __version__
+
+
+def _show(args: argparse.Namespace) -> int:
+    """``poreflux show``: 0, 1 when the study has failed points, 2 for a bad folder."""
+    from pnp.studies.show import show_study
+    from poreflux.errors import InputError
+
+    try:
+        text, failed = show_study(args.folder, plots=not args.no_plots)
+    except InputError as exc:
+        print(f"poreflux show: error: {exc}", file=sys.stderr, flush=True)
+        return 2
+    print(text, flush=True)
+    return 1 if failed else 0
 
 
 def _run_study(args: argparse.Namespace) -> Any:
@@ -108,5 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if args.command == "show":
+        return _show(args)
     job = _run_demo if args.command == "demo" else _run_study
     return _exit_code(args.command, lambda: job(args))

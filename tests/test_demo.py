@@ -12,6 +12,7 @@ from conftest import run_mpi
 from pnp.cli import main
 from pnp.demo import DEMO_STUDY, demo_study
 from pnp.studies.config import load_study
+from pnp.studies.report import short_name
 from pnp.studies.table import StudyTable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,11 +47,12 @@ def check_printed_equals_stored(stdout: str, out: Path) -> StudyTable:
     stored = StudyTable.from_csv(out / "table.csv")
     rows = printed_table(stdout)
     assert len(rows) == len(stored) == 7
+    column = {short_name(c): c for c in stored.columns}  # printed header -> table.csv column
     for printed, row in zip(rows, stored.rows, strict=True):
         for name, text in printed.items():
-            assert text == cell(row.get(name)), (name, text, row.get(name))
+            assert text == cell(row.get(column[name])), (name, text, row.get(column[name]))
     for name in ("voltage_mV", "current_pA", "conductance_pS", "current_K+_pA", "diag_worst"):
-        assert name in rows[0]
+        assert short_name(name) in rows[0]
     return stored
 
 

@@ -7,6 +7,14 @@
 - :mod:`pnp.results.observables`: MPI-reduced scalars, point evaluation, energies and charges;
 - :mod:`pnp.results.refinement`: errors on refined meshes, fitted orders, Richardson
   extrapolation (:func:`~pnp.results.refinement.convergence_study`);
-- :mod:`pnp.results.io`, :mod:`pnp.results.plots`: fields (VTX/XDMF), tables, JSON and figures,
-  written from rank 0.
+- :mod:`pnp.results.io`, :mod:`pnp.results.plots`: fields (VTX/XDMF for ParaView, HDF5 for
+  Python), tables, JSON and figures, written from rank 0;
+- :mod:`pnp.results.fieldfile`: :func:`read_fields`, the reader of the HDF5 field files (h5py
+  and numpy only), with sampling along a line.
 """
+
+import h5py as _h5py  # noqa: F401  (before any gmsh mesh is generated: see fieldfile)
+
+from pnp.results.fieldfile import FieldFile, read_fields
+
+__all__ = ["FieldFile", "read_fields"]

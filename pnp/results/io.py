@@ -161,3 +161,87 @@ def plot_axial_profile(
         plot_axial_profiles(profile["z"], profile["potential"], species, path, title=title)
     comm.Barrier()
     return path
+
+
+def _p1_nodal(functions: Mapping[str, Any]) -> Any:
+    """Every rank's owned P1 nodes of one mesh, gathered on rank 0 (None elsewhere).
+
+    Nodes are numbered by the global index of a P1 dof on the mesh, so the ranks' parts fit
+    together without duplicates; a function of another space is interpolated into P1 first.
+    Returns ``(points (N, gdim), cells (M, k), {name: values (N,)})`` on rank 0.
+    """
+    msh = next(iter(functions.values())).function_space.mesh
+    V1 = dolfinx.fem.functionspace(msh, ("Lagrange", 1))
+    imap = V1.dofmap.index_map
+    n_owned = imap.size_local
+    gdim = msh.geometry.dim
+    x = V1.tabulate_dof_coordinates()[:n_owned, :gdim]
+    nodes = imap.local_to_global(np.arange(n_owned, dtype=np.int32))
+    n_cells = msh.topology.index_map(msh.topology.dim).size_local
+    local = V1.dofmap.list[:n_cells]
+    cells = imap.local_to_global(local.ravel().astype(np.int32)).reshape(local.shape)
+    values = {}
+    for name, u in functions.items():
+        v = dolfinx.fem.Function(V1)
+        v.interpolate(u)
+        values[name] = v.x.array[:n_owned].copy()
+    parts = msh.comm.gather((nodes, x, cells, values), root=0)
+    if msh.comm.rank != 0:
+        return None
+    total = imap.size_global
+    points = np.empty((total, gdim))
+    out = {name: np.empty(total) for name in values}
+    for idx, xs, _, vals in parts:
+        points[idx] = xs
+        for name in out:
+            out[name][idx] = vals[name]
+    return points, np.vstack([c for _, _, c, _ in parts]).astype(np.int64), out
+
+
+def write_fields_h5(
+    path: str | Path,
+    meshes: Mapping[str, Mapping[str, tuple[Any, str]]],
+    attrs: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write nodal values for Python readers (:mod:`pnp.results.fieldfile`); collective.
+
+    Parameters
+    ----------
+    path
+        The ``.h5`` file (written atomically by rank 0, permissions from the umask).
+    meshes
+        Mesh name -> {field name -> (DOLFINx function on that mesh, unit)}; every function of a
+        mesh must live on the same mesh (they are interpolated into P1 there).
+    attrs
+        Extra root attributes (numbers or strings), e.g. ``{"voltage_mV": 50.0}``.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    from pnp.results.fieldfile import FORMAT
+    from poreflux.files import atomic_output
+
+    path = Path(path)
+    gathered = {name: _p1_nodal({k: f for k, (f, _) in fields.items()})
+                for name, fields in meshes.items()}  # fmt: skip
+    first = next(iter(next(iter(meshes.values())).values()))[0].function_space.mesh
+    if first.comm.rank == 0:
+        import h5py
+
+        gdim = first.geometry.dim
+        axisym = bool((attrs or {}).get("axisymmetric", False))
+        coords = "r z" if axisym else " ".join("xyz"[:gdim])
+        with atomic_output(path) as tmp, h5py.File(tmp, "w") as h5:
+            h5.attrs.update({"format": FORMAT, "length_unit": "nm", "coordinates": coords})
+            h5.attrs.update({k: v for k, v in (attrs or {}).items() if v is not None})
+            for mesh_name, (points, cells, values) in gathered.items():
+                g = h5.create_group(f"meshes/{mesh_name}")
+                g.create_dataset("points", data=points)
+                g.create_dataset("cells", data=cells)
+                for name, vals in values.items():
+                    ds = h5.create_dataset(f"fields/{name}", data=vals)
+                    ds.attrs.update({"unit": meshes[mesh_name][name][1], "mesh": mesh_name})
+    first.comm.Barrier()
+    return path

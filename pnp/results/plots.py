@@ -169,15 +169,20 @@ def plot_convergence(
     *,
     orders: Mapping[str, float] | None = None,
     title: str = "",
+    ylabel: str = "error",
 ) -> Path:
-    """Errors against mesh size on log-log axes, with the fitted orders in the legend."""
+    """Errors against mesh size on log-log axes, with the fitted orders in the legend.
+
+    ``ylabel`` should say which error of which observable (e.g. "relative error of current_pA
+    vs the Richardson extrapolation").
+    """
     h = np.asarray(h, dtype=float)
     fig, ax = plt.subplots(figsize=(6.0, 4.5))
     for label, e in errors.items():
         tag = f"{label} (order {orders[label]:.2f})" if orders and label in orders else label
         ax.loglog(h, np.asarray(e, dtype=float), "o-", label=tag)
     ax.set_xlabel("mesh size h [nm]")
-    ax.set_ylabel("error")
+    ax.set_ylabel(ylabel)
     ax.legend(loc="best")
     if title:
         ax.set_title(title)

@@ -26,6 +26,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+import h5py as _h5py  # noqa: F401  (before gmsh meshes anything: pnp.results.fieldfile says why)
+
 from pnp.studies.grid import GEOMETRY_AXES, ParameterGrid, StudyPoint
 from pnp.studies.model import PointResult, StudyModel
 from pnp.studies.store import StudyMismatchError, StudyStore

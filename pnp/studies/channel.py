@@ -45,7 +45,7 @@ from pnp.studies.grid import (
 from pnp.studies.model import PointResult
 from poreflux.errors import InputError
 
-__all__ = ["ChannelPNPModel"]
+__all__ = ["ChannelPNPModel", "membrane_span_of"]
 
 #: Boundaries that may carry the surface charge (interfaces between water and a solid).
 CHARGEABLE_WALLS = (names.MEMBRANE_WALL, names.PROTEIN_WALL)
@@ -87,6 +87,19 @@ def salt_of(formula: str, concentration: float, where: str) -> Any:
             "e.g. KCl, NaCl, CaCl2",
             "salt",
         ) from None
+
+
+def membrane_span_of(
+    kind: str, geometry: Mapping[str, float], dim: int, values: Mapping[str, Any]
+) -> tuple[float, float] | None:
+    """``(z_bottom, z_top)`` [nm] of the membrane of a ``kind`` geometry with base parameters
+    ``geometry``, updated by the geometry axes among ``values`` (a table row); None for a mesh
+    file. Needs no model object: :mod:`pnp.studies.show` calls it with a stored definition."""
+    if kind == MESH_FILE_KIND:
+        return None
+    geo = {k: v for k, v in values.items() if k in GEOMETRY_PARAMETERS[kind]}
+    g = make_geometry(kind, {**geometry, **geo}, dim)
+    return (-g.thickness / 2, g.thickness / 2)
 
 
 @dataclass(frozen=True)
@@ -291,11 +304,7 @@ class ChannelPNPModel:
     def membrane_span(self, values: Mapping[str, Any]) -> tuple[float, float] | None:
         """``(z_bottom, z_top)`` [nm] of the membrane for a table row or point values (None for
         a mesh file)."""
-        if self.geometry_kind == MESH_FILE_KIND:
-            return None
-        geo = {k: v for k, v in values.items() if k in GEOMETRY_PARAMETERS[self.geometry_kind]}
-        g = make_geometry(self.geometry_kind, {**self.geometry, **geo}, self.dim)
-        return (-g.thickness / 2, g.thickness / 2)
+        return membrane_span_of(self.geometry_kind, self.geometry, self.dim, values)
 
     def geometry_key(self, point: StudyPoint) -> Hashable:
         """Points with the same geometry axes share a mesh."""
@@ -501,42 +510,21 @@ class ChannelPNPModel:
         return row
 
     def write_fields(self, state: Any, path: Path) -> Path:
-        """Potential [mV] on the whole mesh and concentrations [mM] on the water sub-mesh.
+        """Potential [mV] on the whole mesh and concentrations [mM] on the water sub-mesh, for
+        ParaView and as ``<id>.h5`` for Python (:func:`pnp.studies.fields.write_point_fields`);
+        returns the potential's ParaView path."""
+        from pnp.studies.fields import write_point_fields
 
-        VTX (``<id>.bp``): two folders ``<id>_potential.bp`` and ``<id>_ions.bp`` (the two live
-        on different meshes). XDMF (``<id>.xdmf``): ``<id>_potential.xdmf`` and
-        ``<id>_ions.xdmf``. Returns the potential's path.
-        """
-        from pnp.results.io import write_vtx
-
-        sol = state
-        potential = sol.potential()
-        ions = [sol.concentration(n) for n in sol.species_names]
-        path = Path(path)
-        stem = path.with_suffix("")
-        if path.suffix == ".xdmf":
-            _write_xdmf(Path(f"{stem}_potential.xdmf"), [potential])
-            _write_xdmf(Path(f"{stem}_ions.xdmf"), ions)
-            return Path(f"{stem}_potential.xdmf")
-        write_vtx(Path(f"{stem}_ions.bp"), ions)
-        return write_vtx(Path(f"{stem}_potential.bp"), [potential])
+        return write_point_fields(state, path)
 
     def axial_profile(self, state: Any) -> dict[str, Any]:
-        """Cross-section averages along the axis (:func:`pnp.results.currents.axial_profiles`)."""
+        """Cross-section averages along the axis (:func:`pnp.results.currents.axial_profiles`),
+        named with their units: ``z_nm``, ``area_nm2``, ``potential_mV``, ``current_pA`` and
+        ``<species>_mM``."""
         from pnp.results.currents import axial_profiles
 
-        return axial_profiles(state, self.profile_points)
+        units = {"z": "z_nm", "area": "area_nm2", "potential": "potential_mV",
+                 "current": "current_pA"}  # fmt: skip
+        prof = axial_profiles(state, self.profile_points)
+        return {units.get(k, f"{k}_mM"): v for k, v in prof.items()}
 
-
-def _write_xdmf(path: Path, functions: list[Any]) -> Path:
-    import dolfinx.io
-
-    msh = functions[0].function_space.mesh
-    if msh.comm.rank == 0:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    msh.comm.Barrier()
-    with dolfinx.io.XDMFFile(msh.comm, str(path), "w") as xdmf:
-        xdmf.write_mesh(msh)
-        for f in functions:
-            xdmf.write_function(f)
-    return path

@@ -71,7 +71,7 @@ def study_figures(
         return []
     written = _iv_figures(table, parameters, folder, ok, title)
     written += _conductance_figures(table, parameters, folder, ok, title)
-    written += _profile_figures(parameters, folder, ok, profiles or {}, membrane_of)
+    written += _profile_figures(parameters, folder, ok, profiles or {}, membrane_of, title)
     log.info("wrote %d figures to %s", len(written), folder)
     return written
 
@@ -138,8 +138,10 @@ def _profile_figures(
     ok: list[dict],
     profiles: Mapping[str, Path],
     membrane_of: Callable[[Mapping[str, Any]], tuple[float, float] | None] | None,
+    title: str = "",
 ) -> list[Path]:
-    """``profile_<id>.png`` of the first MAX_PROFILE_FIGURES stored profiles."""
+    """``profile_<id>.png`` of the first MAX_PROFILE_FIGURES stored profiles; the title names the
+    study, the point and its parameters."""
     from pnp.results.plots import plot_axial_profiles
 
     by_id = {r["id"]: r for r in ok}
@@ -153,16 +155,26 @@ def _profile_figures(
         row = by_id.get(pid)
         if row is None or not Path(csv_path).exists():
             continue
-        prof = StudyTable.from_csv(csv_path)
-        skip = {"z", "area", "potential", "current"}
-        conc_cols = {c: prof.column(c) for c in prof.columns if c not in skip}
+        z, potential, conc_cols = _profile_columns(StudyTable.from_csv(csv_path))
         label = ", ".join(f"{p}={row[p]:g}" for p in parameters if p in row)
+        head = f"{title}, point {pid}" if title else f"point {pid}"
         written.append(
             plot_axial_profiles(
-                prof.column("z"), prof.column("potential"), conc_cols,
-                folder / f"profile_{pid}.png",
+                z, potential, conc_cols, folder / f"profile_{pid}.png",
                 membrane=membrane_of(row) if membrane_of else None,
-                title=label,
+                title=f"{head}: {label}" if label else head,
             )
         )  # fmt: skip
     return written
+
+
+def _profile_columns(prof: StudyTable) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """``z`` [nm], potential [mV] and species -> concentration [mM] of a profile CSV (columns
+    ``z_nm``, ``potential_mV``, ``<species>_mM``; also the unit-less names of older folders)."""
+    if "z_nm" in prof.columns:
+        conc = {c.removesuffix("_mM"): prof.column(c) for c in prof.columns
+                if c.endswith("_mM")}  # fmt: skip
+        return prof.column("z_nm"), prof.column("potential_mV"), conc
+    conc = {c: prof.column(c) for c in prof.columns
+            if c not in ("z", "area", "potential", "current")}  # fmt: skip
+    return prof.column("z"), prof.column("potential"), conc

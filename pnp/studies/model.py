@@ -74,6 +74,7 @@ class StudyModel(Protocol):
         ...
 
     def axial_profile(self, state: Any) -> dict[str, Any] | None:
-        """Cross-section-averaged profiles along the axis (``z``, ``potential`` [mV], species
-        [mM]), identical on every rank, or None when the model has none (collective)."""
+        """Cross-section-averaged profiles along the axis, named with their units (``z_nm``,
+        ``potential_mV``, ``<species>_mM``: the CSV header), identical on every rank, or None
+        when the model has none (collective)."""
         ...

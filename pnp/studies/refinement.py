@@ -172,6 +172,11 @@ def plot_mesh_convergence(results: Sequence[MeshConvergence], path: str | Path) 
     h = first.h[: len(first.errors)]
     if any(len(r.errors) != len(h) or not np.allclose(r.h[: len(r.errors)], h) for r in results):
         raise InputError("the convergence groups use different meshes; plot them one by one")
+    quantities = ", ".join(dict.fromkeys(r.quantity for r in results))
+    refs = {"Richardson extrapolation" if r.extrapolated is not None else "finest mesh"
+            for r in results}  # fmt: skip
+    ref = " or ".join(sorted(refs))
     return plot_convergence(
-        h, errors, path, orders=orders, title="mesh convergence (relative to Richardson)"
-    )
+        h, errors, path, orders=orders, title=f"mesh convergence of {quantities}",
+        ylabel=f"relative error of {quantities}\n|Q_h - Q_ref| / |Q_ref|, Q_ref = {ref}",
+    )  # fmt: skip

@@ -5,9 +5,11 @@ Layout::
     <out>/manifest.json        study definition, its SHA-256 hash, poreflux version, creation time
     <out>/points/<id>.json     one record per finished (or failed) point, written atomically
     <out>/table.csv            the tidy table, rebuilt from the records (also atomically)
-    <out>/profiles/<id>.csv    axial profiles (on demand)
-    <out>/fields/<id>.bp       fields for ParaView (on demand; VTX, or <id>.xdmf)
+    <out>/profiles/<id>.csv    axial profiles (on demand; z_nm, potential_mV, <species>_mM, ...)
+    <out>/fields/<id>_*.bp     fields for ParaView (on demand; VTX, or <id>_*.xdmf)
+    <out>/fields/<id>.h5       the same fields for Python (pnp.results.read_fields)
     <out>/plots/*.png          figures
+    <out>/.lock                held by the running process (pnp.studies.lock)
 
 Atomic writes (:func:`poreflux.files.atomic_write_text`): the text goes to a temporary file in
 the same folder, is flushed and fsynced, given the umask's permissions, then ``os.replace``-d over

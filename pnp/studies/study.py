@@ -10,18 +10,12 @@ from typing import Any
 
 from mpi4py import MPI
 
-from pnp.studies.analysis import rectification_table
 from pnp.studies.grid import ParameterGrid
 from pnp.studies.lock import StudyLock
-from pnp.studies.refinement import (
-    REFINEMENT,
-    MeshConvergence,
-    convergence_table,
-    mesh_convergence,
-    plot_mesh_convergence,
-)
+from pnp.studies.refinement import REFINEMENT, MeshConvergence
+from pnp.studies.report import Analyses, format_report, write_analyses
 from pnp.studies.runner import FIELD_FORMATS, StudyResult, run_study
-from pnp.studies.store import StudyStore, atomic_write_text, check_writable
+from pnp.studies.store import check_writable
 from pnp.studies.table import StudyTable
 from poreflux.errors import InputError
 
@@ -168,109 +162,22 @@ def _run_locked(
         name=study.name,
         checked=True,
     )
-    rect = rectification_table(result.table, study.grid.names)
-    figures: list[Path] = []
-    conv: list[MeshConvergence] = []
+    analyses = Analyses()
     if comm.rank == 0:
-        figures, conv = _write_analyses(study, result, folder, rect)
-    conv = comm.bcast(conv, root=0)
-    figures = comm.bcast(figures, root=0)
-    return StudyOutcome(result, tuple(figures), tuple(conv), rect)
-
-
-def _write_analyses(
-    study: Study, result: StudyResult, folder: Path, rect: StudyTable
-) -> tuple[list[Path], list[MeshConvergence]]:
-    """Rank 0: rectification.csv, the convergence analysis and the figures of a finished run."""
-    store = StudyStore(folder)
-    figures: list[Path] = []
-    conv: list[MeshConvergence] = []
-    if len(rect):
-        atomic_write_text(folder / "rectification.csv", rect.to_csv_text())
-    if study.is_convergence:
-        try:
-            conv = mesh_convergence(result.table, study.grid.names, study.convergence_quantities)
-        except InputError as exc:
-            log.warning("no convergence analysis: %s", exc)
-        if conv:
-            atomic_write_text(folder / "convergence.csv", convergence_table(conv).to_csv_text())
-    if study.plots:
-        profiles = {
-            r["id"]: store.profile_path(r["id"])
-            for r in result.table.rows
-            if store.profile_path(r["id"]).exists()
-        }
-        membrane = getattr(study.model, "membrane_span", None)
-        figures = study_figures_safe(result.table, study, store, profiles, membrane)
-        if conv:
-            figures.append(plot_mesh_convergence(conv, store.plots_dir / "convergence.png"))
-    return figures, conv
-
-
-def study_figures_safe(
-    table: StudyTable, study: Study, store: StudyStore, profiles: dict, membrane: Any
-) -> list[Path]:
-    """:func:`pnp.studies.figures.study_figures`; a plotting error is logged, not fatal."""
-    from pnp.studies.figures import study_figures
-
-    try:
-        return study_figures(
-            table, study.grid.names, store.plots_dir, profiles=profiles,
-            membrane_of=membrane, title=study.name,
+        analyses = write_analyses(
+            result.table, study.grid.names, folder, name=study.name,
+            quantities=study.convergence_quantities, plots=study.plots,
+            membrane_of=getattr(study.model, "membrane_span", None),
         )  # fmt: skip
-    except Exception as exc:  # (the results are on disk; a figure is not worth a crash)
-        log.warning("could not draw the figures: %s", exc)
-        return []
+    analyses = comm.bcast(analyses, root=0)
+    return StudyOutcome(result, analyses.figures, analyses.convergence, analyses.rectification)
 
 
 def format_outcome(study: Study, outcome: StudyOutcome) -> str:
-    """The text ``poreflux run`` prints: table (with the diagnostics' worst severities), failed
-    points, rectification ratios, convergence orders and figures."""
-    table = outcome.table
-    observables = ["current_pA", "conductance_pS"]
-    observables += [
-        c
-        for c in table.columns
-        if c.startswith("current_")
-        and c.endswith("_pA")
-        and c not in ("current_pA", "current_top_pA", "current_bottom_pA")
-    ]
-    observables += ["newton_iterations", "warm_start_from", "status"]
-    diag = [c for c in table.columns if c.startswith("diag_")]
-    cols = [*study.grid.names, *observables, *diag]
+    """The text ``poreflux run`` prints (:func:`pnp.studies.report.format_report`): the table
+    within 100 columns, diagnostics, failed points, rectification ratios, convergence orders and
+    figures."""
     res = outcome.result
-    lines = [f"study {study.name!r}: {res.summary()}", "", table.format(cols)]
-    if "diag_worst" in table.columns:
-        counts: dict[str, int] = {}
-        for label in table.column("diag_worst"):
-            if label:
-                counts[label] = counts.get(label, 0) + 1
-        summary = ", ".join(f"{k} at {n} point(s)" for k, n in sorted(counts.items()))
-        flagged = [
-            c.removeprefix("diag_")
-            for c in diag
-            if c != "diag_worst" and {"warning", "breakdown"} & set(table.column(c))
-        ]
-        lines += [
-            "",
-            f"diagnostics (worst severity per point): {summary}"
-            + (f"; flagged checks: {', '.join(flagged)}" if flagged else ""),
-            "  (see pnp.diagnostics.diagnose(solution, cmesh=...) for the numbers and advice)",
-        ]
-    if res.failed:
-        lines += ["", f"{len(res.failed)} failed point(s):"]
-        lines += [f"  {pid} ({label}): {err.splitlines()[0]}" for pid, label, err in res.failed]
-    if outcome.rectification is not None and len(outcome.rectification):
-        lines += ["", "rectification I(+V)/|I(-V)|:", outcome.rectification.format()]
-    for conv in outcome.convergence:
-        ext = "n/a" if conv.extrapolated is None else f"{conv.extrapolated:.6g}"
-        lines.append(
-            f"convergence of {conv.quantity} ({conv.label}): fitted order {conv.order:.2f}, "
-            f"Richardson value {ext} (order {conv.extrapolation_order:.2f}) from h_pore = "
-            + ", ".join(f"{h:.3g}" for h in conv.h)
-            + " nm"
-        )
-    if outcome.figures:
-        lines += ["", "figures: " + ", ".join(str(p) for p in outcome.figures)]
-    lines.append(f"table: {res.path / 'table.csv'}")
-    return "\n".join(lines)
+    analyses = Analyses(outcome.figures, outcome.convergence, outcome.rectification)
+    return format_report(study.name, study.grid.names, res.table, res.summary(), res.failed,
+                         analyses, res.path / "table.csv")  # fmt: skip

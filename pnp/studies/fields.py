@@ -1,0 +1,61 @@
+"""Field files of a solved study point (``fields/`` of the study folder).
+
+For ParaView: VTX (``<id>_potential.bp``, ``<id>_ions.bp``) or XDMF (``<id>_potential.xdmf``,
+``<id>_ions.xdmf``), one file per mesh (the potential lives on the whole mesh, the
+concentrations on the water sub-mesh). For Python, always alongside: ``<id>.h5``, the nodal
+values of both meshes in the layout of :mod:`pnp.results.fieldfile`
+(:func:`pnp.results.read_fields` reads it with h5py + numpy).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+__all__ = ["h5_path", "write_point_fields"]
+
+
+def h5_path(path: str | Path) -> Path:
+    """The HDF5 field file that goes with the ParaView ``path`` (``<id>.bp`` -> ``<id>.h5``)."""
+    return Path(path).with_suffix(".h5")
+
+
+def write_point_fields(sol: Any, path: str | Path) -> Path:
+    """Write the fields of a :class:`pnp.results.pnp_solution.PNPSolution` (collective).
+
+    ``path`` is ``<id>.bp`` (VTX) or ``<id>.xdmf``; returns the potential's ParaView file.
+    """
+    from pnp.results.io import write_fields_h5, write_vtx
+
+    potential = sol.potential()
+    ions = [sol.concentration(n) for n in sol.species_names]
+    path = Path(path)
+    stem = path.with_suffix("")
+    if path.suffix == ".xdmf":
+        _write_xdmf(Path(f"{stem}_ions.xdmf"), ions)
+        out = _write_xdmf(Path(f"{stem}_potential.xdmf"), [potential])
+    else:
+        write_vtx(Path(f"{stem}_ions.bp"), ions)
+        out = write_vtx(Path(f"{stem}_potential.bp"), [potential])
+    meshes = {
+        "domain": {"potential_mV": (potential, "mV")},
+        "water": {f"{n}_mM": (f, "mM") for n, f in zip(sol.species_names, ions, strict=True)},
+    }
+    attrs = {"voltage_mV": sol.voltage, "axisymmetric": sol.axisymmetric,
+             "species": ",".join(sol.species_names)}  # fmt: skip
+    write_fields_h5(h5_path(path), meshes, attrs)
+    return out
+
+
+def _write_xdmf(path: Path, functions: list[Any]) -> Path:
+    import dolfinx.io
+
+    msh = functions[0].function_space.mesh
+    if msh.comm.rank == 0:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    msh.comm.Barrier()
+    with dolfinx.io.XDMFFile(msh.comm, str(path), "w") as xdmf:
+        xdmf.write_mesh(msh)
+        for f in functions:
+            xdmf.write_function(f)
+    return path
