@@ -15,11 +15,12 @@ Typical use::
 Modules: ``system`` (types, box), ``mixing`` (Lorentz-Berthelot, NBFIX), ``neighbors``
 (cell/Verlet lists), ``kernels`` (numba), ``lj``, ``ewald``, ``pme`` (grid and splitting from
 one tolerance), ``reaction_field``, ``coulomb_direct`` (open boundaries, all pairs), ``drude``,
-``bonded`` (harmonic bonds), ``angles`` (harmonic angles), ``dihedrals`` (OPLS / Ryckaert-Bellemans
-torsions), ``pairs`` (scaled 1-4 LJ), ``bonded_kernels`` (numba loops), ``topology`` (angles,
-dihedrals, exclusions from a bond graph), ``trappe`` (TraPPE-UA hydrocarbon sites and molecule
-catalogue), ``liquid`` (molecular liquids packed at a density), ``external``, ``restraints``, ``confinement``, ``forcefield``, ``integrators``,
-``simulation``, ``minimize``, ``observers``, ``trajectory``, ``init``, ``reference_data``,
-``testing``, ``model_pore`` (a cylindrical pore with a carbonyl-ring binding site and K+/Na+
-analogues, matching a continuum channel geometry).
+``bonded`` (harmonic bonds), ``angles`` (harmonic angles), ``dihedrals`` (OPLS /
+Ryckaert-Bellemans torsions), ``pairs`` (scaled 1-4 LJ), ``bonded_kernels`` (numba loops),
+``topology`` (angles, dihedrals, exclusions from a bond graph), ``trappe`` (TraPPE-UA
+hydrocarbon sites and molecule catalogue), ``liquid`` (molecular liquids packed at a density),
+``external``, ``restraints``, ``confinement``, ``forcefield``, ``integrators``, ``simulation``,
+``minimize``, ``observers``, ``trajectory``, ``init``, ``reference_data``, ``testing``,
+``model_pore`` (a cylindrical pore with a carbonyl-ring binding site and K+/Na+ analogues,
+matching a continuum channel geometry).
 """

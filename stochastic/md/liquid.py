@@ -3,7 +3,9 @@
 :func:`build_liquid` places ``n`` copies of a :class:`~stochastic.md.trappe.MoleculeModel`
 with random orientations on a cubic lattice in a box four times too large and compresses it to
 the target density in stages (molecule centres scaled, FIRE minimisation and a short Langevin
-run at each stage), the usual way to set up a dense molecular liquid without overlaps.
+run at each stage; the start box grows so that the lattice spacing exceeds the molecule's
+extent by 0.45 nm, and stages are added to keep each compression below 12 %), the usual way
+to set up a dense molecular liquid without overlaps.
 """
 
 from __future__ import annotations
@@ -155,9 +157,13 @@ def build_liquid(
             f"twice the cutoff ({cutoff} nm): use more molecules or a shorter cutoff"
         )
     per_side = math.ceil(n_molecules ** (1.0 / 3.0) - 1e-9)
-    big = length * 4.0 ** (1.0 / 3.0)
     grid = (np.indices((per_side,) * 3).reshape(3, -1).T[:n_molecules] + 0.5) / per_side
     base = conformer(model, rng)
+    extent = 2.0 * float(np.max(np.linalg.norm(base, axis=1)))
+    big = length * 4.0 ** (1.0 / 3.0)
+    if big / per_side < extent + 0.45:  # lattice too tight for this molecule: no contacts
+        big = per_side * (extent + 0.45)
+        stages = max(stages, math.ceil(math.log(big / length) / math.log(1.12)))
     rot = Rotation.random(n_molecules, random_state=rng)
     local = np.stack([r.apply(base) for r in rot])  # (n, sites, 3)
     x = (grid * big)[:, None, :] + local

@@ -1,0 +1,174 @@
+"""Database generation: serial, or split over MPI ranks; resumable; seeded.
+
+Work units are all-atom models (a base molecule with random bonded parameters -> reference run
+-> ``entries_per_model`` CG entries) and held-out reference liquids. Every unit and entry draws
+its random numbers from ``SeedSequence([seed, model, entry])`` so that the result does not
+depend on the order, the number of ranks or restarts. Finished groups are skipped on restart
+(a kill loses only the entry in progress).
+
+With MPI (``mpiexec -n 4 python -m stochastic.cg.database.cli generate ... --mpi``) unit ``i``
+runs on rank ``i % size``; each rank writes its own shard ``<name>.rank<r>.h5`` and rank 0
+merges the shards into the database at the end (and at the start of a restart). mpi4py is
+imported only here, inside :func:`generate`.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from stochastic.cg.database.pipeline import (
+    kt_of,
+    molecule_box,
+    perturb_potential,
+    reference_run,
+    run_cg_entry,
+)
+from stochastic.cg.database.schema import BASE_MOLECULES, DatabaseSettings
+from stochastic.cg.database.storage import Database, entry_key, model_key
+from stochastic.cg.errors import CGInputError
+from stochastic.md.trappe import MoleculeModel, trappe_model
+
+log = logging.getLogger(__name__)
+
+
+def unit_seed(seed: int, *keys: int) -> int:
+    """An independent 63-bit seed for ``keys`` (numpy ``SeedSequence`` spawning by key)."""
+    return int(np.random.SeedSequence([int(seed), *map(int, keys)]).generate_state(2, np.uint64)[0]
+               >> np.uint64(1))  # fmt: skip
+
+
+def model_of(index: int, seed: int) -> MoleculeModel:
+    """The randomly perturbed all-atom model number ``index``."""
+    base = trappe_model(BASE_MOLECULES[index % len(BASE_MOLECULES)])
+    return base.perturbed(np.random.default_rng(unit_seed(seed, index, 0, 0)))
+
+
+def _reference_record(ref, extra: dict) -> tuple[dict, dict]:
+    attrs = {"d_aa": ref.d_aa.value, "d_aa_err": ref.d_aa.error, "ibi_rms": ref.ibi_rms,
+             "box_length": ref.box_length, "mass": ref.mass, "wall_time": ref.wall_time} | extra
+    return attrs, {"g_aa": ref.g_aa.g, "u_ibi": ref.u_ibi}  # fmt: skip
+
+
+def _do_model(db: Database, done: set[str], index: int) -> int:
+    """Reference run (unless stored) and missing entries of model ``index``; entries written."""
+    s, seed = db.settings, db.seed
+    model = model_of(index, seed)
+    key = model_key(index)
+    if key in done:
+        attrs, data = db.read("models", key)
+        u_ibi, length = data["u_ibi"], float(attrs["box_length"])
+    else:
+        ref = reference_run(model, s, unit_seed(seed, index, 0, 1))
+        extra = {"molecule": model.spec.name, "model": index, "parameters": model.parameters()}
+        db.write("models", key, *_reference_record(ref, extra))
+        u_ibi, length = ref.u_ibi, ref.box_length
+    written = 0
+    for k in range(s.entries_per_model):
+        ekey = entry_key(index, k)
+        if ekey in done:
+            continue
+        eseed = unit_seed(seed, index, k + 1)
+        rng = np.random.default_rng(eseed)
+        mass = float(rng.uniform(*s.mass_range))
+        if k == 0:
+            u, pert = u_ibi, {}
+        else:
+            u, pert = perturb_potential(u_ibi, s.r, kt_of(s), rng)
+        run = run_cg_entry(u, mass, s, length, eseed)
+        attrs = {"model": index, "molecule": model.spec.name, "mass": mass, "seed": eseed,
+                 "box_length": length, "d": run.d.value, "d_err": run.d.error,
+                 "kind": "ibi" if k == 0 else "perturbed", "perturbation": pert,
+                 "wall_time": run.wall_time}  # fmt: skip
+        db.write("entries", ekey, attrs, {"u": u, "g": run.g.g})
+        written += 1
+    return written
+
+
+def _do_heldout(db: Database, name: str, index: int) -> None:
+    model = trappe_model(name)
+    ref = reference_run(model, db.settings, unit_seed(db.seed, 10**6 + index, 0, 1))
+    extra = {"molecule": name, "box_check": molecule_box(model, db.settings)}
+    db.write("heldout", name, *_reference_record(ref, extra))
+
+
+def _done(*dbs: Database) -> set[str]:
+    out: set[str] = set()
+    for d in dbs:
+        for group in ("models", "entries", "heldout"):
+            out |= set(d.keys(group))
+    return out
+
+
+def _shards(path: Path) -> list[Path]:
+    return sorted(path.parent.glob(f"{path.stem}.rank*.h5"))
+
+
+def generate(
+    path: str | Path,
+    n_models: int,
+    settings: DatabaseSettings | None = None,
+    seed: int = 0,
+    heldout: tuple[str, ...] = (),
+    mpi: bool = False,
+    progress: bool = True,
+) -> Database:
+    """Generate (or continue) the database at ``path``; see the module docstring.
+
+    Parameters
+    ----------
+    path
+        HDF5 file (created if missing; continued if it holds the same settings and seed).
+    n_models
+        All-atom models (each gives ``settings.entries_per_model`` CG entries).
+    settings
+        :class:`DatabaseSettings` (default: the shipped database's).
+    seed
+        Master seed.
+    heldout
+        Catalogue names of held-out liquids whose reference data are added under ``/heldout``.
+    mpi
+        Split the units over the ranks of ``MPI.COMM_WORLD`` (run under ``mpiexec``).
+    progress
+        Show a progress bar (rank 0).
+    """
+    if n_models < 0:
+        raise CGInputError(f"n_models must be >= 0, got {n_models}")
+    s = settings or DatabaseSettings()
+    path = Path(path)
+    rank, size, comm = 0, 1, None
+    if mpi:
+        from mpi4py import MPI  # lazy: importing stochastic never loads MPI
+
+        comm = MPI.COMM_WORLD
+        rank, size = comm.Get_rank(), comm.Get_size()
+    if rank == 0:
+        db = Database.create(path, s, seed)
+        for shard in _shards(path):
+            db.merge(Database.open(shard))
+            shard.unlink()
+    if comm is not None:
+        comm.Barrier()
+    db = Database.open(path)
+    out = db if size == 1 else Database.create(path.with_name(f"{path.stem}.rank{rank}.h5"), s,
+                                               seed)  # fmt: skip
+    done = _done(db)
+    units = [("heldout", i) for i in range(len(heldout))] + [("model", i) for i in range(n_models)]
+    mine = [u for j, u in enumerate(units) if j % size == rank]
+    for kind, i in tqdm(mine, disable=not progress or rank != 0, desc="CG database", unit="unit"):
+        if kind == "heldout":
+            if heldout[i] not in done:
+                _do_heldout(out, heldout[i], i)
+        else:
+            _do_model(out, done | _done(out), i)
+    if comm is not None:
+        comm.Barrier()
+        if rank == 0:
+            for shard in _shards(path):
+                db.merge(Database.open(shard))
+                shard.unlink()
+        comm.Barrier()
+    return Database.open(path)
