@@ -8,7 +8,8 @@ Modules: ``mapping`` (atoms -> beads), ``targets`` (RDF, pressure, D with errors
 reference model and collect observables; per-type Langevin friction), ``ibi`` (iterative
 Boltzmann inversion with pressure correction and optional inverse-Monte-Carlo steps),
 ``force_matching`` (MS-CG on a B-spline basis), ``mobility`` (Langevin friction calibration and
-the predictor protocol for data-driven potentials), ``database`` (synthetic database of
+the predictor protocol for data-driven potentials), ``memory_dynamics`` (GLE thermostat with a
+kernel fitted to the mapped VACF: D and the VACF shape), ``database`` (synthetic database of
 all-atom-derived CG entries on HDF5, serial or MPI generation, the MLP predictor implementing
 the protocol and its held-out evaluation), ``validation`` (held-out state points and
 plots), ``testsystems`` (LJ fluid set-ups for tests and benchmarks).

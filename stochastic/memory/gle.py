@@ -41,7 +41,14 @@ from stochastic.memory import _gle_kernels as kern
 from stochastic.memory.errors import MemoryInputError, check_mass, check_temperature_K
 from stochastic.memory.terms import ExponentialKernel, PiecewiseKernel
 
-__all__ = ["GLEIntegrator", "GLEState", "drift_matrix", "gle", "run_gle"]
+__all__ = [
+    "GLEIntegrator",
+    "GLEState",
+    "drift_matrix",
+    "embedding_propagators",
+    "gle",
+    "run_gle",
+]
 
 _NO_HIT = np.zeros(1, dtype=np.int64)  # never written: the bounds are infinite without hit
 _NO_EDGES = np.zeros(0)
@@ -105,6 +112,24 @@ def _propagators(a: np.ndarray, dt: float, kt_over_m: float) -> tuple[np.ndarray
     t_phys = scale[:, None] * t_red / scale[None, :]
     l_phys = scale[:, None] * chol
     return np.ascontiguousarray(t_phys), np.ascontiguousarray(l_phys)
+
+
+def embedding_propagators(
+    kernel: ExponentialKernel | None,
+    mass: float,
+    temperature: float,
+    dt: float,
+    markovian_friction: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The exact O-step matrices ``(T, L)`` of one degree of freedom: ``u <- T u + L xi`` with
+    ``u = (v [nm/ps], w_1..w_n)`` and ``xi`` standard normal (for integrators elsewhere, e.g.
+    :class:`stochastic.cg.memory_dynamics.GLEThermostat`)."""
+    m = check_mass(mass)
+    temp = check_temperature_K(temperature)
+    if not (math.isfinite(dt) and dt > 0):
+        raise MemoryInputError(f"dt must be a finite time step > 0 ps, got {dt!r}")
+    a = drift_matrix(kernel, m, float(markovian_friction))
+    return _propagators(a, float(dt), units.kT_kj_per_mol(temp) / m)
 
 
 @dataclass(frozen=True, eq=False)
