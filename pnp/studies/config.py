@@ -1,9 +1,11 @@
 """Study files: a strict TOML schema read with :mod:`tomllib` into a :class:`~pnp.studies.Study`.
 
-Every section and key is listed below; anything else is an error naming the file, the section and
-the allowed keys. Units are part of the key names. A number is a fixed value; a list of numbers or
-a range table ``{start = .., stop = .., step = ..}`` / ``{start = .., stop = .., num = ..,
-log = true}`` makes the key a sweep axis (a column of the table). Everything is validated before
+Every section and key is listed below and declared once in :data:`KEYS` (section, how it is
+read, default, where the value goes: a model keyword or a Study field); anything else is an error
+naming the file, the section and the allowed keys. A new scalar option is one :class:`Key` line.
+Units are part of the key names. A number is a fixed value; a list of numbers or a range table
+``{start = .., stop = .., step = ..}`` / ``{start = .., stop = .., num = .., log = true}`` makes
+the key a sweep axis (a column of the table). Everything is validated before
 any mesh is built or any equation solved, and an error names the file, section and key: the
 reader checks the structure and types, the model (:meth:`pnp.studies.channel.ChannelPNPModel.check`,
 with :mod:`pnp.studies.checks` and :mod:`pnp.studies.meshfile`) every value once, e.g. a
@@ -66,6 +68,7 @@ from __future__ import annotations
 import dataclasses
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -81,15 +84,15 @@ from pnp.studies.grid import (
     ParameterGrid,
     expand_values,
 )
+from pnp.studies.runner import FIELD_FORMATS
 from pnp.studies.study import Study
 from poreflux.errors import InputError
 
-__all__ = ["MAX_VOLTAGE_MV", "SCHEMA", "load_study", "parse_study"]
+__all__ = ["KEYS", "MAX_VOLTAGE_MV", "SCHEMA", "Key", "load_study", "parse_study"]
 
 #: The largest applied voltage a study accepts [mV] (|V|; a larger number is a unit mistake).
 MAX_VOLTAGE_MV = MAX_POTENTIAL_MV
 
-_OUTPUT_KEYS = ("fields", "profiles", "plots", "diagnostics", "distribute", "profile_points")
 _ALL_GEOMETRY = sorted({k for v in GEOMETRY_PARAMETERS.values() for k in v} - {"mesh_refinement"})
 
 
@@ -99,24 +102,78 @@ def _solver_keys() -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(SolverOptions))
 
 
+@dataclass(frozen=True)
+class Key:
+    """One key of a study file, declared once: where it is, how it is read, where it goes.
+
+    Attributes
+    ----------
+    section, name
+        ``[section] name`` in the file.
+    read
+        ``"text"``, ``"flag"``, ``"integer"``, ``"number"``, ``"strings"``, ``"sweep"`` (a number,
+        or a list/range that becomes an axis of the grid) or ``"custom"`` (read by a section
+        reader below: geometry parameters, concentrations, voltage, convergence).
+    default
+        Value when the key is absent (None: not passed on, the model's default applies).
+    to
+        Where the value goes: a :class:`~pnp.studies.channel.ChannelPNPModel` keyword (default:
+        ``name``), or ``"study.<field>"`` for a :class:`~pnp.studies.study.Study` field. Errors of
+        the model about that keyword are reported at ``[section] name``.
+    choices
+        Allowed values (checked here only for options the model does not check itself).
+    """
+
+    section: str
+    name: str
+    read: str
+    default: Any = None
+    to: str | None = None
+    choices: tuple[Any, ...] = ()
+
+    @property
+    def target(self) -> str:
+        return self.name if self.to is None else self.to
+
+
+#: Every key of every section but [permittivity] (region names) and [solver] (the fields of
+#: pnp.solvers.steady.SolverOptions). A new scalar option of the model is one line here.
+KEYS: tuple[Key, ...] = (
+    Key("study", "name", "custom"),
+    Key("study", "description", "custom"),
+    Key("study", "output", "custom"),
+    Key("geometry", "kind", "custom"),
+    Key("geometry", "dim", "custom"),
+    Key("geometry", "file", "custom", to="mesh_file"),
+    *(Key("geometry", k, "custom") for k in _ALL_GEOMETRY),
+    Key("electrolyte", "salt", "text", "KCl"),
+    Key("electrolyte", CONCENTRATION, "custom"),
+    Key("electrolyte", CONCENTRATION_TOP, "custom"),
+    Key("electrolyte", CONCENTRATION_BOTTOM, "custom"),
+    Key("electrolyte", "diffusion_model", "text", "stokes-einstein"),
+    Key("electrolyte", "permittivity_model", "text", "malmberg-maryott"),
+    Key("conditions", VOLTAGE, "custom"),
+    Key("conditions", TEMPERATURE, "sweep"),
+    Key("conditions", SURFACE_CHARGE, "sweep"),
+    Key("conditions", "charged_walls", "strings", to="walls"),
+    Key("output", "fields", "text", "none", to="study.fields", choices=FIELD_FORMATS),
+    Key("output", "profiles", "flag", False, to="study.profiles"),
+    Key("output", "plots", "flag", True, to="study.plots"),
+    Key("output", "diagnostics", "flag", True),
+    Key("output", "distribute", "flag", False, to="study.distribute"),
+    Key("output", "profile_points", "integer", 80),
+    Key("convergence", "mesh_refinement", "custom"),
+    Key("convergence", "quantities", "custom"),
+)
+
 #: Section -> allowed keys (the solver section is filled from pnp.solvers.steady.SolverOptions).
 SCHEMA: dict[str, tuple[str, ...]] = {
-    "study": ("name", "description", "output"),
-    "geometry": ("kind", "dim", "file", *_ALL_GEOMETRY),
-    "electrolyte": (
-        "salt",
-        CONCENTRATION,
-        CONCENTRATION_TOP,
-        CONCENTRATION_BOTTOM,
-        "diffusion_model",
-        "permittivity_model",
-    ),
-    "conditions": (VOLTAGE, TEMPERATURE, SURFACE_CHARGE, "charged_walls"),
+    **{k.section: () for k in KEYS},
     "permittivity": ("bath", "pore", "membrane", "protein"),
     "solver": (),
-    "output": _OUTPUT_KEYS,
-    "convergence": ("mesh_refinement", "quantities"),
 }
+for _key in KEYS:
+    SCHEMA[_key.section] += (_key.name,)
 REQUIRED_SECTIONS = ("geometry", "electrolyte", "conditions")
 
 
@@ -197,19 +254,11 @@ class _Reader:
 #: Model parameter (the ``key`` of a :class:`~pnp.studies.checks.StudyInputError`) -> where it is
 #: given in a study file: (section, key or None for the whole section).
 _WHERE: dict[str, tuple[str, str | None]] = {
-    **{k: ("conditions", k) for k in (VOLTAGE, TEMPERATURE, SURFACE_CHARGE)},
-    "walls": ("conditions", "charged_walls"),
-    **{k: ("electrolyte", k) for k in SCHEMA["electrolyte"]},
+    **{k.target: (k.section, k.name) for k in KEYS},
+    "file": ("geometry", "file"),  # (the key of pnp.studies.meshfile's errors)
     "geometry": ("geometry", None),
-    "dim": ("geometry", "dim"),
-    "mesh_file": ("geometry", "file"),
-    "file": ("geometry", "file"),
-    **{k: ("geometry", k) for k in _ALL_GEOMETRY},
-    "mesh_refinement": ("convergence", "mesh_refinement"),
     "permittivity": ("permittivity", None),
     "solver": ("solver", None),
-    "diagnostics": ("output", "diagnostics"),
-    "profile_points": ("output", "profile_points"),
 }
 
 
@@ -272,13 +321,9 @@ def _read_geometry(g: _Reader, axes: dict[str, Any], base: Path | None) -> dict[
     return {**out, "geometry": geometry}
 
 
-def _read_electrolyte(e: _Reader, axes: dict[str, Any]) -> dict[str, Any]:
-    """Salt, temperature models and the bath concentration(s) (fixed or swept)."""
-    out = {
-        "salt": e.text("salt", "KCl"),
-        "diffusion_model": e.text("diffusion_model", "stokes-einstein"),
-        "permittivity_model": e.text("permittivity_model", "malmberg-maryott"),
-    }
+def _read_concentrations(e: _Reader, axes: dict[str, Any]) -> dict[str, Any]:
+    """The bath concentration(s) (fixed or swept)."""
+    out: dict[str, Any] = {}
     both = e.value_or_axis(CONCENTRATION, axes)
     if e.has(CONCENTRATION) and (e.has(CONCENTRATION_TOP) or e.has(CONCENTRATION_BOTTOM)):
         e.fail(CONCENTRATION, "give either concentration_mM (both baths) or the per-side keys")
@@ -297,35 +342,40 @@ def _read_electrolyte(e: _Reader, axes: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _read_conditions(c: _Reader, axes: dict[str, Any]) -> dict[str, Any]:
-    """Temperature, surface charge, charged walls and the voltage(s) (always an axis)."""
-    out: dict[str, Any] = {}
-    for key in (TEMPERATURE, SURFACE_CHARGE):
-        if (value := c.value_or_axis(key, axes)) is not None:
-            out[key] = value
-    if c.has("charged_walls"):
-        out["walls"] = c.strings("charged_walls", ())
+def _read_voltage(c: _Reader, axes: dict[str, Any]) -> None:
+    """The voltage(s): always an axis (a single voltage is still a column of the table)."""
     if not c.has(VOLTAGE):
         c.fail(VOLTAGE, "missing: give the applied voltage(s) in mV")
     voltage = c.value_or_axis(VOLTAGE, axes)
     if voltage is not None:
-        axes[VOLTAGE] = (voltage,)  # a single voltage is still a column of the table
-    return out
+        axes[VOLTAGE] = (voltage,)
 
 
-def _read_output(out: _Reader) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(Study options, model options) of the [output] section."""
-    study = {
-        "fields": out.text("fields", "none", ("none", "vtx", "xdmf")),
-        "profiles": out.flag("profiles", False),
-        "plots": out.flag("plots", True),
-        "distribute": out.flag("distribute", False),
-    }
-    model = {
-        "diagnostics": out.flag("diagnostics", True),
-        "profile_points": out.integer("profile_points", 80),
-    }
-    return study, model
+def _read_declared(sec: Mapping[str, _Reader], axes: dict[str, Any]) -> tuple[dict, dict]:
+    """(Model keywords, Study fields) of every key in :data:`KEYS` that is not ``"custom"``."""
+    model: dict[str, Any] = {}
+    study: dict[str, Any] = {}
+    for key in KEYS:
+        r = sec[key.section]
+        if key.read == "custom" or (key.default is None and not r.has(key.name)):
+            continue
+        if key.read == "sweep":
+            value = r.value_or_axis(key.name, axes)
+        elif key.read == "strings":
+            value = r.strings(key.name, ())
+        elif key.read == "number":
+            value = r.number(key.name)
+        elif key.read == "flag":
+            value = r.flag(key.name, key.default)
+        else:  # text, integer
+            value = getattr(r, key.read)(key.name, key.default, key.choices)
+        if value is None:
+            continue  # a sweep: the value is an axis of the grid
+        if key.target.startswith("study."):
+            study[key.target.removeprefix("study.")] = value
+        else:
+            model[key.target] = value
+    return model, study
 
 
 def parse_study(
@@ -370,11 +420,11 @@ def parse_study(
     axes: dict[str, Any] = {}
     quantities = _read_convergence(sec["convergence"], axes)
     model_kwargs = _read_geometry(sec["geometry"], axes, base)
-    model_kwargs.update(_read_electrolyte(sec["electrolyte"], axes))
-    model_kwargs.update(_read_conditions(sec["conditions"], axes))
-    options, model_options = _read_output(sec["output"])
+    model_kwargs.update(_read_concentrations(sec["electrolyte"], axes))
+    _read_voltage(sec["conditions"], axes)
+    declared, options = _read_declared(sec, axes)
     perm = sec["permittivity"]
-    model_kwargs.update(model_options, permittivity={k: perm.number(k) for k in perm.data},
+    model_kwargs.update(declared, permittivity={k: perm.number(k) for k in perm.data},
                         solver=dict(sec["solver"].data))  # fmt: skip
     output = Path(sec["study"].text("output", f"{name}-output"))
     description = sec["study"].text("description", "")
