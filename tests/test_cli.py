@@ -167,7 +167,7 @@ def test_convergence_plot_names_the_error(monkeypatch, tmp_path):
     import numpy as np
 
     import pnp.results.plots as plots
-    from pnp.studies.refinement import mesh_convergence, plot_mesh_convergence
+    from pnp.studies.refinement import convergence_table, mesh_convergence, plot_mesh_convergence
 
     rows = [{"id": f"p{k}", "status": "ok", "mesh_refinement": f, "voltage_mV": 50.0,
              "mesh_h_pore_nm": 0.4 / f, "current_pA": 100.0 * (1 - 0.3 * (0.4 / f) ** 2)}
@@ -182,6 +182,11 @@ def test_convergence_plot_names_the_error(monkeypatch, tmp_path):
     assert re.search(r"relative error of current_pA", ax.get_ylabel())
     assert "Richardson" in ax.get_ylabel() and ax.get_xlabel() == "mesh size h [nm]"
     np.testing.assert_allclose(ax.lines[0].get_ydata(), conv[0].relative_errors)
+    # convergence.csv: value, error and extrapolated are in the row's unit column
+    table = convergence_table(conv)
+    assert {r["unit"] for r in table.rows} == {"pA"}
+    for col in table.columns:
+        assert col in NO_UNIT | {"value", "error", "extrapolated"} or col.endswith(UNITS), col
 
 
 def test_study_field_file_reads_from_python(tiny_study):

@@ -136,15 +136,21 @@ def mesh_convergence(
 
 
 def convergence_table(results: Sequence[MeshConvergence]) -> StudyTable:
-    """One row per (group, quantity, mesh): h, value, error, fitted order, extrapolated value."""
+    """One row per (group, quantity, mesh): h, value, error, fitted order, extrapolated value.
+
+    ``value``, ``error`` and ``extrapolated`` are in the row's ``unit`` (the unit suffix of the
+    quantity's column name, e.g. ``pA`` for ``current_pA``); the orders are dimensionless.
+    """
     rows = []
     for res in results:
         errors = list(res.errors) + [None] * (len(res.h) - len(res.errors))
+        unit = res.quantity.rsplit("_", 1)[-1] if "_" in res.quantity else ""
         for h, v, e, n in zip(res.h, res.values, errors, res.num_dofs, strict=True):
             rows.append(
                 {
                     "group": res.label,
                     "quantity": res.quantity,
+                    "unit": unit,
                     "h_pore_nm": float(h),
                     "num_dofs": float(n),
                     "value": float(v),
