@@ -1,0 +1,108 @@
+"""Wall time of every example in ``examples/``: the scripts with their quick flags, the TOML studies
+through ``python -m pnp run`` into a temporary folder.
+
+Writes ``bench/results/examples.json``: ``{"examples": {name: seconds}, ...}`` with, per example,
+the wall-clock seconds, the CPU seconds of the example's processes (children included: a run that
+uses two processes on an idle 2-core machine takes about ``max(wall, cpu / 2)``), the exit status,
+and the machine's 1-minute load average before and after (the machine is shared: compare wall
+times only between runs at a similar load, and prefer the CPU times).
+
+Run: ``python bench/examples.py [--only NAME ...] [--timeout SECONDS]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+RESULTS = ROOT / "bench" / "results" / "examples.json"
+#: Extra arguments of the scripts (their quick variants); ``{out}`` is the temporary folder.
+SCRIPT_ARGS = {
+    "hierarchy_chain.py": ["--quick", "--out", "{out}"],
+    "cg_memory.py": ["--quick", "--out", "{out}"],
+    "selectivity_paradox.py": ["{out}"],
+}
+
+
+def _command(path: Path, out: Path) -> list[str]:
+    """The command that runs one example into ``out``."""
+    if path.suffix == ".toml":
+        return [sys.executable, "-m", "pnp", "run", str(path), "--out", str(out), "--no-progress"]
+    args = [a.format(out=out) for a in SCRIPT_ARGS.get(path.name, [])]
+    return [sys.executable, str(path), *args]
+
+
+def _children_cpu() -> float:
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
+
+
+def run_example(path: Path, timeout: float) -> dict:
+    """Run one example in a fresh temporary folder; wall and CPU seconds and the status."""
+    with tempfile.TemporaryDirectory(prefix=f"bench-{path.stem}-") as tmp:
+        cmd = _command(path, Path(tmp) / "out")
+        load = os.getloadavg()[0]
+        cpu0, t0 = _children_cpu(), time.perf_counter()
+        try:
+            proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+            status = "ok" if proc.returncode == 0 else f"exit {proc.returncode}"
+            tail = proc.stderr.strip().splitlines()[-3:] if proc.returncode else []
+        except subprocess.TimeoutExpired:
+            status, tail = f"timeout after {timeout:g} s", []
+        wall = time.perf_counter() - t0
+        cpu = _children_cpu() - cpu0
+    return {"command": " ".join(Path(c).name if c == sys.executable else c for c in cmd),
+            "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "status": status,
+            "load_before": round(load, 2), "load_after": round(os.getloadavg()[0], 2),
+            "error_tail": tail}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", help="example file names to run (default: all)")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per example")
+    args = parser.parse_args(argv)
+    paths = sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".py", ".toml"))
+    if args.only:
+        paths = [p for p in paths if p.name in set(args.only)]
+    details = {}
+    for path in paths:
+        print(f"{path.name} ...", end=" ", flush=True)
+        details[path.name] = run_example(path, args.timeout)
+        d = details[path.name]
+        print(f"{d['status']}: wall {d['wall_s']:.1f} s, cpu {d['cpu_s']:.1f} s "
+              f"(load {d['load_before']:.1f} -> {d['load_after']:.1f})", flush=True)  # fmt: skip
+    old = json.loads(RESULTS.read_text()) if RESULTS.exists() and args.only else {}
+    result = {
+        "examples": {**old.get("examples", {}), **{k: v["wall_s"] for k, v in details.items()}},
+        "cpu_seconds": {
+            **old.get("cpu_seconds", {}),
+            **{k: v["cpu_s"] for k, v in details.items()},
+        },
+        "details": {**old.get("details", {}), **details},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+        },
+        "load_average_1min_end": round(os.getloadavg()[0], 2),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {RESULTS}")
+    return 0 if all(d["status"] == "ok" for d in details.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
