@@ -20,15 +20,26 @@ The site selects Na+ over K+ by size alone (the cage fits Na+; no explicit water
 dehydration penalty: real K+ channels select the other way because of it). The continuum level
 cannot see any of this: a 0.08 nm pore is far below the ion size, and the diagnostics say so.
 
+4b. **Memory.** The friction kernel of each ion restrained at the site, from a short MD run
+   (``stochastic.memory.site_memory``: velocities and forces at every step, first-kind Volterra
+   inversion in the restraint), gives tau_mem with a bootstrap error; tau_hop is the chain's
+   mean first-passage time with its bootstrap error; ``pnp.hierarchy.time_scales`` hands the
+   ratio to the diagnostics' non-Markovian check. The model's implicit solvent is Langevin
+   friction, memoryless by construction: the run returns int K = m gamma of the thermostat and
+   tau_mem at the resolution limit (half the 4 fs step), so the check passes by ~7 orders of
+   magnitude. A model with explicit water would give a finite tau_mem through the same calls.
+
 Usage::
 
     python examples/hierarchy_chain.py                 # 10-15 min on one core
-    python examples/hierarchy_chain.py --quick         # ~1 min (tests): coarser sampling
+    python examples/hierarchy_chain.py --quick         # ~40 s on an idle 2-core machine
 
-``--quick`` samples with a lower Langevin friction (5/ps), which converges W(z) several times
-faster (the PMF does not depend on the friction); the measured D(z) is then rescaled by the
-ratio of the species' bulk D to the sampling friction's ``kT/(m gamma)``, exact for this
-implicit-solvent model whose friction is the same everywhere.
+The particle level runs in ``--jobs`` processes (default 2 when there are 2 cores): the
+umbrella sampling of each ion and the kernel runs are independent. ``--quick`` samples with a
+lower Langevin friction (5/ps), which converges W(z) several times faster (the PMF does not
+depend on the friction); the measured D(z) is then rescaled by the ratio of the species' bulk D
+to the sampling friction's ``kT/(m gamma)``, exact for this implicit-solvent model whose friction
+is the same everywhere (the kernel runs always use the physical friction).
 
 Writes to ``--out`` (default ``hierarchy-output``): ``summary.json``, ``transport_profiles.png``
 (W and D), ``chain_iv.png``, ``chain_vs_pnp_iv.png``, ``chain_vs_pnp_profiles.png`` and the
@@ -40,25 +51,23 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import multiprocessing
+import os
 import sys
 import time
 import warnings
+from concurrent.futures import Future, ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 import poreflux
-from pnp.hierarchy import (
-    ChainPNPComparison,
-    chain_iv_pnp,
-    channel_geometry,
-    compare_with_pnp,
-    plot_comparison,
-)
-from pnp.results import plots
 from poreflux.species import get_species
 from stochastic.chain import HierarchyChain, TransportProfile
 from stochastic.md.model_pore import ModelPore, accessible_area
+from stochastic.memory import SiteMemory, site_memory
 from stochastic.pmf import SamplingWarning, pore_pmf
 
 TEMPERATURE = 298.15
@@ -69,47 +78,96 @@ VOLTAGES = [-100.0, -50.0, 50.0, 100.0]  # phi_top - phi_bottom
 CONVENTION = "V = phi_top - phi_bottom, current positive top -> bottom"
 #: Bootstrap of the chain currents: the same draws in the ion-alone tables and the comparison.
 N_BOOT, BOOT_SEED = 100, 1
+#: --quick umbrella sampling: many short walkers per window (the MD step's cost is mostly
+#: per-step overhead, so 512 walkers cost little more than 128), each ~3 window correlation times
+#: long (Hummer's D is then biased high; its level is rescaled, see above), a short
+#: re-equilibration (the windows start from the equilibrium density of the bare pore) and a
+#: softer spring with fewer windows (31, spacing 2.6 sigma of the spring).
 QUICK_SAMPLING = {
     "quick": True,
     "friction": 5.0,
-    "n_walkers": 128,
-    "n_samples": 12800,
+    "n_walkers": 512,
+    "n_samples": 512 * 24,
     "stride": 10,
-    "n_equilibration": 300,
+    "n_equilibration": 100,
+    "n_windows": 31,
+    "kappa": 700.0,
 }
+#: The restrained-ion run at the site that measures the friction kernel (tau_mem).
+MEMORY_RUN = {"n_walkers": 128, "n_steps": 3000, "n_groups": 8}
+QUICK_MEMORY_RUN = {"n_walkers": 64, "n_steps": 1000, "n_groups": 8}
 
 
-def sample_ion(pore: ModelPore, ion: str, folder: Path, quick: bool, seed: int):
-    """W(z) and D(z) of one ion (D in nm^2/ps, rescaled to the species' bulk D when quick)."""
-    with warnings.catch_warnings():
-        if quick:  # short walkers: Hummer's D is biased high; the rescaling below fixes its level
-            warnings.simplefilter("ignore", SamplingWarning)
-        opts = QUICK_SAMPLING if quick else {}
-        result = pore_pmf(pore, ion, folder, seed=seed, temperature=TEMPERATURE, **opts)
+def _rescaled_diffusion(pore: ModelPore, ion: str, result: Any) -> Any:
+    """D(z) of a --quick run put at the species' bulk D (see the module notes)."""
+    # constant friction everywhere: D(z) = (kT/m gamma) x (shape); put the level at the
+    # species' D by the bath windows' mean (the windows beyond the site's reach)
     diffusion = result.diffusion
-    if quick:
-        # constant friction everywhere: D(z) = (kT/m gamma) x (shape); put the level at the
-        # species' D by the bath windows' mean (the windows beyond the site's reach)
-        z = diffusion.position
-        bath = np.abs(z) > 0.5 * pore.length + (pore.site.cutoff if pore.site else 0.0)
-        level = float(np.mean(diffusion.D[bath])) if bath.any() else float(np.mean(diffusion.D))
-        target = get_species(ion).diffusion * 1e-3  # nm^2/ns -> nm^2/ps
-        scale = target / level
-        diffusion = dataclasses.replace(
-            diffusion, D=diffusion.D * scale, sigma=diffusion.sigma * scale
-        )
-    return result, diffusion
+    z = diffusion.position
+    bath = np.abs(z) > 0.5 * pore.length + (pore.site.cutoff if pore.site else 0.0)
+    level = float(np.mean(diffusion.D[bath])) if bath.any() else float(np.mean(diffusion.D))
+    scale = get_species(ion).diffusion * 1e-3 / level  # nm^2/ns -> nm^2/ps
+    return dataclasses.replace(diffusion, D=diffusion.D * scale, sigma=diffusion.sigma * scale)
 
 
-def sample_all(pore: ModelPore, out: Path, quick: bool, seed: int, t0: float) -> dict:
-    """Levels 1-2: W(z) and D(z) of every ion, ``{ion: (PorePMF, DiffusionProfile)}``."""
-    print(f"Model pore: radius {pore.radius} nm, length {pore.length} nm, site {pore.site}")
-    sampled = {}
+def _tasks(pore: ModelPore, out: Path, quick: bool, seed: int, progress: bool) -> dict:
+    """The particle-level jobs: ``{(ion, "pmf" | "memory"): callable}`` (picklable)."""
+    opts = QUICK_SAMPLING if quick else {}
+    mem = QUICK_MEMORY_RUN if quick else MEMORY_RUN
+    tasks = {}
     for k, ion in enumerate(IONS):
-        sampled[ion] = sample_ion(pore, ion, out / "umbrella" / ion, quick, seed + k)
-        w0, s0 = sampled[ion][0].value_at(pore.site.z)
-        print(f"  {ion}: W(site) = {w0:+.2f} +- {s0:.2f} kT  ({time.perf_counter() - t0:.0f} s)")
-    return sampled
+        folder = out / "umbrella" / ion
+        tasks[ion, "pmf"] = partial(
+            pore_pmf, pore, ion, folder, seed=seed + k, temperature=TEMPERATURE,
+            progress=progress, **opts,
+        )  # fmt: skip
+        tasks[ion, "memory"] = partial(
+            site_memory, pore, ion, temperature=TEMPERATURE, seed=seed + 10 + k, **mem
+        )
+    return tasks
+
+
+def _run_tasks(tasks: dict, jobs: int, t0: float, quick: bool) -> dict:
+    """Run the jobs in ``jobs`` processes (spawned: the parent may hold MPI/PETSc), in order."""
+    done: dict = {}
+    if jobs <= 1:
+        for key, task in tasks.items():
+            done[key] = task()
+            print(f"  {key[0]} {key[1]} done ({time.perf_counter() - t0:.0f} s)", flush=True)
+        return done
+    ctx = multiprocessing.get_context("spawn")
+    # short --quick walkers: Hummer's D is biased high (see the module notes); silence it there
+    quiet = ("ignore", "", SamplingWarning) if quick else ("default", "", SamplingWarning)
+    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=warnings.filterwarnings,
+                             initargs=quiet) as pool:  # fmt: skip
+        futures: dict[Any, Future] = {key: pool.submit(task) for key, task in tasks.items()}
+        for key, fut in futures.items():
+            done[key] = fut.result()
+            print(f"  {key[0]} {key[1]} done ({time.perf_counter() - t0:.0f} s)", flush=True)
+    return done
+
+
+def sample_all(pore: ModelPore, out: Path, quick: bool, seed: int, t0: float, jobs: int = 1):
+    """Levels 1-2: W(z), D(z) and the site's friction kernel of every ion.
+
+    Returns ``({ion: (PorePMF, DiffusionProfile)}, {ion: SiteMemory})``; the umbrella sampling of
+    the ions and the kernel runs go to ``jobs`` processes.
+    """
+    print(f"Model pore: radius {pore.radius} nm, length {pore.length} nm, site {pore.site}")
+    print(f"particle level: umbrella sampling and the site's friction kernel ({jobs} process(es))")
+    with warnings.catch_warnings():
+        if quick:  # short walkers: Hummer's D is biased high; the rescaling fixes its level
+            warnings.simplefilter("ignore", SamplingWarning)
+        done = _run_tasks(_tasks(pore, out, quick, seed, progress=jobs <= 1), jobs, t0, quick)
+    sampled, memory = {}, {}
+    for ion in IONS:
+        result = done[ion, "pmf"]
+        diffusion = _rescaled_diffusion(pore, ion, result) if quick else result.diffusion
+        sampled[ion] = (result, diffusion)
+        memory[ion] = done[ion, "memory"]
+        w0, s0 = result.value_at(pore.site.z)
+        print(f"  {ion}: W(site) = {w0:+.2f} +- {s0:.2f} kT")
+    return sampled, memory
 
 
 def build_chain(pore: ModelPore, sampled: dict) -> HierarchyChain:
@@ -133,9 +191,52 @@ def ion_alone_iv(chain: HierarchyChain, ion: str):
     The chain restricted to that ion with the bootstrap seed of the PNP comparison: the
     comparison's chain column (K+ only) is then the same numbers, value and spread.
     """
+    from pnp.hierarchy import chain_iv_pnp
+
     alone = HierarchyChain((chain.get(ion),), chain.area_nm2, chain.drop)
     bath = {ion: BATH_mM}
     return chain_iv_pnp(alone, VOLTAGES, bath, bath, n_boot=N_BOOT, seed=BOOT_SEED)
+
+
+def memory_level(chain: HierarchyChain, memory: dict, summary: dict) -> dict:
+    """tau_mem (the site's kernel) / tau_hop (the chain's MFPT) per ion, with errors.
+
+    Returns ``{ion: pnp.hierarchy.TimeScales}``; K+'s goes to the diagnostics of the PNP level.
+    """
+    from pnp.hierarchy import time_scales
+
+    print("\nMemory: friction kernel of the ion restrained at the site vs the hopping time")
+    scales = {}
+    for ion in IONS:
+        site: SiteMemory = memory[ion]
+        tau = site.memory_time(n_boot=N_BOOT, seed=BOOT_SEED)
+        hop = chain.mfpt_ns(ion, n_boot=N_BOOT, seed=BOOT_SEED)
+        ts = scales[ion] = time_scales(
+            site.t, site.kernels, None, hopping_method="MFPT across the pore",
+            hopping_time_ns=hop.value, hopping_sigma_ns=hop.std, n_boot=N_BOOT, seed=BOOT_SEED,
+        )  # fmt: skip
+        step = float(site.t[1])
+        print(f"  {ion}: {ts.describe()}")
+        print(
+            f"       int K = {tau.integral:.4g} +- {tau.integral_sigma:.2g} amu/ps "
+            f"(the MD thermostat's m gamma = {site.langevin_friction:.4g}); tau_mem / step = "
+            f"{tau.tau / step:.2f}: no memory beyond the {step * 1e3:.0f} fs resolution"
+        )
+        summary["ions"][ion].update(
+            {
+                "tau_mem_ps": tau.tau,
+                "tau_mem_sigma_ps": tau.sigma,
+                "memory_step_ps": step,
+                "friction_integral_amu_per_ps": tau.integral,
+                "friction_integral_sigma_amu_per_ps": tau.integral_sigma,
+                "langevin_friction_amu_per_ps": site.langevin_friction,
+                "tau_hop_ns": ts.hopping_time_ns,
+                "tau_hop_sigma_ns": ts.hopping_time_sigma_ns,
+                "tau_ratio": ts.ratio,
+                "tau_ratio_sigma": ts.ratio_sigma,
+            }
+        )
+    return scales
 
 
 def chain_level(chain: HierarchyChain, pore: ModelPore, sampled: dict, summary: dict) -> dict:
@@ -177,8 +278,14 @@ def chain_level(chain: HierarchyChain, pore: ModelPore, sampled: dict, summary: 
     return iv
 
 
-def pnp_level(pore: ModelPore, chain: HierarchyChain, summary: dict) -> ChainPNPComparison:
-    """Level 4: PNP on the matching channel, without and with the PMF, next to the chain."""
+def pnp_level(pore: ModelPore, chain: HierarchyChain, summary: dict, scales: dict) -> Any:
+    """Level 4: PNP on the matching channel, without and with the PMF, next to the chain.
+
+    The diagnostics get K+'s tau_mem and tau_hop (``scales``) for their non-Markovian check.
+    """
+    from pnp.hierarchy import channel_geometry, compare_with_pnp
+
+    print("\ncontinuum level: PNP on the matching channel (mesh, then 2 x 2 solves)", flush=True)
     geometry = channel_geometry(
         pore, bath_radius=5.0, bath_height=5.0, protein_thickness=0.0, h_pore=0.02, h_bath=0.5
     )
@@ -195,6 +302,7 @@ def pnp_level(pore: ModelPore, chain: HierarchyChain, summary: dict) -> ChainPNP
         },
         n_boot=N_BOOT,
         seed=BOOT_SEED,
+        diagnose_options=scales["K+"].diagnostic_inputs(),
     )
     print("\nKCl through the pore: 1D chain (K+ only) vs PNP without and with the PMF as mu_ex")
     print(f"({CONVENTION})")
@@ -211,9 +319,13 @@ def pnp_level(pore: ModelPore, chain: HierarchyChain, summary: dict) -> ChainPNP
             f"{comparison.currents[m]['K+'][i]:16.5g}" for m in comparison.models if m != "chain"
         )
         print(f"{v:8.1f} {chain_k:>18} {others}")
+    markov = next(f for f in comparison.reports["pnp"].findings if f.check == "non_markovian")
+    print(f"diagnostics, non-Markovian check (K+): {markov.severity.name.lower()}")
+    print(f"  {markov.message}")
     summary["pnp"] = {
         "voltages_mV": [float(v) for v in comparison.voltages],
         "verdicts": comparison.verdicts,
+        "non_markovian": {"severity": markov.severity.name.lower(), "message": markov.message},
         "conductance_pS": {m: [float(g) for g in c] for m, c in comparison.conductance.items()},
         "K_current_pA": {m: [float(i) for i in c["K+"]] for m, c in comparison.currents.items()},
         "K_chain_std_pA": [float(s) for s in comparison.chain_std["K+"]],
@@ -223,6 +335,9 @@ def pnp_level(pore: ModelPore, chain: HierarchyChain, summary: dict) -> ChainPNP
 
 def write_outputs(out: Path, pore: ModelPore, sampled: dict, iv: dict, comparison, summary):
     """The figures and ``summary.json``; returns the written paths."""
+    from pnp.hierarchy import plot_comparison
+    from pnp.results import plots
+
     membrane = (pore.z_lo, pore.z_hi)
     pmfs = {ion: (res.pmf.grid, res.pmf.pmf, res.pmf.sigma) for ion, (res, _) in sampled.items()}
     ds = {ion: (d.position, d.D * 1e3, d.sigma * 1e3) for ion, (_, d) in sampled.items()}
@@ -248,21 +363,27 @@ def write_outputs(out: Path, pore: ModelPore, sampled: dict, iv: dict, compariso
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="coarse sampling (about 1 minute)")
+    parser.add_argument("--quick", action="store_true", help="coarse sampling (about 40 s)")
     parser.add_argument("--out", default="hierarchy-output", help="output folder")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--jobs", type=int, default=min(2, os.cpu_count() or 1),
+        help="processes for the particle level (default: 2 if the machine has 2 cores)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
 
     pore = ModelPore()
-    sampled = sample_all(pore, out, args.quick, args.seed, t0)  # 1-2. particles -> W, D
+    # 1-2. particles -> W, D and the site's friction kernel
+    sampled, memory = sample_all(pore, out, args.quick, args.seed, t0, max(1, args.jobs))
     chain = build_chain(pore, sampled)  # 3. the 1D chain
     summary: dict = {"quick": args.quick, "area_nm2": chain.area_nm2, "ions": {}}
     summary["convention"] = CONVENTION
     iv = chain_level(chain, pore, sampled, summary)
-    comparison = pnp_level(pore, chain, summary)  # 4. PNP on the same pore
+    scales = memory_level(chain, memory, summary)  # tau_mem / tau_hop per ion
+    comparison = pnp_level(pore, chain, summary, scales)  # 4. PNP on the same pore
     written = write_outputs(out, pore, sampled, iv, comparison, summary)
     print("\nwrote " + ", ".join(str(p) for p in written))
     print(f"done in {time.perf_counter() - t0:.0f} s")
