@@ -29,7 +29,15 @@ from typing import Any
 import numpy as np
 
 from meshes import names
+from pnp.forms.correlations import default_correlation_length_nm
 from pnp.problems.electrostatics import MAX_POTENTIAL_MV, Electrostatics, SurfaceCharge
+from pnp.problems.ion_model import (
+    check_correlation_length,
+    check_ion_model,
+    check_packing,
+    is_steric,
+    species_sizes,
+)
 from poreflux.errors import InputError
 from poreflux.species import Electrolyte, Species
 from poreflux.units import E_CHARGE, MM, N_A, NM2_PER_NS, kT_joule
@@ -86,6 +94,15 @@ class PNPProblem:
     c0
         Reference concentration [mM] of the scaled equations; ``None`` = the largest bath
         concentration (keeps the scaled unknowns of order 1).
+    ion_model
+        ``"point"`` (default), ``"steric"`` or ``"steric+correlations"``
+        (:mod:`pnp.problems.ion_model`).
+    ion_size, ion_sizes
+        Steric models: lattice size [nm] of every species, and per-species overrides; default
+        the hydrated diameter of each species.
+    correlation_length
+        BSK correlation length ``l_c`` [nm] (``"steric+correlations"``); ``None`` =
+        :func:`pnp.forms.correlations.default_correlation_length_nm`.
     """
 
     electrostatics: Electrostatics
@@ -98,6 +115,10 @@ class PNPProblem:
     top: str = names.TOP
     bottom: str = names.BOTTOM
     c0: float | None = None
+    ion_model: str = "point"
+    ion_size: float | None = None
+    ion_sizes: Mapping[str, float] = field(default_factory=dict)
+    correlation_length: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.electrostatics, Electrostatics):
@@ -149,6 +170,33 @@ class PNPProblem:
             raise InputError(f"reference concentration c0 must be > 0 mM, got {self.c0!r}")
         if self.water_regions is not None:
             object.__setattr__(self, "water_regions", tuple(self.water_regions))
+        self._check_ion_model()
+
+    def _check_ion_model(self) -> None:
+        check_ion_model(self.ion_model)
+        unknown = set(self.ion_sizes) - set(self.species_names)
+        if unknown:
+            raise InputError(f"ion_sizes names species {sorted(unknown)} that are in neither bath")
+        object.__setattr__(self, "ion_sizes", MappingProxyType(dict(self.ion_sizes)))
+        lc = check_correlation_length(self.correlation_length)
+        object.__setattr__(self, "correlation_length", lc)
+        if is_steric(self.ion_model):
+            sizes = self.species_sizes
+            for end in ("top", "bottom"):
+                check_packing(self.bath_concentrations(end), sizes, end)
+
+    @property
+    def species_sizes(self) -> tuple[float, ...]:
+        """Ion sizes [nm] in solver order (steric models; see :mod:`pnp.problems.ion_model`)."""
+        return species_sizes(self.species, self.ion_size, self.ion_sizes)
+
+    def correlation_length_nm(self, eps_r: float = EPS_WATER_25C) -> float:
+        """BSK correlation length [nm]: the given one, else the default for these ions in water
+        of relative permittivity ``eps_r``."""
+        if self.correlation_length is not None:
+            return float(self.correlation_length)
+        size = max(self.species_sizes) if is_steric(self.ion_model) else None
+        return default_correlation_length_nm(self.valences, eps_r, self.temperature, size)
 
     # --- derived data -----------------------------------------------------------------------
     @property

@@ -260,7 +260,11 @@ def install_electrochemical_pc(
     """
     pb = solver.problem
     dpsi, v = ufl.TrialFunction(solver.V), ufl.TestFunction(solver.V)
-    screen = nernst_planck.screening(solver.us, pb.valences, solver.options.variables)
+    conc = getattr(solver, "conc", None)  # the ion model's concentrations (steric: not exp(u))
+    if conc is None:
+        screen = nernst_planck.screening(solver.us, pb.valences, solver.options.variables)
+    else:
+        screen = sum(z * z * c for z, c in zip(pb.valences, conc, strict=True))
     weight = solver.measures.weight
     a_screen = solver.K * solver.space_charge * screen * dpsi * v * weight * solver.dx_water
     form = dolfinx.fem.form(a_screen, entity_maps=[solver.entity_map])

@@ -45,12 +45,19 @@ import ufl
 from mpi4py import MPI
 from petsc4py import PETSc
 
-from pnp.forms import nernst_planck as transport
-from pnp.forms import poisson as pforms
 from pnp.forms.charges import fixed_charge_terms
 from pnp.forms.measures import build_measures, permittivity_field
 from pnp.problems.transport import PNPProblem
 from pnp.results.pnp_solution import make_solution
+from pnp.solvers.ion_fields import (
+    IonFields,
+    StericEndForms,
+    add_time_derivative,
+    build_residuals,
+    solution_fields,
+    update_cap,
+    water_permittivity,
+)
 from pnp.solvers.newton import ContinuationParameter, NewtonSolver
 from pnp.solvers.options import (
     LINEAR_SOLVERS,
@@ -188,48 +195,14 @@ class SteadyPNPSolver:
             g = dolfinx.fem.Function(self.W, name=f"mu_ex_{name}")
             g.interpolate(lambda x, f=f: np.asarray(f(x), dtype=float) * np.ones(x.shape[1]))
             self.mu.append(g)
-        v = ufl.TestFunction(self.V)
-        ws = [ufl.TestFunction(S) for S in self.Ws]
-        self.fixed_source = self._fixed_source(v, weight)
-        rho = transport.charge_density(self.us, pb.valences, opts.variables)
-        F0 = pforms.poisson_operator(self.psi, v, self.eps_r, weight, meas.dx)
+        self.fixed_source = self._fixed_source(ufl.TestFunction(self.V), weight)
         self.space_charge = self._constant(1.0 if opts.space_charge else 0.0)
-        F0 = F0 - self.K * self.space_charge * rho * v * weight * self.dx_water
-        if self.fixed_source is not None:
-            F0 = F0 - self.K * self.charge_scale * self.fixed_source
-        self.residuals = [F0]
-        for u, w, z, d, mu in zip(self.us, ws, pb.valences, pb.diffusivities, self.mu, strict=True):
-            self.residuals.append(
-                transport.steady_residual(
-                    u,
-                    w,
-                    self.psi,
-                    self.dx_water,
-                    valence=z,
-                    diffusion=d,
-                    weight=weight,
-                    mu_ex=mu,
-                    variables=opts.variables,
-                )
-            )
+        self.ions = IonFields(pb, sc, opts.variables, water_permittivity(self))
+        self.residuals = build_residuals(self)
 
     def _add_time_derivative(self) -> None:
-        """Add ``dc/dt`` as the multistep mass term (coefficients ``coef``, zero when steady,
-        on the unknown and the history levels ``hist1``, ``hist2``)."""
-        self.coef = [self._constant(0.0) for _ in range(3)]
-        self.hist1 = [dolfinx.fem.Function(u.function_space, name=f"{u.name}_n") for u in self.us]
-        self.hist2 = [dolfinx.fem.Function(u.function_space, name=f"{u.name}_nm1") for u in self.us]
-        for k, (u, h1, h2) in enumerate(zip(self.us, self.hist1, self.hist2, strict=True)):
-            w = ufl.TestFunction(u.function_space)
-            self.residuals[k + 1] = self.residuals[k + 1] + transport.mass_term(
-                u,
-                [h1, h2],
-                self.coef,
-                w,
-                self.dx_water,
-                weight=self.measures.weight,
-                variables=self.options.variables,
-            )
+        """Add ``dc/dt`` as the multistep mass term (:func:`ion_fields.add_time_derivative`)."""
+        add_time_derivative(self)
 
     def _fixed_source(self, v: Any, weight: Any) -> Any:
         """Scaled fixed-charge source (linear in ``v``), shared with the PB solver."""
@@ -280,11 +253,17 @@ class SteadyPNPSolver:
                 )
 
     @property
+    def fields(self) -> list[Any]:
+        """The Newton unknowns: potential, concentration unknowns (and the BSK charge)."""
+        extra = [self.f] if self.ions.correlations else []
+        return [self.psi, *self.us, *extra]
+
+    @property
     def num_dofs(self) -> int:
-        """Global number of unknowns (potential + all concentrations)."""
+        """Global number of unknowns (potential + all concentrations (+ BSK charge))."""
         nv = self.V.dofmap.index_map.size_global
         nw = self.W.dofmap.index_map.size_global
-        return nv + nw * len(self.us)
+        return nv + nw * (len(self.fields) - 1)
 
     def _build_solver(self) -> None:
         opts = self.options
@@ -292,10 +271,16 @@ class SteadyPNPSolver:
         if kind_name == "auto":
             limit = LU_DOF_LIMIT[min(self.cmesh.tdim, 3)] if self.cmesh.tdim >= 2 else 10**9
             krylov = "krylov" if opts.variables == "log" else "fieldsplit"
+            krylov = "fieldsplit" if self.ions.correlations else krylov
             kind_name = "lu" if self.num_dofs <= limit else krylov
+        if kind_name == "krylov" and self.ions.correlations:
+            raise InputError(
+                "linear_solver='krylov' does not support ion_model='steric+correlations' (its "
+                "preconditioner has no block for the correlation field): use 'fieldsplit' or 'lu'"
+            )
         self.linear_solver = kind_name
         self.bcs = self._bcs()
-        unknowns = [self.psi, *self.us]
+        unknowns = self.fields
         J = dolfinx.fem.forms.derivative_block(self.residuals, unknowns)
         petsc: dict[str, Any] = {
             "snes_stol": opts.stol,
@@ -331,15 +316,9 @@ class SteadyPNPSolver:
         if kind_name == "krylov":
             self._install_electrochemical_pc()
         if opts.max_update is not None and opts.variables == "log":
-            limit = float(opts.max_update)
-
-            def damp(x: Any, y: Any) -> None:
-                # x_new = x - lambda * y: cap the largest change of psi (kT/e) or ln(c)
-                big = y.norm(PETSc.NormType.NORM_INFINITY)
-                if big > limit:
-                    y.scale(limit / big)
-
-            self.newton.snes.setLineSearchPreCheck(damp)
+            self.newton.snes.setLineSearchPreCheck(update_cap(self, float(opts.max_update)))
+        if self.ions.steric:
+            self._end_forms = StericEndForms(self)  # read by pnp.results.currents.end_currents
 
     def _install_electrochemical_pc(self, sub_solver: str = "gamg") -> None:
         """Precondition the Krylov solves in electrochemical-potential variables."""
@@ -354,10 +333,10 @@ class SteadyPNPSolver:
         return replace(p, **changes) if changes else p
 
     def _save(self) -> list[np.ndarray]:
-        return [f.x.array.copy() for f in (self.psi, *self.us)]
+        return [f.x.array.copy() for f in self.fields]
 
     def _restore(self, state: Sequence[np.ndarray]) -> None:
-        for f, a in zip((self.psi, *self.us), state, strict=True):
+        for f, a in zip(self.fields, state, strict=True):
             f.x.array[:] = a
 
     def _set_cold_guess(self, p: Params) -> None:
@@ -372,15 +351,20 @@ class SteadyPNPSolver:
 
         vs = self.scales.potential_to_scaled(p.voltage)
         self.psi.interpolate(lambda x: vs * s_of(x))
-        log_vars = self.options.variables == "log"
-        for u, ct, cb in zip(self.us, p.bath_top, p.bath_bottom, strict=True):
-            lt, lb = math.log(ct / self.scales.c0_mM), math.log(cb / self.scales.c0_mM)
+        primitive = self.options.variables == "primitive"
+        tops = self.ions.bath_unknowns(p.bath_top)
+        bottoms = self.ions.bath_unknowns(p.bath_bottom)
+        for u, lt, lb in zip(self.us, tops, bottoms, strict=True):
+            if primitive:  # concentrations exponential along the axis
+                lt, lb = math.log(lt), math.log(lb)
 
             def guess(x: np.ndarray, lt: float = lt, lb: float = lb) -> np.ndarray:
                 val = lb + s_of(x) * (lt - lb)
-                return val if log_vars else np.exp(val)
+                return np.exp(val) if primitive else val
 
             u.interpolate(guess)
+        if self.ions.correlations:
+            self.f.x.array[:] = 0.0
         self._converged = None
         self._recent = []
 
@@ -388,8 +372,9 @@ class SteadyPNPSolver:
         """Use a previous :class:`pnp.results.pnp_solution.PNPSolution` of this mesh as the next
         guess."""
         self.psi.x.array[:] = solution.psi.x.array
-        for u, src in zip(self.us, solution.unknowns, strict=True):
-            u.x.array[:] = src.x.array
+        arrays = self.ions.unknowns_from_log([src.x.array for src in solution.unknowns])
+        for u, a in zip(self.us, arrays, strict=True):
+            u.x.array[:] = a
         self._converged = solution.params
         self._recent = [(solution.params, self._save())]
 
@@ -407,16 +392,11 @@ class SteadyPNPSolver:
 
     def _scaled(self, p: Params) -> list[float]:
         """The constants' values at ``p`` (same order as :meth:`_constants`)."""
-        sc, log_vars = self.scales, self.options.variables == "log"
-
-        def conc(c: float) -> float:
-            return math.log(c / sc.c0_mM) if log_vars else c / sc.c0_mM
-
         return [
-            sc.potential_to_scaled(p.voltage),
+            self.scales.potential_to_scaled(p.voltage),
             p.charge_scale,
-            *(conc(c) for c in p.bath_top),
-            *(conc(c) for c in p.bath_bottom),
+            *self.ions.bath_unknowns(p.bath_top),
+            *self.ions.bath_unknowns(p.bath_bottom),
         ]
 
     def _apply(self, p: Params) -> None:
@@ -546,7 +526,12 @@ class SteadyPNPSolver:
                 ) from None
         self.stats.wall_time = time.perf_counter() - t0
         self._recent = [*self._recent[-1:], (target, self._save())]
-        return make_solution(self, target)
+        return self.solution(target)
+
+    def solution(self, params: Params, *, time: float | None = None) -> Any:
+        """Snapshot of the current fields as a :class:`pnp.results.pnp_solution.PNPSolution`
+        (log-concentration unknowns whatever the ion model)."""
+        return solution_fields(self, make_solution(self, params, time=time))
 
     def _predict(self, target: Params) -> None:
         """Secant predictor along the voltage: extrapolate the last two converged states.

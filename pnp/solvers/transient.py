@@ -32,10 +32,9 @@ import dolfinx
 import numpy as np
 from mpi4py import MPI
 
-from pnp.forms import nernst_planck as transport
 from pnp.problems.transport import PNPProblem
 from pnp.results.currents import end_currents
-from pnp.results.pnp_solution import make_solution
+from pnp.solvers.ion_fields import storage_form
 from pnp.solvers.steady import Params, SolverOptions, SteadyPNPSolver
 from poreflux.errors import ConvergenceError, InputError
 
@@ -143,22 +142,15 @@ class TransientPNPSolver:
         end_currents(st)  # builds the end indicator functions
         ef = st._end_forms
         weight = st.measures.weight
-        v = self.options.variables
         self._mass_forms = []
         self._storage_forms: dict[str, list[Any]] = {"top": [], "bottom": []}
-        for u, h1, h2 in zip(st.us, st.hist1, st.hist2, strict=True):
-            c = transport.concentration(u, v)
+        for k, c in enumerate(st.conc):
             self._mass_forms.append(
                 dolfinx.fem.form(c * weight * st.dx_water, entity_maps=[st.entity_map])
             )
             for end, w in (("top", ef.w_top), ("bottom", ef.w_bottom)):
                 self._storage_forms[end].append(
-                    dolfinx.fem.form(
-                        transport.mass_term(
-                            u, [h1, h2], st.coef, w, st.dx_water, weight=weight, variables=v
-                        ),
-                        entity_maps=[st.entity_map],
-                    )
+                    dolfinx.fem.form(storage_form(st, k, w), entity_maps=[st.entity_map])
                 )
 
     def _sum(self, forms: list[Any]) -> np.ndarray:
@@ -209,9 +201,7 @@ class TransientPNPSolver:
             c.value = val
 
     def _conc(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
-        if self.options.variables == "log":
-            return [np.exp(a) for a in arrays]
-        return arrays
+        return self.steady.ions.concentration_values(arrays)
 
     def step(self, dt: float) -> tuple[bool, float]:
         """One step of size ``dt`` [ns]; returns (accepted, error estimate). Not accepted:
@@ -338,7 +328,7 @@ class TransientPNPSolver:
                 break
         st.stats.wall_time = _time.perf_counter() - t0
         st._converged = self._target
-        sol = make_solution(st, self._target, time=self.time)
+        sol = st.solution(self._target, time=self.time)
         return TransientResult(
             times=np.array(times),
             current_top=np.array(cur_top),
