@@ -4,7 +4,7 @@
 with random orientations on a cubic lattice in a box four times too large and compresses it to
 the target density in stages (molecule centres scaled, FIRE minimisation and a short Langevin
 run at each stage; the start box grows so that the lattice spacing exceeds the molecule's
-extent by 0.45 nm, and stages are added to keep each compression below 12 %), the usual way
+extent by 0.28 nm, and stages are added to keep each compression below 12 %), the usual way
 to set up a dense molecular liquid without overlaps.
 """
 
@@ -161,8 +161,8 @@ def build_liquid(
     base = conformer(model, rng)
     extent = 2.0 * float(np.max(np.linalg.norm(base, axis=1)))
     big = length * 4.0 ** (1.0 / 3.0)
-    if big / per_side < extent + 0.45:  # lattice too tight for this molecule: no contacts
-        big = per_side * (extent + 0.45)
+    if big / per_side < extent + 0.28:  # lattice too tight for this molecule: no contacts
+        big = per_side * (extent + 0.28)
         stages = max(stages, math.ceil(math.log(big / length) / math.log(1.12)))
     rot = Rotation.random(n_molecules, random_state=rng)
     local = np.stack([r.apply(base) for r in rot])  # (n, sites, 3)
