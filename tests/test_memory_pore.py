@@ -120,3 +120,18 @@ def test_bad_input_is_refused():
         kernel_in_potential(t, np.ones(10), M, T, force_velocity=np.ones(9))
     with pytest.raises(MemoryInputError, match="n_groups"):
         site_memory(ModelPore(), "K+", n_walkers=4, n_groups=8)
+
+
+def test_fit_with_a_held_integral():
+    """A kernel with a negative lobe (a total-kernel difference): the fit holds int K at the
+    requested friction to 1e-4 with positive terms; the decay times stay >= h/4."""
+    from stochastic.memory import fit_exponentials
+
+    t = np.arange(376) * 0.004
+    k = 210 * np.exp(-t / 0.03) - 60 * np.exp(-(((t - 0.12) / 0.05) ** 2))
+    for target in (0.5, 1.0, 2.0):
+        fit = fit_exponentials(t, k, 2, n_oscillatory=1, integral=target)
+        assert fit.kernel.integral == pytest.approx(target, rel=1e-4)
+        assert np.all(fit.kernel.amplitudes > 0) and np.all(fit.kernel.taus >= 0.001 - 1e-12)
+    with pytest.raises(MemoryInputError, match="integral"):
+        fit_exponentials(t, k, 2, integral=-1.0)

@@ -205,26 +205,30 @@ def vacf_shape_rms(c_a: np.ndarray, c_b: np.ndarray) -> float:
 def thermostat_kernel(
     t: np.ndarray,
     k_target: np.ndarray,
+    integral: float,
     n_terms: int = 2,
     n_oscillatory: int = 1,
 ) -> ExponentialFit:
-    """Fit a thermostat kernel (tabulated, amu/ps^2) by non-negative exponentials/oscillations.
+    """Fit a thermostat kernel (tabulated, amu/ps^2) by non-negative exponentials and damped
+    oscillations whose integral is held at ``integral`` [amu/ps] (the friction that gives D).
 
-    Negative parts of ``k_target`` (a total-kernel difference may dip below zero) cannot be
-    embedded with positive terms; the least-squares fit keeps the non-negative part closest to
-    it, which preserves the integral best where the dips are small.
+    A total-kernel difference dips below zero after its initial spike (the reference's faster
+    velocity decorrelation is followed by less back-scattering); a damped oscillation with a
+    positive amplitude represents such a lobe and keeps the kernel positive definite.
     """
-    return fit_exponentials(t, k_target, n_terms, n_oscillatory=n_oscillatory)
+    return fit_exponentials(t, k_target, n_terms, n_oscillatory=n_oscillatory, integral=integral)
 
 
 @dataclass(frozen=True)
 class MemoryReconstruction:
-    """Result of :func:`memory_reconstruction`: the fitted thermostat kernel, the tabulated
-    target of each iteration and the VACF shape error and D of the CG run of each iteration."""
+    """Result of :func:`memory_reconstruction`: the fitted thermostat kernel; per iteration the
+    tabulated target, the integral it was fitted with [amu/ps], and the VACF shape error and D
+    [nm^2/ps] of the CG run with the previous kernel."""
 
     kernel: ExponentialKernel
     fit: ExponentialFit
     targets: tuple[np.ndarray, ...]
+    integrals: tuple[float, ...]
     shape_rms: tuple[float, ...]
     diffusion: tuple[float, ...]
 
@@ -233,16 +237,25 @@ def memory_reconstruction(
     t: np.ndarray,
     vacf_ref: np.ndarray,
     vacf_newton: np.ndarray,
-    run_cg: Callable[[ExponentialKernel], np.ndarray],
+    run_cg: Callable[[ExponentialKernel], tuple[np.ndarray, float]],
     mass: float,
     temperature: float,
     *,
+    d_ref: float,
+    d_newton: float,
     n_iterations: int = 2,
     n_terms: int = 2,
     n_oscillatory: int = 1,
     relaxation: float = 1.0,
 ) -> MemoryReconstruction:
     """Thermostat kernel from the reference VACF by iterative memory reconstruction.
+
+    Shape: the first target is ``K_tot,ref - K_tot,newton`` (Volterra inversions of the VACFs
+    on ``t``), then ``K_th + relaxation (K_tot,ref - K_tot,CG[K_th])`` (Jung, Hanke & Schmid
+    2017). Integral (the long-time friction, hence D): first ``kT (1/D_ref - 1/D_newton)``
+    (friction additivity), then ``+ kT (1/D_ref - 1/D_CG)`` after each run; the fit holds it
+    exactly, because the integral of a kernel inverted on a finite grid is the least accurate
+    part of it.
 
     Parameters
     ----------
@@ -251,24 +264,38 @@ def memory_reconstruction(
     vacf_ref, vacf_newton
         Mapped reference VACF and the Newtonian CG model's VACF on ``t`` [nm^2/ps^2].
     run_cg
-        ``run_cg(kernel) -> VACF on t`` of the CG model with that GLE thermostat (one MD run).
+        ``run_cg(kernel) -> (VACF on t, D)`` of the CG model with that GLE thermostat.
     mass, temperature
         Bead mass [amu], [K].
+    d_ref, d_newton
+        Reference and Newtonian CG diffusion coefficients [nm^2/ps] (e.g. Green-Kubo).
     n_iterations
-        CG runs after the first guess ``K_tot,ref - K_tot,newton`` (0: the first guess only).
+        CG runs after the first guess (0: the first guess only).
     n_terms, n_oscillatory, relaxation
-        Fit terms and the step factor of the update.
+        Fit terms and the step factor of the shape update.
     """
+    kt = KB_KJ_PER_MOL_K * float(temperature)
+    integral = kt * (1.0 / d_ref - 1.0 / d_newton)
+    if not integral > 0:
+        raise CGInputError(
+            f"the Newtonian CG model diffuses no faster (D = {d_newton:.4g}) than the reference "
+            f"(D = {d_ref:.4g}): a thermostat can only slow it down"
+        )
     k_ref = kernel_from_vacf(t, vacf_ref, mass, temperature).K
     target = k_ref - kernel_from_vacf(t, vacf_newton, mass, temperature).K
-    fit = thermostat_kernel(t, target, n_terms, n_oscillatory)
-    targets, shapes, ds = [target], [], []
+    fit = thermostat_kernel(t, target, integral, n_terms, n_oscillatory)
+    targets, integrals, shapes, ds = [target], [integral], [], []
     for _ in range(int(n_iterations)):
-        c_cg = run_cg(fit.kernel)
+        c_cg, d_cg = run_cg(fit.kernel)
         shapes.append(vacf_shape_rms(vacf_ref, c_cg))
-        ds.append(float(np.trapezoid(c_cg, t)))
+        ds.append(float(d_cg))
+        step = kt * (1.0 / d_ref - 1.0 / d_cg)
+        integral = integral + step if integral + step > 0 else 0.5 * integral
         k_cg = kernel_from_vacf(t, c_cg, mass, temperature).K
         target = fit.kernel(t) + relaxation * (k_ref - k_cg)
         targets.append(target)
-        fit = thermostat_kernel(t, target, n_terms, n_oscillatory)
-    return MemoryReconstruction(fit.kernel, fit, tuple(targets), tuple(shapes), tuple(ds))
+        integrals.append(integral)
+        fit = thermostat_kernel(t, target, integral, n_terms, n_oscillatory)
+    return MemoryReconstruction(
+        fit.kernel, fit, tuple(targets), tuple(integrals), tuple(shapes), tuple(ds)
+    )

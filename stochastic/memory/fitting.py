@@ -45,6 +45,18 @@ def _basis(t: np.ndarray, theta: np.ndarray, n_exp: int, n_osc: int) -> np.ndarr
     return np.hstack(cols)
 
 
+def _with_integral(
+    b: np.ndarray, k: np.ndarray, theta: np.ndarray, n_exp: int, n_osc: int, integral, weight
+) -> tuple[np.ndarray, np.ndarray]:
+    """Append the weighted row ``sum_i c_i int_0^inf basis_i = integral`` (if one is given)."""
+    if integral is None:
+        return b, k
+    tau = np.exp(theta[: n_exp + n_osc])
+    om = np.concatenate([np.zeros(n_exp), np.exp(theta[n_exp + n_osc :])])
+    row = tau / (1.0 + (om * tau) ** 2)  # int_0^inf e^{-t/tau} cos(om t) dt
+    return np.vstack([b, weight * row]), np.append(k, weight * integral)
+
+
 def _amplitudes(b: np.ndarray, k: np.ndarray, nonnegative: bool) -> np.ndarray:
     if nonnegative:
         return nnls(b, k)[0]
@@ -75,6 +87,7 @@ def fit_exponentials(
     n_oscillatory: int = 0,
     nonnegative: bool = True,
     n_starts: int = 6,
+    integral: float | None = None,
 ) -> ExponentialFit:
     """Fit ``K(t) ~ sum_i c_i exp(-t/tau_i) [cos(omega_i t)]`` by least squares.
 
@@ -91,6 +104,10 @@ def fit_exponentials(
         ends at 0 are dropped from the returned kernel.
     n_starts
         Starting guesses of the nonlinear search (the best fit is kept).
+    integral
+        If given, ``int_0^inf K dt`` [amu/ps] of the fit is held at this value (a heavily
+        weighted extra residual: the friction, hence D = kT / int K, is kept while the shape is
+        fitted; e.g. for a CG thermostat whose D must match).
 
     Returns
     -------
@@ -108,19 +125,30 @@ def fit_exponentials(
         )
     if t.size < 2 * (n_exp + 2 * n_osc) + 2:
         raise MemoryInputError(f"{t.size} points are too few for {n_exp + n_osc} terms")
+    if integral is not None and not (np.isfinite(integral) and integral > 0):
+        raise MemoryInputError(f"integral must be a finite friction > 0 amu/ps, got {integral!r}")
+    # a 1 % error of the integral costs as much as a residual of 0.3 max|K| at every lag
+    weight = 0.0 if integral is None else 30.0 * np.sqrt(t.size) * np.max(np.abs(k)) / integral
 
     def resid(theta: np.ndarray) -> np.ndarray:
-        b = _basis(t, theta, n_exp, n_osc)
-        return b @ _amplitudes(b, k, nonnegative) - k
+        b, kk = _with_integral(_basis(t, theta, n_exp, n_osc), k, theta, n_exp, n_osc,
+                               integral, weight)  # fmt: skip
+        return b @ _amplitudes(b, kk, nonnegative) - kk
 
+    # decay times between h/4 and 100 t_max, frequencies below the Nyquist one: a term faster
+    # than the sampling would carry K(0) without any integral (and break the embedding)
+    h = float(t[1] - t[0])
+    lower = np.log(np.r_[np.full(n_exp + n_osc, h / 4), np.full(n_osc, 1e-3 / t[-1])])
+    upper = np.log(np.r_[np.full(n_exp + n_osc, 100 * t[-1]), np.full(n_osc, np.pi / h)])
     best = None
     for theta0 in _starts(t, k, n_exp, n_osc, max(1, int(n_starts))):
-        sol = least_squares(resid, theta0, method="trf", x_scale=1.0, max_nfev=2000)
+        theta0 = np.clip(theta0, lower + 1e-9, upper - 1e-9)
+        sol = least_squares(resid, theta0, method="trf", bounds=(lower, upper), max_nfev=2000)
         if best is None or sol.cost < best.cost:
             best = sol
     theta = best.x
     b = _basis(t, theta, n_exp, n_osc)
-    amp = _amplitudes(b, k, nonnegative)
+    amp = _amplitudes(*_with_integral(b, k, theta, n_exp, n_osc, integral, weight), nonnegative)
     res = b @ amp - k
     taus = np.exp(theta[: n_exp + n_osc])
     freqs = np.concatenate([np.zeros(n_exp), np.exp(theta[n_exp + n_osc :])])
