@@ -23,10 +23,17 @@ plain numbers and arrays. Each hand-over:
 - **Particle model pore -> mesh.** :func:`channel_geometry` gives the continuum channel
   (:func:`meshes.channel.cylindrical_pore`) matching a :class:`stochastic.md.model_pore.ModelPore`
   (ion-accessible radius, pore length, same axis and origin).
+- **Multi-ion BD <-> PNP.** :func:`compare_bd_with_pnp` runs GCMC/BD (:mod:`stochastic.bd`) on
+  the channel mesh's geometry (:func:`bd_geometry`) with the finite-element static field and
+  dielectric self-energy exported to its grid, solves PNP on the same mesh and returns one
+  table (:class:`BDPNPComparison`) with the diagnostics' verdicts.
 """
 
 from __future__ import annotations
 
+from pnp.hierarchy.bd_comparison import BDRunSettings, compare_bd_with_pnp
+from pnp.hierarchy.bd_fields import bd_geometry
+from pnp.hierarchy.bd_result import BDPNPComparison
 from pnp.hierarchy.chain_comparison import chain_iv_pnp, compare_with_pnp
 from pnp.hierarchy.comparison_result import ChainPNPComparison, plot_comparison
 from pnp.hierarchy.model_pore import channel_geometry
@@ -34,11 +41,15 @@ from pnp.hierarchy.pmf_coupling import PMFExcessPotential, mu_ex_from_pmf
 from pnp.hierarchy.time_scales import TimeScales, time_scales
 
 __all__ = [
+    "BDPNPComparison",
+    "BDRunSettings",
     "ChainPNPComparison",
     "PMFExcessPotential",
     "TimeScales",
+    "bd_geometry",
     "chain_iv_pnp",
     "channel_geometry",
+    "compare_bd_with_pnp",
     "compare_with_pnp",
     "mu_ex_from_pmf",
     "plot_comparison",
