@@ -53,3 +53,15 @@ def test_models_on_a_crowded_pore(coarse):
     print(text)
     with pytest.raises(InputError, match="ion_model"):
         compare_models(coarse, poreflux.salt("KCl", 100.0), models=("dft",))
+
+
+def test_diagnostics_advice_names_models_that_exist():
+    """The finite-size and correlation advice name an ion_model of poreflux (not one outside)."""
+    import re
+
+    from pnp.diagnostics.findings import ADVICE, CORRELATIONS, FINITE_SIZE
+    from pnp.problems.ion_model import ION_MODELS
+
+    for key, model in ((FINITE_SIZE, "steric"), (CORRELATIONS, "steric+correlations")):
+        assert re.findall(r'ion_model = "([^"]+)"', ADVICE[key]) == [model]
+        assert model in ION_MODELS

@@ -100,12 +100,16 @@ ASSUMPTIONS: dict[str, str] = {
 #: What to use instead when a check warns or fails.
 ADVICE: dict[str, str] = {
     FINITE_SIZE: (
-        "size-modified PNP/PB (Bikerman) for moderate crowding; Brownian dynamics or MD "
+        'size-modified PNP for moderate crowding: ion_model = "steric" (Bikerman / '
+        'Kilic-Bazant-Ajdari, per-species sizes; PB model "bikerman" at equilibrium), '
+        "compare with pnp.results.model_comparison.compare_models; Brownian dynamics or MD "
         "(stochastic.langevin, stochastic.md) with a PMF for single-file or sub-2-diameter pores"
     ),
     CORRELATIONS: (
-        "a modified PB with correlations (e.g. Bazant-Storey-Kornyshev, or classical DFT) or a "
-        "particle simulation (Brownian dynamics / MD) that resolves individual ions"
+        'correlation-corrected continuum: ion_model = "steric+correlations" (Bazant-Storey-'
+        "Kornyshev modified Poisson, correlation length l_c; shows overscreening and charge "
+        "inversion qualitatively) for moderate coupling; a particle simulation (Brownian "
+        "dynamics / MD) that resolves individual ions for strong coupling or quantitative work"
     ),
     NON_MARKOVIAN: (
         "a generalized Langevin equation with the friction kernel (memory) instead of a constant D"
