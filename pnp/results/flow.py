@@ -197,7 +197,7 @@ def flow_solution(solver: Any, sol: Any) -> FlowSolution:
         species_currents_top=tuple(np.add(sol.species_currents_top, conv_top).tolist()),
         species_currents_bottom=tuple(np.add(sol.species_currents_bottom, conv_bottom).tolist()),
     )
-    q_top, q_bottom = solver.fields.flow_rates(solver.entity_map)
+    q_top, q_bottom = solver.flow_fields.flow_rates(solver.entity_map)
     return FlowSolution(
         pnp=pnp,
         velocity=_copy(solver.velocity),
@@ -207,7 +207,7 @@ def flow_solution(solver: Any, sol: Any) -> FlowSolution:
         flow_rate_bottom=q_bottom,
         convective_currents_top=tuple(conv_top),
         convective_currents_bottom=tuple(conv_bottom),
-        viscosity_mPa_s=float(solver.fields.viscosity),
+        viscosity_mPa_s=float(solver.flow_fields.viscosity),
         osmotic_scale_MPa=float(solver.pressure_scale),
         entity_map=solver.entity_map,
     )
@@ -268,24 +268,32 @@ def velocity_profile(solution: FlowSolution, z: float, n: int = 50) -> tuple[Any
     """
     u = solution.velocity
     sub = u.function_space.mesh
+    tree = dolfinx.geometry.bb_tree(sub, sub.topology.dim)
     rmax = sub.comm.allreduce(float(np.max(np.abs(sub.geometry.x[:, 0]), initial=0.0)), MPI.MAX)
-    probe = np.linspace(0.0, rmax, 4001)
-    inside = ~np.isnan(_axial_velocity(u, probe, z))
-    if not inside.any():
+    probe = np.linspace(0.0, rmax, 2001)
+    inside = np.flatnonzero(~np.isnan(_axial_velocity(u, probe, z, tree)))
+    if inside.size == 0:
         raise InputError(f"z = {z:g} nm does not cross the water domain")
-    s = np.linspace(0.0, probe[np.flatnonzero(inside)[-1]], int(n))
-    return s, _axial_velocity(u, s, z)
+    lo = probe[inside[-1]]
+    hi = probe[min(inside[-1] + 1, len(probe) - 1)]
+    for _ in range(40):  # bisect the water's edge at this height
+        mid = 0.5 * (lo + hi)
+        if np.isnan(_axial_velocity(u, np.array([mid]), z, tree)[0]):
+            hi = mid
+        else:
+            lo = mid
+    s = np.linspace(0.0, lo, int(n))
+    return s, _axial_velocity(u, s, z, tree)
 
 
-def _axial_velocity(u: Any, s: np.ndarray, z: float) -> np.ndarray:
+def _axial_velocity(u: Any, s: np.ndarray, z: float, tree: Any) -> np.ndarray:
     """``u_z`` at ``(s, z)`` (2D) or ``(s, 0, z)`` (3D), NaN outside the mesh (all ranks)."""
     sub = u.function_space.mesh
     gdim = sub.geometry.dim
     pts = np.zeros((len(s), 3))
-    pts[:, 0] = s * (1 - 1e-9)
+    pts[:, 0] = s
     pts[:, gdim - 1] = z
     vals = np.full(len(s), np.nan)
-    tree = dolfinx.geometry.bb_tree(sub, sub.topology.dim)
     cand = dolfinx.geometry.compute_collisions_points(tree, pts)
     hits = dolfinx.geometry.compute_colliding_cells(sub, cand, pts)
     found = [i for i in range(len(s)) if len(hits.links(i))]

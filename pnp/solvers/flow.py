@@ -90,11 +90,11 @@ class SteadyPNPStokesSolver(SteadyPNPSolver):
     def _build_forms(self) -> None:
         super()._build_forms()
         pb, opts, meas = self.problem, self.options, self.measures
-        self.fields = FlowFields(
+        self.flow_fields = FlowFields(
             self.cmesh, meas, self.submesh, self.sub_facet_tags, self.dx_water, self.flow,
             pb.temperature, pb.top, pb.bottom,
         )  # fmt: skip
-        self.velocity, self.pressure = self.fields.velocity, self.fields.pressure
+        self.velocity, self.pressure = self.flow_fields.velocity, self.flow_fields.pressure
         # osmotic pressure of c0 [MPa]: c0 [mol/m^3] R T [J/mol] = Pa
         self.pressure_scale = self.scales.c0_mM * R_GAS * pb.temperature * PA_TO_SOLVER
         force = sforms.electrochemical_force(
@@ -106,17 +106,17 @@ class SteadyPNPStokesSolver(SteadyPNPSolver):
                 u, self.velocity, ufl.TestFunction(S), self.dx_water, weight=meas.weight,
                 variables=opts.variables,
             )  # fmt: skip
-        self.residuals.extend(self.fields.residuals(force))
+        self.residuals.extend(self.flow_fields.residuals(force))
 
     def _bcs(self) -> list[Any]:
-        return super()._bcs() + self.fields.bcs()
+        return super()._bcs() + self.flow_fields.bcs()
 
     @property
     def num_dofs(self) -> int:
         """Global number of unknowns (potential, concentrations, velocity, pressure)."""
-        imap_u = self.fields.U.dofmap.index_map
-        nu = imap_u.size_global * self.fields.U.dofmap.index_map_bs
-        return super().num_dofs + nu + self.fields.Q.dofmap.index_map.size_global
+        imap_u = self.flow_fields.U.dofmap.index_map
+        nu = imap_u.size_global * self.flow_fields.U.dofmap.index_map_bs
+        return super().num_dofs + nu + self.flow_fields.Q.dofmap.index_map.size_global
 
     def _build_solver(self) -> None:
         opts = self.options
@@ -124,7 +124,9 @@ class SteadyPNPStokesSolver(SteadyPNPSolver):
         if kind_name == "auto":
             limit = LU_DOF_LIMIT[min(self.cmesh.tdim, 3)] if self.cmesh.tdim >= 2 else 10**9
             kind_name = "lu" if self.num_dofs <= 3 * limit else "fieldsplit"
-            kind_name = "lu"  # the field split is not in place yet
+        ions = getattr(self, "ions", None)
+        if getattr(ions, "steric", False) or getattr(ions, "correlations", False):
+            raise InputError("flow is available with the ideal (Boltzmann) ions only for now")
         self.linear_solver = kind_name
         self.bcs = self._bcs()
         unknowns = [self.psi, *self.us, self.velocity, self.pressure]
@@ -181,7 +183,7 @@ class SteadyPNPStokesSolver(SteadyPNPSolver):
         self.pressure.x.array[:] = state[-1]
 
     def _set_cold_guess(self, p: Params) -> None:
-        if hasattr(self, "fields"):
+        if hasattr(self, "flow_fields"):
             self.velocity.x.array[:] = 0.0
             self.pressure.x.array[:] = 0.0
         super()._set_cold_guess(p)
@@ -199,8 +201,8 @@ class SteadyPNPStokesSolver(SteadyPNPSolver):
         super()._apply(p)
         osm_top = self.pressure_scale * sum(c / self.scales.c0_mM for c in p.bath_top)
         osm_bottom = self.pressure_scale * sum(c / self.scales.c0_mM for c in p.bath_bottom)
-        self.fields.p_bottom.value = -osm_bottom
-        self.fields.p_top.value = self._dp_pa * PA_TO_SOLVER - osm_top
+        self.flow_fields.p_bottom.value = -osm_bottom
+        self.flow_fields.p_top.value = self._dp_pa * PA_TO_SOLVER - osm_top
 
     # --- solve ------------------------------------------------------------------------------
     def solve(
