@@ -21,7 +21,7 @@ from stochastic.bd.observables import BDResult, combine
 from stochastic.bd.run import BDSimulation
 from stochastic.bd.system import BDSystem
 
-__all__ = ["run_replicas", "simulate"]
+__all__ = ["ReplicaPool", "run_replicas", "simulate"]
 
 
 def simulate(
@@ -80,6 +80,54 @@ def _worker(args: tuple) -> BDResult:
     return simulate(system, time_ns, seed=seed, checkpoint=folder, **kw)
 
 
+def _warm(system: BDSystem) -> int:
+    """Compile (or load from numba's cache) the kernels in a worker: a 10-cycle run."""
+    sim = BDSimulation(system, 0)
+    sim.equilibrate(10 * sim.cycle_ns, calibrate=False)
+    return os.getpid()
+
+
+class ReplicaPool:
+    """Worker processes started once and warmed up, for many :func:`run_replicas` calls.
+
+    A ``spawn`` worker pays for importing numpy/scipy/numba and loading the compiled kernels
+    (seconds) before its first step; a pool that lives across calls pays it once. Use as a
+    context manager and pass it as ``run_replicas(..., pool=pool)``.
+
+    Parameters
+    ----------
+    processes
+        Number of worker processes (>= 1).
+    warm_with
+        Optional :class:`BDSystem`: every worker runs 10 cycles of it at start-up (imports,
+        kernels loaded), so timed work excludes the start-up.
+    """
+
+    def __init__(self, processes: int, warm_with: BDSystem | None = None) -> None:
+        if isinstance(processes, bool) or int(processes) != processes or processes < 1:
+            raise BDInputError(f"processes must be an integer >= 1, got {processes!r}")
+        self.processes = int(processes)
+        self._pool = mp.get_context("spawn").Pool(self.processes)
+        if warm_with is not None:
+            pids = self._pool.map(_warm, [warm_with] * (2 * self.processes), chunksize=1)
+            self.warmed = len(set(pids))
+
+    def map(self, jobs: list[tuple]) -> list[BDResult]:
+        """Run replica jobs in the workers (one job per task)."""
+        return self._pool.map(_worker, jobs, chunksize=1)
+
+    def close(self) -> None:
+        """Shut the workers down cleanly."""
+        self._pool.close()  # close + join: terminate() would leak the pool's semaphores
+        self._pool.join()
+
+    def __enter__(self) -> ReplicaPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def replica_seeds(seed: int, n: int) -> list[int]:
     """``n`` independent integer seeds spawned from ``seed``."""
     return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(n)]
@@ -94,6 +142,7 @@ def run_replicas(
     processes: int | None = None,
     backend: str = "multiprocessing",
     checkpoint: str | os.PathLike | None = None,
+    pool: ReplicaPool | None = None,
     **kw,
 ) -> BDResult:
     """Independent replicas, pooled (blocks of all replicas form the error bars).
@@ -101,7 +150,8 @@ def run_replicas(
     ``backend="multiprocessing"`` uses ``processes`` workers (default: CPU count, at most
     ``n_replicas``); ``"mpi"`` splits the replicas over the ranks of ``MPI.COMM_WORLD`` (mpi4py
     imported here only) and returns the pooled result on every rank. With ``checkpoint``, replica
-    k keeps its state in ``checkpoint/replica_k``. Other keywords go to :func:`simulate`.
+    k keeps its state in ``checkpoint/replica_k``. A :class:`ReplicaPool` given as ``pool``
+    runs the replicas in its (already started) workers. Other keywords go to :func:`simulate`.
     """
     if isinstance(n_replicas, bool) or int(n_replicas) != n_replicas or n_replicas < 1:
         raise BDInputError(f"n_replicas must be an integer >= 1, got {n_replicas!r}")
@@ -111,7 +161,9 @@ def run_replicas(
         for k in range(int(n_replicas))
     ]
     jobs = [(system, time_ns, s, f, kw) for s, f in zip(seeds, folders, strict=True)]
-    if backend == "mpi":
+    if pool is not None:
+        results = pool.map(jobs)
+    elif backend == "mpi":
         results = _run_mpi(jobs)
     elif backend == "multiprocessing":
         nproc = min(int(processes or os.cpu_count() or 1), len(jobs))
