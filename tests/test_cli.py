@@ -38,7 +38,7 @@ charged_walls = ["protein_wall"]
 [output]
 fields = "vtx"
 profiles = true
-profile_points = 12
+profile_points = 8
 """
 
 #: Unit suffixes of table columns, and the columns that carry no unit (labels, counts, ratios).

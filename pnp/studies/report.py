@@ -121,7 +121,7 @@ def format_report(
 ) -> str:  # fmt: skip
     """The text ``poreflux run`` and ``poreflux show`` print (see the module docstring)."""
     columns = [*parameters, "current_pA", "conductance_pS", *_species_currents(table),
-               "newton_iterations", "status", "diag_worst", "warm_start_from"]  # fmt: skip
+               "status", "diag_worst", "newton_iterations", "warm_start_from"]  # fmt: skip
     text, dropped = printed_table(table, columns, keep=len(parameters))
     lines = [f"study {name!r}: {summary}", "", text, "", LEGEND]
     if dropped:
