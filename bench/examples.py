@@ -31,14 +31,22 @@ SCRIPT_ARGS = {
     "hierarchy_chain.py": ["--quick", "--out", "{out}"],
     "cg_memory.py": ["--quick", "--out", "{out}"],
     "selectivity_paradox.py": ["{out}"],
+    "bd_thresholds.py": ["--quick", "--out", "{out}"],
+    "cg_database.py": ["--out", "{out}"],  # evaluates the shipped database (no quick variant)
 }
+#: A script not listed above runs with ``--quick --out {out}`` if its source mentions both
+#: flags, else with no arguments.
 
 
 def _command(path: Path, out: Path) -> list[str]:
     """The command that runs one example into ``out``."""
     if path.suffix == ".toml":
         return [sys.executable, "-m", "pnp", "run", str(path), "--out", str(out), "--no-progress"]
-    args = [a.format(out=out) for a in SCRIPT_ARGS.get(path.name, [])]
+    default = []
+    source = path.read_text(errors="replace")
+    if '"--quick"' in source and '"--out"' in source:
+        default = ["--quick", "--out", "{out}"]
+    args = [a.format(out=out) for a in SCRIPT_ARGS.get(path.name, default)]
     return [sys.executable, str(path), *args]
 
 

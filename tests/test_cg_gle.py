@@ -4,6 +4,7 @@ VACF-fitted thermostat on the LJ dimer fluid, against plain friction calibration
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +77,7 @@ def test_bad_thermostat_input_is_refused():
 def _load_example():
     spec = importlib.util.spec_from_file_location("cg_memory", EXAMPLE)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
