@@ -12,6 +12,11 @@ transfer, as in ``bench/pb_scaling.py``) this measures:
 - ``pnp_over_poisson_warm``: one warm-started I-V step (125 mV from the 100 mV solution) / Poisson
   time, with its Newton iterations and predictor (chord) steps.
 
+Every measurement is repeated for each ion model of :data:`VARIANTS` (point ions, steric,
+steric + BSK correlations; ion size 0.5 nm so that 3 M fits), and ``over_point`` = the model's
+cold (warm) solve time / the point-ion one on the same mesh (targets: steric <= 1.2,
+steric+correlations <= 3).
+
 Then the robustness grid on the 2D default channel: V in -300..300 mV (step 50) x c in {1, 10,
 100, 1000, 3000} mM x sigma in {0, -0.05, -0.2} C/m^2 (195 points; warm starts along the voltage
 from 0 outward, continuation when needed), counting failures and non-positive concentrations.
@@ -20,6 +25,8 @@ Usage::
 
     python bench/pnp_scaling.py            # full series (3D reaches ~8e5 dofs) + full grid
     python bench/pnp_scaling.py --quick    # small meshes and a grid subset (development)
+    python bench/pnp_scaling.py --variants point,steric   # a subset of the ion models
+    python bench/pnp_scaling.py --dims "" --variants steric --output out.json   # grid only
 
 Writes ``bench/results/pnp_scaling.json`` (rank 0) and prints a table.
 """
@@ -57,6 +64,16 @@ QUICK = {
 GRID_V = [float(v) for v in range(-300, 301, 50)]
 GRID_C = [1.0, 10.0, 100.0, 1000.0, 3000.0]
 GRID_S = [0.0, -0.05, -0.2]
+#: Lattice size [nm] of the steric variants (bulk packing 0.45 at 3 M KCl).
+ION_SIZE = 0.5
+
+#: Benchmarked variants: name -> keyword arguments of ``channel_problem`` (a new model is one
+#: entry; its rows carry the name in ``"variant"``).
+VARIANTS: dict[str, dict] = {
+    "point": {},
+    "steric": {"ion_model": "steric", "ion_size": ION_SIZE},
+    "steric+correlations": {"ion_model": "steric+correlations", "ion_size": ION_SIZE},
+}
 
 
 def build(dim: int, hp: float, hb: float, level: int, comm):
@@ -89,12 +106,14 @@ def poisson_time(solver: SteadyPNPSolver) -> float:
     return time.perf_counter() - t0
 
 
-def run_mesh(dim: int, spec: tuple, comm) -> dict:
+def run_mesh(dim: int, spec: tuple, comm, variant: str = "point") -> dict:
     hp, hb, level = spec
     t0 = time.perf_counter()
     cm = build(dim, hp, hb, level, comm)
     build_time = time.perf_counter() - t0
-    problem = channel_problem(cm, poreflux.salt("KCl", 150.0), voltage=100.0, surface_charge=-0.1)
+    problem = channel_problem(
+        cm, poreflux.salt("KCl", 150.0), voltage=100.0, surface_charge=-0.1, **VARIANTS[variant]
+    )
     t0 = time.perf_counter()
     solver = SteadyPNPSolver(cm, problem)
     setup = time.perf_counter() - t0
@@ -103,11 +122,13 @@ def run_mesh(dim: int, spec: tuple, comm) -> dict:
     warm_predictor = solver.stats.predictor_steps  # chord steps before Newton (0 or 1)
     tp = min(poisson_time(solver) for _ in range(2))  # second run: no JIT in the timing
     row = {
+        "variant": variant,
         "dim": dim,
         "h_pore": hp,
         "h_bath": hb,
         "refinements": level,
         "dofs": solver.num_dofs,
+        "dofs_psi": solver.V.dofmap.index_map.size_global,
         "linear_solver": solver.linear_solver,
         "mesh_build_time_s": build_time,
         "setup_time_s": setup,
@@ -129,15 +150,16 @@ def run_mesh(dim: int, spec: tuple, comm) -> dict:
     return row
 
 
-def robustness(comm, quick: bool) -> dict:
+def robustness(comm, quick: bool, variant: str = "point") -> dict:
     cm = build_channel(default_channel(), 2, comm=comm)
+    extra = VARIANTS[variant]
     cs = [1.0, 3000.0] if quick else GRID_C
     vs = [-300.0, -150.0, 0.0, 150.0, 300.0] if quick else GRID_V
     failures, negative, points, newton = [], 0, 0, 0
     t0 = time.perf_counter()
     for c in cs:
         for s in GRID_S:
-            problem = channel_problem(cm, poreflux.salt("KCl", c), surface_charge=s)
+            problem = channel_problem(cm, poreflux.salt("KCl", c), surface_charge=s, **extra)
             solver = SteadyPNPSolver(cm, problem, SolverOptions())
             up = sorted(v for v in vs if v >= 0)
             down = sorted((v for v in vs if v < 0), reverse=True)
@@ -158,14 +180,28 @@ def robustness(comm, quick: bool) -> dict:
                     if v == 0.0:
                         start = sol
     return {
+        "variant": variant,
         "points": points,
         "failures": len(failures),
         "failed_points": failures,
         "non_positive_concentration": negative,
         "newton_iterations_total": newton,
         "wall_time_s": time.perf_counter() - t0,
-        "dofs": SteadyPNPSolver(cm, channel_problem(cm, poreflux.salt("KCl", 100.0))).num_dofs,
+        "dofs": SteadyPNPSolver(
+            cm, channel_problem(cm, poreflux.salt("KCl", 100.0), **extra)
+        ).num_dofs,
     }
+
+
+def add_ratios(rows: list[dict]) -> None:
+    """``over_point`` (cold) and ``over_point_warm``: time / the point-ion time on that mesh."""
+    point = {(r["dim"], r["dofs_psi"]): r for r in rows if r["variant"] == "point"}
+    for r in rows:
+        ref = point.get((r["dim"], r["dofs_psi"]))
+        r["over_point"] = None if ref is None else r["solve_time_s"] / ref["solve_time_s"]
+        r["over_point_warm"] = (
+            None if ref is None else r["warm_solve_time_s"] / ref["warm_solve_time_s"]
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,43 +209,56 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small meshes, grid subset")
     parser.add_argument("--no-grid", action="store_true", help="skip the robustness grid")
     parser.add_argument("--dims", default="2,3", help="dimensions to run, e.g. 2 or 2,3")
+    parser.add_argument("--output", default=str(RESULTS), help="JSON file to write")
+    parser.add_argument(
+        "--variants", default=",".join(VARIANTS), help=f"ion models, from {list(VARIANTS)}"
+    )
     args = parser.parse_args(argv)
     comm = MPI.COMM_WORLD
     series = QUICK if args.quick else SERIES
+    variants = [v for v in args.variants.split(",") if v]
     rows = []
-    for dim in (int(d) for d in args.dims.split(",")):
+    for dim in (int(d) for d in args.dims.split(",") if d):
         for spec in series[dim]:
-            row = run_mesh(dim, spec, comm)
-            rows.append(row)
-            if comm.rank == 0:
-                print(
-                    f"{dim}D dofs={row['dofs']:>8d} {row['linear_solver']:>10s} "
-                    f"newton={row['newton_iterations']:>3d} lin={row['linear_iterations']:>4d} "
-                    f"t={row['solve_time_s']:7.2f}s poisson={row['poisson_time_s']:6.3f}s "
-                    f"cold/poisson={row['pnp_over_poisson']:6.1f} "
-                    f"warm={row['warm_newton_iterations']} it "
-                    f"warm/poisson={row['pnp_over_poisson_warm']:6.1f}",
-                    flush=True,
-                )
-    grid = None if args.no_grid else robustness(comm, args.quick)
-    if comm.rank == 0 and grid is not None:
-        print(
-            f"robustness grid: {grid['failures']} failures / {grid['points']} points, "
-            f"{grid['non_positive_concentration']} with c <= 0, {grid['wall_time_s']:.0f} s"
-        )
+            for variant in variants:
+                row = run_mesh(dim, spec, comm, variant)
+                rows.append(row)
+                if comm.rank == 0:
+                    print(
+                        f"{variant:>20s} {dim}D dofs={row['dofs']:>8d} {row['linear_solver']:>10s} "
+                        f"newton={row['newton_iterations']:>3d} lin={row['linear_iterations']:>4d} "
+                        f"t={row['solve_time_s']:7.2f}s poisson={row['poisson_time_s']:6.3f}s "
+                        f"cold/poisson={row['pnp_over_poisson']:6.1f} "
+                        f"warm={row['warm_newton_iterations']} it "
+                        f"warm/poisson={row['pnp_over_poisson_warm']:6.1f}",
+                        flush=True,
+                    )
+    add_ratios(rows)
+    grids = {}
+    for variant in [] if args.no_grid else variants:
+        grid = grids[variant] = robustness(comm, args.quick, variant)
+        if comm.rank == 0:
+            print(
+                f"robustness grid {variant}: {grid['failures']} failures / {grid['points']} "
+                f"points, {grid['non_positive_concentration']} with c <= 0, "
+                f"{grid['wall_time_s']:.0f} s",
+                flush=True,
+            )
+    grid = grids.get("point")
     data = {
         "quick": args.quick,
         "ranks": comm.size,
         "meshes": rows,
         "robustness_grid": grid,
         "robustness_failures": None if grid is None else grid["failures"],
+        "robustness_grids": grids,
         "note": (
             "times on a shared 2-core machine; ratios measured in one run. Warm step = one "
             "chord predictor step (previous Jacobian, no assembly) + warm_newton_iterations."
         ),
         "numpy": np.__version__,
     }
-    write_json(RESULTS, data, comm)
+    write_json(Path(args.output), data, comm)
     return 0
 
 
