@@ -75,8 +75,9 @@ def run_demo(
     from pnp.studies.study import format_outcome, run
 
     study = demo_study()
-    _say(comm, f"poreflux demo: {study.description} (study {DEMO_STUDY})")
-    _say(comm, f"  the same study as `poreflux run examples/{DEMO_STUDY}`; output in {out}")
+    _say(comm, f"poreflux demo: {study.description}")
+    _say(comm, f"  the study examples/{DEMO_STUDY} (`poreflux run` it the same way)")
+    _say(comm, f"  output in {out}; `poreflux show {out}` prints this again")
     outcome = run(study, out, comm=comm, progress=progress)
     _say(comm, "")
     _say(comm, format_outcome(study, outcome))
