@@ -7,7 +7,9 @@
 - :mod:`pnp.forms.measures`: ``dx``/``ds``/``dS`` by region and boundary name, the axisymmetric
   weight ``2 pi r``, region-wise fields (permittivity);
 - :mod:`pnp.forms.charges`: a problem's fixed charges as scaled source terms (shared by PB and
-  PNP).
+  PNP);
+- :mod:`pnp.forms.stokes`: Stokes (Taylor-Hood, axisymmetric or 3D), pressure ends, Navier slip,
+  the electrochemical body force and the advective Nernst-Planck flux (electro-osmosis).
 
 Nothing here knows a geometry: regions enter only as measures looked up by name.
 """

@@ -6,7 +6,9 @@
 - :mod:`pnp.problems.transport`: the Poisson-Nernst-Planck problem (:class:`PNPProblem`: two bath
   electrolytes, applied voltage, excess chemical potentials; :func:`channel_problem`) and the bulk
   conductivity of a bath;
-- :mod:`pnp.problems.pqr`: atomic charges and radii from PQR files.
+- :mod:`pnp.problems.pqr`: atomic charges and radii from PQR files;
+- :mod:`pnp.problems.flow`: the fluid part of a PNP-Stokes problem (:class:`FlowProblem`:
+  pressure difference, viscosity, slip, walls).
 
 Import the names from these modules (e.g. ``from pnp.problems.transport import channel_problem``).
 """

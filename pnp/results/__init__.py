@@ -1,6 +1,8 @@
 """Results and what is derived from them.
 
 - :mod:`pnp.results.pb_solution`, :mod:`pnp.results.pnp_solution`: immutable solutions;
+- :mod:`pnp.results.flow`: PNP-Stokes solutions (flow rate, convective currents, velocity
+  profiles, electro-osmotic mobility, the electrokinetic Onsager matrix);
 - :mod:`pnp.results.currents`: conservative end currents, currents through any cross-section,
   axial profiles, sweeps (:func:`~pnp.results.currents.iv_curve`,
   :func:`~pnp.results.currents.reversal_potential`), resistance split, Ohmic conductance;

@@ -8,7 +8,11 @@
 - :mod:`pnp.solvers.options`: the PNP options (:class:`SolverOptions`), continuation parameters
   and solve statistics;
 - :mod:`pnp.solvers.preconditioners`: the block preconditioner in electrochemical-potential
-  variables.
+  variables;
+- :mod:`pnp.solvers.stokes`: Stokes flow on the water sub-mesh (:class:`StokesSolver`, shared
+  :class:`FlowFields`); :mod:`pnp.solvers.flow`: steady PNP-Stokes (electro-osmosis,
+  :class:`SteadyPNPStokesSolver`; ``docs/electroosmosis.md``) with its block preconditioner
+  :mod:`pnp.solvers.flow_pc`.
 
 Solutions are returned as :mod:`pnp.results` objects.
 """
