@@ -12,6 +12,7 @@ mean diagonal of the normal matrix.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,22 +91,52 @@ def force_match(
     regularization
         Relative Tikhonov weight of the second-difference penalty.
     """
-    x, fr = _check_frames(positions, forces, type_names, n_knots)
+    return force_match_states(
+        [(positions, forces, box, 1.0)], type_names, r_cut, r_min, n_knots, regularization,
+        table_spacing,
+    )  # fmt: skip
+
+
+def force_match_states(
+    datasets: Sequence[tuple[np.ndarray, np.ndarray, Box, float]],
+    type_names: tuple[str, ...],
+    r_cut: float,
+    r_min: float | None = None,
+    n_knots: int = 40,
+    regularization: float = 1e-8,
+    table_spacing: float = 0.002,
+) -> ForceMatchResult:
+    """Force matching pooled over state points: ``chi^2 = sum_s w_s chi^2_s / F_s``.
+
+    ``datasets`` holds ``(positions, forces, box, weight)`` per state (each as in
+    :func:`force_match`, same beads and types); each state's normal equations are averaged over
+    its frames and weighted by ``w_s``, so one pair force serves every state (the multi-state
+    force matching of the transferability literature). Other parameters as in
+    :func:`force_match`.
+    """
+    if not datasets:
+        raise CGInputError("need at least one (positions, forces, box, weight) data set")
+    checked = []
+    for x_s, f_s, box_s, w_s in datasets:
+        if not (np.isfinite(w_s) and w_s > 0):
+            raise CGInputError(f"state weights must be > 0, got {w_s}")
+        checked.append((*_check_frames(x_s, f_s, type_names, n_knots), box_s, float(w_s)))
     pairs, tix, pid = _type_pairs(type_names)
     if r_min is None:
-        r_min = _closest_pair(x, box, r_cut) * 0.98
+        r_min = min(_closest_pair(x, b, r_cut) for x, _, b, _ in checked) * 0.98
     if not 0 <= r_min < r_cut:
         raise CGInputError(f"need 0 <= r_min < r_cut, got {r_min}, {r_cut}")
     basis = _Basis(float(r_min), float(r_cut), n_knots, len(pairs))
     ata = np.zeros((basis.n_columns, basis.n_columns))
     atb = np.zeros(basis.n_columns)
     ff = 0.0
-    for xf, ffr in zip(x, fr, strict=True):
-        m = _frame_design(xf, box, basis, tix, pid)
-        b = ffr.reshape(-1)
-        ata += (m.T @ m).toarray()
-        atb += m.T @ b
-        ff += float(b @ b)
+    for x, fr, box, w in checked:
+        for xf, ffr in zip(x, fr, strict=True):
+            m = _frame_design(xf, box, basis, tix, pid)
+            b = ffr.reshape(-1)
+            ata += w / len(x) * (m.T @ m).toarray()
+            atb += w / len(x) * (m.T @ b)
+            ff += w / len(x) * float(b @ b)
     coef = _solve_normal_equations(ata, atb, basis, regularization)
     chi2 = float(coef @ ata @ coef - 2 * coef @ atb + ff)
     splines, tables = {}, {}
