@@ -61,6 +61,7 @@ def test_zero_voltage_equals_bikerman_pb(coarse):
     assert float(np.max(np.abs(pb.psi.x.array))) > 1.0  # a real double layer, not a trivial one
 
 
+@pytest.mark.slow
 def test_close_packing_bounded_and_iv_change(coarse):
     """-0.3 C/m^2 walls, 1 M KCl: point-ion PNP puts more than 1/(N_A a^3) = 4.8 M of K+ in the
     pore; the steric model stays below it; at +-100 mV the steric current differs."""

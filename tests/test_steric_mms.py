@@ -145,16 +145,15 @@ def _study(kind: str, degree: int, correlations: bool):
         assert abs(p1 - degree) < 0.2, (labels[k], p1, h1)
 
 
-def test_mms_axisymmetric_p1_steric():
-    _study("2d", 1, False)
+@pytest.mark.parametrize("correlations", [False, True], ids=["steric", "steric+bsk"])
+def test_mms_axisymmetric_p1(correlations):
+    _study("2d", 1, correlations)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("degree", "correlations"), [(2, False), (1, True), (2, True)], ids=["P2", "P1-bsk", "P2-bsk"]
-)
-def test_mms_axisymmetric(degree, correlations):
-    _study("2d", degree, correlations)
+@pytest.mark.parametrize("correlations", [False, True], ids=["steric", "steric+bsk"])
+def test_mms_axisymmetric_p2(correlations):
+    _study("2d", 2, correlations)
 
 
 @pytest.mark.slow
