@@ -221,16 +221,31 @@ def thermostat_kernel(
 
 @dataclass(frozen=True)
 class MemoryReconstruction:
-    """Result of :func:`memory_reconstruction`: the fitted thermostat kernel; per iteration the
-    tabulated target, the integral it was fitted with [amu/ps], and the VACF shape error and D
-    [nm^2/ps] of the CG run with the previous kernel."""
+    """Result of :func:`memory_reconstruction`.
+
+    ``kernel`` is the best of the kernels that were run (see :func:`memory_reconstruction`);
+    per run: the kernel, the tabulated target it was fitted to, the integral it was fitted
+    with [amu/ps], and the CG run's VACF shape error and D [nm^2/ps].
+    """
 
     kernel: ExponentialKernel
     fit: ExponentialFit
+    kernels: tuple[ExponentialKernel, ...]
     targets: tuple[np.ndarray, ...]
     integrals: tuple[float, ...]
     shape_rms: tuple[float, ...]
     diffusion: tuple[float, ...]
+    best: int
+
+
+def _best_run(shapes: list[float], ds: list[float], d_ref: float, d_tol: float) -> int:
+    """The run with the smallest VACF shape error among those with ``|D/D_ref - 1| <= d_tol``,
+    else the one with the smallest D error."""
+    err = np.abs(np.asarray(ds) / d_ref - 1.0)
+    ok = np.flatnonzero(err <= d_tol)
+    if ok.size:
+        return int(ok[np.argmin(np.asarray(shapes)[ok])])
+    return int(np.argmin(err))
 
 
 def memory_reconstruction(
@@ -243,19 +258,23 @@ def memory_reconstruction(
     *,
     d_ref: float,
     d_newton: float,
-    n_iterations: int = 2,
+    n_runs: int = 4,
     n_terms: int = 2,
     n_oscillatory: int = 1,
-    relaxation: float = 1.0,
+    relaxation: float = 0.5,
+    d_tolerance: float = 0.05,
 ) -> MemoryReconstruction:
     """Thermostat kernel from the reference VACF by iterative memory reconstruction.
 
     Shape: the first target is ``K_tot,ref - K_tot,newton`` (Volterra inversions of the VACFs
     on ``t``), then ``K_th + relaxation (K_tot,ref - K_tot,CG[K_th])`` (Jung, Hanke & Schmid
     2017). Integral (the long-time friction, hence D): first ``kT (1/D_ref - 1/D_newton)``
-    (friction additivity), then ``+ kT (1/D_ref - 1/D_CG)`` after each run; the fit holds it
-    exactly, because the integral of a kernel inverted on a finite grid is the least accurate
-    part of it.
+    (friction additivity), then ``+ relaxation kT (1/D_ref - 1/D_CG)`` after each run; the fit
+    holds it exactly (the integral of a kernel inverted on a finite grid is the least accurate
+    part of it, and the CG friction is not additive: the damped update avoids overshooting).
+    Every fitted kernel is run once; the returned one has the smallest VACF shape error among
+    those with ``|D/D_ref - 1| <= d_tolerance`` (else the smallest D error): run it again
+    (independently) to quote its D and shape.
 
     Parameters
     ----------
@@ -269,33 +288,35 @@ def memory_reconstruction(
         Bead mass [amu], [K].
     d_ref, d_newton
         Reference and Newtonian CG diffusion coefficients [nm^2/ps] (e.g. Green-Kubo).
-    n_iterations
-        CG runs after the first guess (0: the first guess only).
-    n_terms, n_oscillatory, relaxation
-        Fit terms and the step factor of the shape update.
+    n_runs
+        CG runs (kernels tried), >= 1.
+    n_terms, n_oscillatory, relaxation, d_tolerance
+        Fit terms, the step factor of the updates and the D tolerance of the selection.
     """
     kt = KB_KJ_PER_MOL_K * float(temperature)
     integral = kt * (1.0 / d_ref - 1.0 / d_newton)
-    if not integral > 0:
+    if not integral > 0 or int(n_runs) < 1:
         raise CGInputError(
-            f"the Newtonian CG model diffuses no faster (D = {d_newton:.4g}) than the reference "
-            f"(D = {d_ref:.4g}): a thermostat can only slow it down"
+            f"need n_runs >= 1 and a Newtonian CG model faster (D = {d_newton:.4g}) than the "
+            f"reference (D = {d_ref:.4g}): a thermostat can only slow it down"
         )
     k_ref = kernel_from_vacf(t, vacf_ref, mass, temperature).K
     target = k_ref - kernel_from_vacf(t, vacf_newton, mass, temperature).K
-    fit = thermostat_kernel(t, target, integral, n_terms, n_oscillatory)
-    targets, integrals, shapes, ds = [target], [integral], [], []
-    for _ in range(int(n_iterations)):
+    fits, targets, integrals, shapes, ds = [], [], [], [], []
+    for _ in range(int(n_runs)):
+        fit = thermostat_kernel(t, target, integral, n_terms, n_oscillatory)
+        fits.append(fit)
+        targets.append(target)
+        integrals.append(integral)
         c_cg, d_cg = run_cg(fit.kernel)
         shapes.append(vacf_shape_rms(vacf_ref, c_cg))
         ds.append(float(d_cg))
-        step = kt * (1.0 / d_ref - 1.0 / d_cg)
+        step = relaxation * kt * (1.0 / d_ref - 1.0 / d_cg)
         integral = integral + step if integral + step > 0 else 0.5 * integral
         k_cg = kernel_from_vacf(t, c_cg, mass, temperature).K
         target = fit.kernel(t) + relaxation * (k_ref - k_cg)
-        targets.append(target)
-        integrals.append(integral)
-        fit = thermostat_kernel(t, target, integral, n_terms, n_oscillatory)
+    best = _best_run(shapes, ds, d_ref, d_tolerance)
     return MemoryReconstruction(
-        fit.kernel, fit, tuple(targets), tuple(integrals), tuple(shapes), tuple(ds)
-    )
+        fits[best].kernel, fits[best], tuple(f.kernel for f in fits), tuple(targets),
+        tuple(integrals), tuple(shapes), tuple(ds), best,
+    )  # fmt: skip
