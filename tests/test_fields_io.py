@@ -159,3 +159,22 @@ def test_read_fields_rejects_other_files(tmp_path):
         h5.attrs["format"] = "something"
     with pytest.raises(InputError, match="not a poreflux field file"):
         read_fields(tmp_path / "other.h5")
+
+
+def test_h5py_that_cannot_load_is_named(tmp_path, monkeypatch):
+    """When h5py cannot be loaded (after PETSc loaded its own HDF5, or not installed), writing
+    and reading say why and what to do instead of failing inside h5py."""
+    import sys
+
+    from pnp.results import read_fields
+    from pnp.results.io import write_fields_h5
+    from poreflux.errors import PorefluxError
+
+    _, _, u = _unit_square_field()
+    monkeypatch.setitem(sys.modules, "h5py", None)  # import h5py -> ImportError
+    with pytest.raises(PorefluxError, match="import h5py before dolfinx"):
+        write_fields_h5(tmp_path / "f.h5", {"domain": {"f_mV": (u, "mV")}})
+    assert not list(tmp_path.iterdir())
+    (tmp_path / "g.h5").write_bytes(b"")
+    with pytest.raises(PorefluxError, match="h5py cannot be loaded"):
+        read_fields(tmp_path / "g.h5")

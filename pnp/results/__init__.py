@@ -15,8 +15,6 @@
   and numpy only), with sampling along a line.
 """
 
-import h5py as _h5py  # noqa: F401  (before any gmsh mesh is generated: see fieldfile)
-
 from pnp.results.fieldfile import FieldFile, read_fields
 
 __all__ = ["FieldFile", "read_fields"]

@@ -13,9 +13,10 @@ Layout (version :data:`FORMAT`)::
     /fields/<name>         (N,) float64 nodal values (P1: exact at the nodes, linear in each
                            cell); attrs unit (e.g. "mV", "mM") and mesh (a key of /meshes)
 
-h5py must be imported before gmsh generates a mesh in the same process (gmsh then loads
-another HDF5 library, and a later ``import h5py`` fails with "Not a datatype");
-:mod:`pnp.results` imports it for that reason.
+h5py must be imported before the PETSc stack of DOLFINx loads its own HDF5 library in the same
+process (after that, ``import h5py`` fails with "Not a datatype"): import h5py first in a
+script, before dolfinx, petsc4py or any pnp solver. :mod:`pnp.studies` imports it early for
+that reason; :func:`load_h5py` turns the failure into an error that says what to do.
 
 A PNP solution has two meshes: ``domain`` (everything; the potential ``potential_mV``) and
 ``water`` (the electrolyte; the concentrations ``<species>_mM``).
@@ -33,9 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from poreflux.errors import InputError
+from poreflux.errors import InputError, PorefluxError
 
-__all__ = ["FORMAT", "FieldFile", "read_fields"]
+__all__ = ["FORMAT", "FieldFile", "load_h5py", "read_fields"]
 
 #: Format tag in the file's root attributes.
 FORMAT = "poreflux-fields/1"
@@ -144,6 +145,20 @@ def _locate(nodes: np.ndarray, cells: np.ndarray, pts: np.ndarray) -> tuple[np.n
     return cell, bary
 
 
+def load_h5py() -> Any:
+    """``import h5py``, or a :class:`~poreflux.errors.PorefluxError` saying why it cannot load."""
+    try:
+        import h5py
+    except (ImportError, ValueError) as exc:  # ValueError: clash with the HDF5 PETSc loaded
+        raise PorefluxError(
+            f"h5py cannot be loaded in this process ({exc}): the PETSc/DOLFINx stack loaded "
+            "another HDF5 library first; import h5py before dolfinx, petsc4py or pnp.solvers "
+            "(e.g. `import h5py` as the first line of the script), or read the file in a fresh "
+            "process"
+        ) from None
+    return h5py
+
+
 def read_fields(path: str | Path) -> FieldFile:
     """Read a field file written by :func:`pnp.results.io.write_fields_h5` (h5py + numpy).
 
@@ -151,9 +166,10 @@ def read_fields(path: str | Path) -> FieldFile:
     ------
     InputError
         When the file is missing or not a poreflux field file.
+    PorefluxError
+        When h5py cannot be loaded in this process (see the module docstring).
     """
-    import h5py
-
+    h5py = load_h5py()
     path = Path(path)
     if not path.is_file():
         raise InputError(f"no field file {path}")

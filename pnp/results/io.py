@@ -26,6 +26,8 @@ import dolfinx.io
 import numpy as np
 from mpi4py import MPI
 
+from poreflux.errors import PorefluxError
+
 logger = logging.getLogger(__name__)
 
 
@@ -219,29 +221,46 @@ def write_fields_h5(
     -------
     Path
         ``path``.
-    """
-    from pnp.results.fieldfile import FORMAT
-    from poreflux.files import atomic_output
 
+    Raises
+    ------
+    PorefluxError
+        On every rank, when rank 0 cannot load h5py (:func:`pnp.results.fieldfile.load_h5py`)
+        or write the file.
+    """
     path = Path(path)
     gathered = {name: _p1_nodal({k: f for k, (f, _) in fields.items()})
                 for name, fields in meshes.items()}  # fmt: skip
     first = next(iter(next(iter(meshes.values())).values()))[0].function_space.mesh
+    error = None
     if first.comm.rank == 0:
-        import h5py
-
-        gdim = first.geometry.dim
-        axisym = bool((attrs or {}).get("axisymmetric", False))
-        coords = "r z" if axisym else " ".join("xyz"[:gdim])
-        with atomic_output(path) as tmp, h5py.File(tmp, "w") as h5:
-            h5.attrs.update({"format": FORMAT, "length_unit": "nm", "coordinates": coords})
-            h5.attrs.update({k: v for k, v in (attrs or {}).items() if v is not None})
-            for mesh_name, (points, cells, values) in gathered.items():
-                g = h5.create_group(f"meshes/{mesh_name}")
-                g.create_dataset("points", data=points)
-                g.create_dataset("cells", data=cells)
-                for name, vals in values.items():
-                    ds = h5.create_dataset(f"fields/{name}", data=vals)
-                    ds.attrs.update({"unit": meshes[mesh_name][name][1], "mesh": mesh_name})
-    first.comm.Barrier()
+        try:
+            _write_h5(path, gathered, meshes, attrs or {}, first.geometry.dim)
+        except (OSError, PorefluxError) as exc:  # (raised on every rank below)
+            error = exc
+    error = first.comm.bcast(error, root=0)
+    if error is not None:
+        raise error
     return path
+
+
+def _write_h5(
+    path: Path, gathered: Mapping[str, Any], meshes: Mapping[str, Mapping[str, tuple[Any, str]]],
+    attrs: Mapping[str, Any], gdim: int,
+) -> None:  # fmt: skip
+    """Rank 0: the layout of :mod:`pnp.results.fieldfile`, written atomically."""
+    from pnp.results.fieldfile import FORMAT, load_h5py
+    from poreflux.files import atomic_output
+
+    h5py = load_h5py()
+    coords = "r z" if attrs.get("axisymmetric") else " ".join("xyz"[:gdim])
+    with atomic_output(path) as tmp, h5py.File(tmp, "w") as h5:
+        h5.attrs.update({"format": FORMAT, "length_unit": "nm", "coordinates": coords})
+        h5.attrs.update({k: v for k, v in attrs.items() if v is not None})
+        for mesh_name, (points, cells, values) in gathered.items():
+            g = h5.create_group(f"meshes/{mesh_name}")
+            g.create_dataset("points", data=points)
+            g.create_dataset("cells", data=cells)
+            for name, vals in values.items():
+                ds = h5.create_dataset(f"fields/{name}", data=vals)
+                ds.attrs.update({"unit": meshes[mesh_name][name][1], "mesh": mesh_name})

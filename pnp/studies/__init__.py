@@ -23,10 +23,12 @@ geometries).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from typing import Any
 
-import h5py as _h5py  # noqa: F401  (before gmsh meshes anything: pnp.results.fieldfile says why)
+with contextlib.suppress(Exception):  # (too late in this process: the field files say so)
+    import h5py as _h5py  # noqa: F401  (before PETSc loads its HDF5: see pnp.results.fieldfile)
 
 from pnp.studies.grid import GEOMETRY_AXES, ParameterGrid, StudyPoint
 from pnp.studies.model import PointResult, StudyModel

@@ -9,8 +9,13 @@ values of both meshes in the layout of :mod:`pnp.results.fieldfile`
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
+
+from poreflux.errors import PorefluxError
+
+log = logging.getLogger(__name__)
 
 __all__ = ["h5_path", "write_point_fields"]
 
@@ -43,7 +48,10 @@ def write_point_fields(sol: Any, path: str | Path) -> Path:
     }
     attrs = {"voltage_mV": sol.voltage, "axisymmetric": sol.axisymmetric,
              "species": ",".join(sol.species_names)}  # fmt: skip
-    write_fields_h5(h5_path(path), meshes, attrs)
+    try:
+        write_fields_h5(h5_path(path), meshes, attrs)
+    except PorefluxError as exc:  # h5py unusable here: the ParaView files are written
+        log.warning("%s not written: %s", h5_path(path).name, exc)
     return out
 
 
