@@ -18,7 +18,9 @@ starts, resume, MPI), :mod:`~pnp.studies.store` (atomic output folder), :mod:`~p
 (CSV table), :mod:`~pnp.studies.refinement`, :mod:`~pnp.studies.analysis`,
 :mod:`~pnp.studies.figures`, :mod:`~pnp.studies.study`, :mod:`~pnp.studies.config` (TOML files),
 :mod:`~pnp.studies.checks` (the parameter checks), :mod:`~pnp.studies.meshfile` (user ``.msh``
-geometries).
+geometries), :mod:`~pnp.studies.lock` (one run per folder), :mod:`~pnp.studies.report` (the
+printed report, analyses and figures of a table), :mod:`~pnp.studies.show` (``poreflux show``),
+:mod:`~pnp.studies.fields` (field files of a point: ParaView and HDF5).
 """
 
 from __future__ import annotations
