@@ -106,3 +106,26 @@ def test_ci_two_temperature_fit_transfers_to_a_held_out_temperature():
           f", noise floor {noise:.4f}")  # fmt: skip
     assert errs["two"] < 1.5 * errs["own"] + noise
     assert reduced_temperature_to_kelvin(1.05) == pytest.approx(mid.temperature)
+
+
+def test_force_matching_pools_state_points():
+    """LJ forces from T* = 0.85 and 1.25 (10 frames each) pooled: the pair force is LJ within
+    3 % of its range (the LJ force does not depend on T), and one data set equals force_match."""
+    from stochastic.cg.force_matching import force_match, force_match_states
+
+    data = []
+    for t_star, seed in ((0.85, 1), (1.25, 2)):
+        fl = lj_fluid(3, 0.776, t_star)
+        smp = fl.sampler(seed=seed).run([fl.lj_term()], 500, 400, 40, record_forces=True)
+        data.append((smp.frames, smp.forces, fl.system.box, 1.0))
+    names = fl.system.type_names
+    pooled = force_match_states(data, names, 2.5, n_knots=30)
+    r = np.linspace(0.95, 2.4, 200)
+    s6 = r**-6.0
+    f_lj = 24 * (2 * s6 * s6 - s6) / r
+    assert np.max(np.abs(pooled.force(PAIR, r) - f_lj)) < 0.03 * np.max(np.abs(f_lj))
+    one = force_match(*data[0][:3], names, 2.5, n_knots=30)
+    same = force_match_states(data[:1], names, 2.5, n_knots=30)
+    assert np.allclose(one.force(PAIR, r), same.force(PAIR, r), rtol=1e-9, atol=1e-9)
+    with pytest.raises(CGInputError, match="weights"):
+        force_match_states([(*data[0][:3], 0.0)], names, 2.5)
