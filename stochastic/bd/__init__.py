@@ -12,8 +12,9 @@ functions:
 - compiled forces and the Ermak-McCammon step (:mod:`stochastic.bd.kernels`), grand-canonical
   buffers (:mod:`stochastic.bd.gcmc`), block-averaged observables and :class:`BDResult`
   (:mod:`stochastic.bd.observables`), the resumable driver :class:`BDSimulation`
-  (:mod:`stochastic.bd.run`), :func:`simulate` and :func:`run_replicas`
-  (:mod:`stochastic.bd.replicas`).
+  (:mod:`stochastic.bd.run`), :func:`simulate`, :func:`run_replicas` and the warm worker pool
+  :class:`ReplicaPool` (:mod:`stochastic.bd.replicas`); the BD electrolyte's bulk conductivity
+  relative to Nernst-Einstein (:func:`stochastic.bd.bulk.bulk_conductivity_ratio`).
 
 See ``docs/brownian_dynamics.md`` for the model, equations and references.
 """
@@ -22,7 +23,7 @@ from stochastic.bd.fields import ExternalField, GridField
 from stochastic.bd.gcmc import debye_huckel_mu_ex
 from stochastic.bd.geometry import BDInputError, ChannelGeometry, RadiusProfile
 from stochastic.bd.observables import BDResult, combine
-from stochastic.bd.replicas import run_replicas, simulate
+from stochastic.bd.replicas import ReplicaPool, run_replicas, simulate
 from stochastic.bd.run import BDSimulation
 from stochastic.bd.system import BDSystem
 
@@ -35,6 +36,7 @@ __all__ = [
     "ExternalField",
     "GridField",
     "RadiusProfile",
+    "ReplicaPool",
     "combine",
     "debye_huckel_mu_ex",
     "run_replicas",
