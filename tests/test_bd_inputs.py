@@ -38,6 +38,12 @@ def test_negative_diffusion_is_refused():
     z = np.linspace(-5.0, 5.0, 11)
     with pytest.raises(BDInputError, match=r"D\(z\) of K\+ must be finite and > 0"):
         BDSystem(_geometry(), salt("KCl", 500.0), diffusion={"K+": (z, -np.ones_like(z))})
+    # a constant D: accepted when > 0, refused (not a TypeError) when negative, zero or NaN
+    for bad in (-1.0, 0.0, float("nan")):
+        with pytest.raises(BDInputError, match=r"D\(z\) of K\+ must be finite and > 0"):
+            BDSystem(_geometry(), salt("KCl", 500.0), diffusion={"K+": bad})
+    ok = BDSystem(_geometry(), salt("KCl", 500.0), diffusion={"K+": 1.5})
+    assert np.all(ok.compile().dtab[0] == 1.5)
 
 
 def test_diffusion_profile_must_cover_the_box():

@@ -31,7 +31,7 @@ __all__ = ["MM_TO_PER_NM3", "BDSystem", "KernelModel"]
 #: number density [1/nm^3] of 1 mM
 MM_TO_PER_NM3: float = units.N_A * 1e-27
 
-DiffusionSpec = tuple[np.ndarray, np.ndarray] | Callable[[np.ndarray], np.ndarray]
+DiffusionSpec = tuple[np.ndarray, np.ndarray] | Callable[[np.ndarray], np.ndarray] | float
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,7 +77,8 @@ class BDSystem:
     field
         External field (applied voltage, static potential and self-energy grids).
     diffusion
-        Optional ``D(z)`` per species name: ``(z, D)`` arrays or a callable [nm^2/ns].
+        Optional ``D(z)`` per species name: ``(z, D)`` arrays, a callable or a constant
+        [nm^2/ns] (finite and > 0 everywhere, else :class:`BDInputError`).
     dt
         Time step [ns] (default 1e-4 ns = 0.1 ps).
     wall_stiffness
@@ -195,6 +196,8 @@ class BDSystem:
             spec = (self.diffusion or {}).get(name)
             if spec is None:
                 dtab[s] = d0
+            elif isinstance(spec, int | float | np.floating) and not isinstance(spec, bool):
+                dtab[s] = float(spec)  # a constant D, checked below like a profile
             elif callable(spec):
                 dtab[s] = np.asarray(spec(zg), dtype=float) * np.ones_like(zg)
             else:
