@@ -340,6 +340,10 @@ class PBProblem:
         Lattice size ``a`` [nm] for ``"bikerman"`` (e.g. 0.7 nm for hydrated ions).
     water_regions
         Regions holding mobile ions; ``None`` takes the mesh's ``water_regions``.
+    correlation_length
+        Bazant-Storey-Kornyshev correlation length ``l_c`` [nm]: the modified PB equation
+        ``eps (l_c^2 nabla^4 - nabla^2) phi = rho`` (:mod:`pnp.forms.correlations`); ``None``
+        (default) = plain PB. Use it with ``model="bikerman"`` (as BSK do).
     """
 
     electrostatics: Electrostatics
@@ -347,6 +351,7 @@ class PBProblem:
     model: str = "nonlinear"
     ion_size: float | None = None
     water_regions: tuple[str, ...] | None = None
+    correlation_length: float | None = None
     _nu: tuple[float, ...] = field(init=False, repr=False, default=())
 
     def __post_init__(self) -> None:
@@ -380,6 +385,13 @@ class PBProblem:
         if self.water_regions is not None:
             wr = tuple(_name(r, "water region") for r in self.water_regions)
             object.__setattr__(self, "water_regions", wr)
+        if self.correlation_length is not None:
+            lc = _finite(self.correlation_length, "correlation_length [nm]")
+            if not 0 < lc <= 5:
+                raise InputError(f"correlation_length must be in (0, 5] nm, got {lc:g}")
+            if self.electrolyte is None:
+                raise InputError("correlation_length needs an electrolyte (mobile ions)")
+            object.__setattr__(self, "correlation_length", lc)
 
     @property
     def temperature(self) -> float:

@@ -32,6 +32,7 @@ from pnp.problems.electrostatics import PBProblem
 from pnp.results.observables import assemble_scalar, fixed_charge_energy_kT
 from pnp.results.pb_solution import IonModel, PBSolution
 from pnp.solvers.newton import ContinuationParameter, NewtonSolver
+from pnp.solvers.pb_correlations import correlation_field
 from poreflux.errors import InputError
 from poreflux.units import MOLAR, Scales
 
@@ -103,6 +104,13 @@ class PBSolver:
         fixed = self.fixed.source(v, weight)
 
         mobile, dx_water = self._mobile_ions(v, quadrature_degree, degree)
+        self.correlations = None
+        if problem.correlation_length is not None and mobile is not None:
+            ell = problem.correlation_length / self.scales.length_nm
+            self.correlations = correlation_field(
+                cmesh, problem.water(cmesh), mobile, dx_water, weight, degree, ell
+            )
+            mobile = self.correlations.f  # Poisson sees the smoothed charge
         self.F = _forms.pb_residual(
             self.psi,
             v,
@@ -119,18 +127,25 @@ class PBSolver:
 
         energy = self.fixed.energy(self.psi, weight)
         self._energy_form = dolfinx.fem.form(energy) if energy is not None else None
+        unknowns, residuals, extra = self.psi, self.F, {}
+        if self.correlations is not None:  # block system [psi, f]: LU on the monolithic matrix
+            unknowns = [self.psi, self.correlations.f]
+            residuals = [self.F, self.correlations.residual]
+            extra = {"kind": "mpi", "entity_maps": [self.correlations.entity_map]}
+            solver = "direct" if solver == "auto" else solver
         self.newton = NewtonSolver(
-            self.F,
-            self.psi,
+            residuals,
+            unknowns,
             self.bcs,
             name=name,
             solver=solver,
-            symmetric=True,
+            symmetric=self.correlations is None,
             petsc_options=petsc_options,
             rtol=rtol,
             atol=atol,
             max_it=max_it,
             profile=profile,
+            **extra,
         )
 
     def _mobile_ions(
@@ -215,6 +230,8 @@ class PBSolver:
         else:
             self.psi.x.array[:] = 0.0
         self.psi.x.scatter_forward()
+        if self.correlations is not None:
+            self.correlations.f.x.array[:] = 0.0  # Newton's first step makes it consistent
         path = self.continuation_path() if continuation is None else continuation
         report = self.newton.solve(path)
         energy_scaled = (
