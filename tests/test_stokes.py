@@ -25,6 +25,7 @@ from mpi4py import MPI
 from scipy.constants import epsilon_0
 from scipy.special import i0
 
+import pnp.results  # noqa: F401  (h5py before DOLFINx's PETSc bindings, see pnp.results)
 from meshes import names
 from meshes.record import ChannelMesh
 from pnp.problems.flow import FlowProblem
@@ -209,3 +210,18 @@ def _evaluate(f, points: np.ndarray) -> np.ndarray:
     hits = dolfinx.geometry.compute_colliding_cells(msh, cand, points)
     cells = np.array([hits.links(i)[0] for i in range(len(points))], dtype=np.int32)
     return f.eval(points, cells)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("length", [0.5, 2.0, 5.0])
+def test_access_resistance_refined(length):
+    """Full version: h_pore = 0.05 nm, L/a = 0.5, 2, 5 (measured 0.986, 0.992, 0.994)."""
+    from meshes.channel import build_channel, cylindrical_pore
+
+    a, dp = 1.0, 1e6
+    geo = cylindrical_pore(a, length, h_pore=0.05, h_bath=2.0, bath_radius=10.0, bath_height=10.0)
+    solver = StokesSolver(build_channel(geo, 2), FlowProblem(dp, viscosity_mPa_s=ETA))
+    solver.solve()
+    resistance = dp * 1e-6 / solver.flow_rate()
+    expected = 8 * ETA * length / (math.pi * a**4) + 3 * ETA / a**3
+    assert abs(resistance / expected - 1) < 2e-2, (resistance, expected)

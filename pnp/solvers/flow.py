@@ -36,13 +36,18 @@ from pnp.problems.flow import PA_TO_SOLVER, FlowProblem
 from pnp.problems.transport import PNPProblem
 from pnp.results.flow import FlowSolution, flow_solution
 from pnp.solvers.newton import NewtonSolver
-from pnp.solvers.options import LU_DOF_LIMIT, Params, SolverOptions
+from pnp.solvers.options import Params, SolverOptions
 from pnp.solvers.steady import SteadyPNPSolver
 from pnp.solvers.stokes import FlowFields
 from poreflux.errors import InputError
 from poreflux.units import R_GAS
 
-__all__ = ["SteadyPNPStokesSolver"]
+__all__ = ["FLOW_LU_DOF_LIMIT", "SteadyPNPStokesSolver"]
+
+#: Unknowns (by topological dimension) up to which ``linear_solver="auto"`` uses MUMPS LU
+#: (measured with bench/pnp_stokes_scaling.py on the default channel: 2D LU 8.2 s cold at 1.4e4
+#: unknowns where the field split needs more; 3D field split 59 s vs LU 158 s at 4e4).
+FLOW_LU_DOF_LIMIT = {2: 200_000, 3: 15_000}
 
 
 class SteadyPNPStokesSolver(SteadyPNPSolver):
@@ -58,9 +63,9 @@ class SteadyPNPStokesSolver(SteadyPNPSolver):
         :class:`pnp.problems.flow.FlowProblem` (pressure difference, viscosity, slip, walls);
         default: no pressure difference, water viscosity at the problem's temperature.
     options
-        :class:`pnp.solvers.options.SolverOptions`; ``linear_solver="auto"`` gives LU below
-        :data:`pnp.solvers.options.LU_DOF_LIMIT` (counting the flow unknowns) and the field
-        split above; ``"krylov"`` is not available with flow.
+        :class:`pnp.solvers.options.SolverOptions`; ``linear_solver="auto"`` gives LU up to
+        :data:`FLOW_LU_DOF_LIMIT` unknowns and the field split above; ``"krylov"`` is not
+        available with flow.
 
     Examples
     --------
@@ -122,8 +127,8 @@ class SteadyPNPStokesSolver(SteadyPNPSolver):
         opts = self.options
         kind_name = opts.linear_solver
         if kind_name == "auto":
-            limit = LU_DOF_LIMIT[min(self.cmesh.tdim, 3)] if self.cmesh.tdim >= 2 else 10**9
-            kind_name = "lu" if self.num_dofs <= 3 * limit else "fieldsplit"
+            limit = FLOW_LU_DOF_LIMIT.get(self.cmesh.tdim, 10**9)
+            kind_name = "lu" if self.num_dofs <= limit else "fieldsplit"
         ions = getattr(self, "ions", None)
         if getattr(ions, "steric", False) or getattr(ions, "correlations", False):
             raise InputError("flow is available with the ideal (Boltzmann) ions only for now")
@@ -189,12 +194,14 @@ class SteadyPNPStokesSolver(SteadyPNPSolver):
         super()._set_cold_guess(p)
 
     def set_state(self, solution: Any) -> None:
-        """Use a previous :class:`pnp.results.flow.FlowSolution` of this mesh as the next guess."""
-        if not isinstance(solution, FlowSolution):
-            raise InputError("set_state needs a FlowSolution of this solver")
-        self.velocity.x.array[:] = solution.velocity.x.array
-        self.pressure.x.array[:] = solution.reduced_pressure.x.array
-        super().set_state(solution.pnp)
+        """Use a previous solution of this mesh as the next guess: a
+        :class:`pnp.results.flow.FlowSolution` (all fields), or a PNP solution (its potential and
+        concentrations; velocity and pressure keep their current values)."""
+        if isinstance(solution, FlowSolution):
+            self.velocity.x.array[:] = solution.velocity.x.array
+            self.pressure.x.array[:] = solution.reduced_pressure.x.array
+            solution = solution.pnp
+        super().set_state(solution)
 
     def _apply(self, p: Params) -> None:
         """Set the PNP constants and the reduced end pressures ``p_end - Pi_end`` [MPa]."""

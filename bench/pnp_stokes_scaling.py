@@ -1,0 +1,109 @@
+"""Scaling of the steady PNP-Stokes (electro-osmosis) solver on the default channel.
+
+Per mesh of the refinement series of ``bench/pnp_scaling.py`` (2D axisymmetric and 3D) this
+measures, for the coupled solver (``"auto"`` linear solver: LU on small meshes, FGMRES with the
+field split of :mod:`pnp.solvers.flow_pc` above):
+
+- ``dofs`` (potential, K+, Cl-, P2 velocity, P1 pressure), the linear solver used;
+- a cold solve at 100 mV and 1e4 Pa (150 mM KCl, -0.1 C/m^2): Newton and Krylov iterations,
+  Krylov iterations per Newton step, wall time;
+- a warm step (125 mV from the 100 mV solution);
+- ``poisson_time_s``: one linear Poisson solve on the same mesh (``bench/pnp_scaling.py``);
+- ``stokes_over_poisson`` (targets: cold <= 30) and ``stokes_over_poisson_warm`` (<= 10);
+- the flow rate, the current and the convective current through the pore.
+
+Usage::
+
+    python bench/pnp_stokes_scaling.py --quick --dims 2      # small meshes (development)
+    python bench/pnp_stokes_scaling.py                       # the full series
+
+Writes ``bench/results/pnp_stokes_scaling.json`` (rank 0) and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import time
+from pathlib import Path
+
+from mpi4py import MPI
+from pnp_scaling import QUICK, SERIES, build, poisson_time
+
+import poreflux
+from pnp.problems.flow import FlowProblem
+from pnp.problems.transport import channel_problem
+from pnp.results.flow import pore_convective_current
+from pnp.results.io import write_json
+from pnp.solvers.flow import SteadyPNPStokesSolver
+
+RESULTS = Path(__file__).resolve().parent / "results" / "pnp_stokes_scaling.json"
+
+
+def run_mesh(dim: int, spec: tuple, comm) -> dict:
+    """Cold and warm PNP-Stokes solves and one Poisson solve on one mesh."""
+    hp, hb, level = spec
+    cm = build(dim, hp, hb, level, comm)
+    problem = channel_problem(
+        cm, poreflux.salt("KCl", 150.0), voltage=100.0, surface_charge=-0.1
+    )
+    t0 = time.perf_counter()
+    solver = SteadyPNPStokesSolver(cm, problem, FlowProblem(1e4))
+    setup = time.perf_counter() - t0
+    cold = solver.solve()
+    warm = solver.solve(125.0)
+    tp = min(poisson_time(solver) for _ in range(2))
+    c, w = cold.pnp, warm.pnp
+    row = {
+        "dim": dim, "h_pore": hp, "h_bath": hb, "refinements": level,
+        "dofs": solver.num_dofs, "linear_solver": solver.linear_solver,
+        "setup_time_s": setup,
+        "newton_iterations": c.newton_iterations, "linear_iterations": c.linear_iterations,
+        "krylov_per_newton": c.linear_iterations / max(c.newton_iterations, 1),
+        "solve_time_s": c.wall_time,
+        "warm_newton_iterations": w.newton_iterations,
+        "warm_linear_iterations": w.linear_iterations, "warm_solve_time_s": w.wall_time,
+        "poisson_time_s": tp,
+        "stokes_over_poisson": c.wall_time / tp, "stokes_over_poisson_warm": w.wall_time / tp,
+        "flow_rate_nm3_per_ns": cold.flow_rate, "current_pA": cold.current,
+        "pore_convective_current_pA": pore_convective_current(cold),
+    }  # fmt: skip
+    solver.close()
+    del solver, cold, warm
+    gc.collect()
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the series, print the table, write the JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small meshes")
+    parser.add_argument("--dims", default="2,3", help="dimensions to run, e.g. 2 or 2,3")
+    parser.add_argument("--max-meshes", type=int, default=4, help="meshes per dimension")
+    parser.add_argument("--output", default=str(RESULTS), help="JSON file to write")
+    args = parser.parse_args(argv)
+    comm = MPI.COMM_WORLD
+    series = QUICK if args.quick else SERIES
+    rows = []
+    for dim in [int(d) for d in args.dims.split(",") if d]:
+        for spec in series[dim][: args.max_meshes]:
+            row = run_mesh(dim, spec, comm)
+            rows.append(row)
+            if comm.rank == 0:
+                print(
+                    f"{dim}D {row['dofs']:>8d} dofs {row['linear_solver']:>10s}: cold "
+                    f"{row['solve_time_s']:7.2f} s ({row['newton_iterations']} Newton, "
+                    f"{row['krylov_per_newton']:.1f} Krylov/step), warm "
+                    f"{row['warm_solve_time_s']:6.2f} s, Poisson {row['poisson_time_s']:.3f} s, "
+                    f"ratios {row['stokes_over_poisson']:.1f} / "
+                    f"{row['stokes_over_poisson_warm']:.1f}",
+                    flush=True,
+                )
+    if comm.rank == 0:
+        write_json(Path(args.output), {"ranks": comm.size, "rows": rows})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
