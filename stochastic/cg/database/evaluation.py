@@ -169,9 +169,7 @@ def cross_validate(arrays: dict[str, np.ndarray], predictor: MobilityPredictor):
     for mol in sorted(set(arrays["molecule"])):
         test = arrays["molecule"] == mol
         tr = ~test
-        p = MobilityPredictor(predictor.settings, predictor.n_components, predictor.hidden,
-                              predictor.n_ensemble, predictor.alpha, predictor.seed,
-                              predictor.max_iter)  # fmt: skip
+        p = MobilityPredictor(predictor.settings, *predictor._params())
         p.fit(arrays["mass"][tr], arrays["d"][tr], arrays["g"][tr], arrays["u"][tr])
         y = np.clip(arrays["u"][test] / kt, *U_CLIP)
         pred = np.clip(p._raw(np.column_stack([arrays["mass"][test] / 100.0,
@@ -187,11 +185,13 @@ def cross_validate(arrays: dict[str, np.ndarray], predictor: MobilityPredictor):
 def evaluate_database(
     path: str | Path, seed: int = 0, plot: str | Path | None = None,
     settings: DatabaseSettings | None = None, cross_validation: bool = True,
+    **predictor_options,
 ) -> EvaluationReport:
-    """Train on all entries of ``path`` and evaluate on its held-out liquids."""
+    """Train on all entries of ``path`` (``predictor_options`` go to
+    :class:`MobilityPredictor`) and evaluate on its held-out liquids."""
     db = Database.open(path)
     arrays = db.training_arrays()
-    pred = MobilityPredictor(db.settings, seed=seed).fit(
+    pred = MobilityPredictor(db.settings, seed=seed, **predictor_options).fit(
         arrays["mass"], arrays["d"], arrays["g"], arrays["u"]
     )
     results = [evaluate_heldout(db, name, pred, seed, settings) for name in db.keys("heldout")]

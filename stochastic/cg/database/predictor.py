@@ -66,6 +66,13 @@ def core_wall(u: np.ndarray, r: np.ndarray, g_target: np.ndarray, kt: float) -> 
     return out
 
 
+def _compress(x: np.ndarray, g_pca) -> np.ndarray:
+    """``(mass, log D, g...)`` with g replaced by its principal components when ``g_pca``."""
+    if g_pca is None:
+        return x
+    return np.column_stack([x[:, :2], g_pca.transform(x[:, 2:])])
+
+
 class MobilityPredictor:
     """(mass, g(r), D) -> CG pair potential; implements :class:`~stochastic.cg.mobility.
     PotentialPredictor` for one-bead-type liquids.
@@ -85,7 +92,13 @@ class MobilityPredictor:
     seed
         Seed of the first network (the others use seed + 1, ...).
     max_iter
-        Adam epochs per network.
+        Optimiser iterations per network.
+    solver
+        ``"lbfgs"`` (full-batch quasi-Newton, fast and deterministic for a few hundred
+        entries) or ``"adam"``.
+    g_components
+        If set, g(r) enters through this many principal components (so that D and the mass
+        are not outweighed by 55 correlated g(r) values); None = the raw bins.
     """
 
     def __init__(
@@ -93,10 +106,12 @@ class MobilityPredictor:
         settings: DatabaseSettings,
         n_components: int = 8,
         hidden: Sequence[int] = (64, 64),
-        n_ensemble: int = 5,
+        n_ensemble: int = 3,
         alpha: float = 1e-3,
         seed: int = 0,
-        max_iter: int = 1500,
+        max_iter: int = 500,
+        solver: str = "lbfgs",
+        g_components: int | None = None,
     ):
         if n_components < 1 or n_ensemble < 1 or alpha < 0:
             raise CGInputError("need n_components >= 1, n_ensemble >= 1 and alpha >= 0")
@@ -107,6 +122,8 @@ class MobilityPredictor:
         self.alpha = float(alpha)
         self.seed = int(seed)
         self.max_iter = int(max_iter)
+        self.solver = solver
+        self.g_components = g_components
         self.fitted: dict | None = None
         self.train_seconds = float("nan")
 
@@ -121,9 +138,12 @@ class MobilityPredictor:
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.neural_network import MLPRegressor
         from sklearn.preprocessing import StandardScaler
+        from threadpoolctl import threadpool_limits
 
         t0 = time.perf_counter()
         x = features(mass, d, g)
+        g_pca = PCA(self.g_components).fit(x[:, 2:]) if self.g_components else None
+        x = _compress(x, g_pca)
         y = np.clip(np.asarray(u, float) / self.kt, *U_CLIP)
         if len(x) != len(y) or y.shape[1] != len(self.settings.r):
             raise CGInputError(f"need one potential on the {len(self.settings.r)}-point grid "
@@ -135,22 +155,25 @@ class MobilityPredictor:
         nets = []
         for k in range(self.n_ensemble):
             net = MLPRegressor(hidden_layer_sizes=self.hidden, activation="tanh",
-                               alpha=self.alpha, max_iter=self.max_iter, tol=1e-5,
-                               random_state=self.seed + k)  # fmt: skip
-            with warnings.catch_warnings():  # a capped optimiser is fine for an ensemble member
+                               solver=self.solver, alpha=self.alpha, max_iter=self.max_iter,
+                               tol=1e-6, random_state=self.seed + k)  # fmt: skip
+            with warnings.catch_warnings(), threadpool_limits(1):  # small matrices: 1 thread
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 net.fit(xs.transform(x), zs.transform(z))
             nets.append(net)
-        self.fitted = {"x_scaler": xs, "pca": pca, "z_scaler": zs, "nets": nets}
+        self.fitted = {"x_scaler": xs, "pca": pca, "z_scaler": zs, "nets": nets, "g_pca": g_pca}
         self.train_seconds = time.perf_counter() - t0
         return self
 
     def _raw(self, x: np.ndarray) -> np.ndarray:
         if self.fitted is None:
             raise CGInputError("the predictor is not trained: call fit() or load() first")
+        from threadpoolctl import threadpool_limits
+
         f = self.fitted
-        xs = f["x_scaler"].transform(x)
-        z = np.mean([np.atleast_2d(n.predict(xs)) for n in f["nets"]], axis=0)
+        xs = f["x_scaler"].transform(_compress(x, f["g_pca"]))
+        with threadpool_limits(1):
+            z = np.mean([np.atleast_2d(n.predict(xs)) for n in f["nets"]], axis=0)
         return f["pca"].inverse_transform(f["z_scaler"].inverse_transform(z)) * self.kt
 
     def predict_potential(self, mass: float, g: np.ndarray, d: float) -> np.ndarray:
@@ -181,6 +204,11 @@ class MobilityPredictor:
         u = self.predict_potential(mass, rdf.g, diffusion[name])
         return {pair: potential_table(u, self.settings)}
 
+    def _params(self) -> list:
+        """Constructor arguments after ``settings`` (save/load, cross-validation copies)."""
+        return [self.n_components, self.hidden, self.n_ensemble, self.alpha, self.seed,
+                self.max_iter, self.solver, self.g_components]  # fmt: skip
+
     def save(self, path: str | Path) -> Path:
         """Write the trained model with its format name and version."""
         if self.fitted is None:
@@ -189,8 +217,7 @@ class MobilityPredictor:
 
         blob = {"format": PREDICTOR_FORMAT, "version": PREDICTOR_VERSION,
                 "sklearn": sklearn.__version__, "settings": self.settings.to_json(),
-                "params": [self.n_components, self.hidden, self.n_ensemble, self.alpha,
-                           self.seed, self.max_iter], "fitted": self.fitted}  # fmt: skip
+                "params": self._params(), "fitted": self.fitted}  # fmt: skip
         p = Path(path)
         p.write_bytes(pickle.dumps(blob))
         return p
