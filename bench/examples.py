@@ -7,7 +7,8 @@ uses two processes on an idle 2-core machine takes about ``max(wall, cpu / 2)``)
 and the machine's 1-minute load average before and after (the machine is shared: compare wall
 times only between runs at a similar load, and prefer the CPU times).
 
-Run: ``python bench/examples.py [--only NAME ...] [--timeout SECONDS]``.
+Run: ``python bench/examples.py [--only NAME ...] [--timeout SECONDS]`` (results are merged into
+the file after every example, so ``--only`` refreshes some entries and keeps the others).
 """
 
 from __future__ import annotations
@@ -75,29 +76,14 @@ def run_example(path: Path, timeout: float) -> dict:
             "error_tail": tail}  # fmt: skip
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="*", help="example file names to run (default: all)")
-    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per example")
-    args = parser.parse_args(argv)
-    paths = sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".py", ".toml"))
-    if args.only:
-        paths = [p for p in paths if p.name in set(args.only)]
-    details = {}
-    for path in paths:
-        print(f"{path.name} ...", end=" ", flush=True)
-        details[path.name] = run_example(path, args.timeout)
-        d = details[path.name]
-        print(f"{d['status']}: wall {d['wall_s']:.1f} s, cpu {d['cpu_s']:.1f} s "
-              f"(load {d['load_before']:.1f} -> {d['load_after']:.1f})", flush=True)  # fmt: skip
-    old = json.loads(RESULTS.read_text()) if RESULTS.exists() and args.only else {}
+def _save(details: dict) -> None:
+    """Merge ``details`` into the results file (each example keeps its own date and load)."""
+    old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    merged = {**old.get("details", {}), **details}
     result = {
-        "examples": {**old.get("examples", {}), **{k: v["wall_s"] for k, v in details.items()}},
-        "cpu_seconds": {
-            **old.get("cpu_seconds", {}),
-            **{k: v["cpu_s"] for k, v in details.items()},
-        },
-        "details": {**old.get("details", {}), **details},
+        "examples": {k: v["wall_s"] for k, v in merged.items()},
+        "cpu_seconds": {k: v["cpu_s"] for k, v in merged.items()},
+        "details": merged,
         "machine": {
             "cpus": os.cpu_count(),
             "platform": platform.platform(),
@@ -108,6 +94,25 @@ def main(argv: list[str] | None = None) -> int:
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", help="example file names to run, in this order")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per example")
+    args = parser.parse_args(argv)
+    paths = sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".py", ".toml"))
+    if args.only:
+        by_name = {p.name: p for p in paths}
+        paths = [by_name[n] for n in args.only if n in by_name]
+    details = {}
+    for path in paths:
+        print(f"{path.name} ...", end=" ", flush=True)
+        d = details[path.name] = run_example(path, args.timeout)
+        d["date"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+        print(f"{d['status']}: wall {d['wall_s']:.1f} s, cpu {d['cpu_s']:.1f} s "
+              f"(load {d['load_before']:.1f} -> {d['load_after']:.1f})", flush=True)  # fmt: skip
+        _save({path.name: d})  # after every example: an interrupted run keeps what it measured
     print(f"wrote {RESULTS}")
     return 0 if all(d["status"] == "ok" for d in details.values()) else 1
 
