@@ -194,6 +194,10 @@ def static_potential_grid(
     charges = tuple(
         SurfaceCharge(w, surface_charge) for w in walls if cmesh.has_boundary(w)
     ) if surface_charge != 0.0 else ()  # fmt: skip
+    if surface_charge != 0.0 and not charges:
+        raise InputError(
+            f"surface_charge given but the mesh has none of the wall boundaries {walls}"
+        )
     es = Electrostatics(
         temperature=temperature,
         permittivity=region_permittivity(cmesh, permittivity),
