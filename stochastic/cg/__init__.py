@@ -12,7 +12,11 @@ the predictor protocol for data-driven potentials), ``memory_dynamics`` (GLE the
 kernel fitted to the mapped VACF: D and the VACF shape), ``database`` (synthetic database of
 all-atom-derived CG entries on HDF5, serial or MPI generation, the MLP predictor implementing
 the protocol and its held-out evaluation), ``validation`` (held-out state points and
-plots), ``testsystems`` (LJ fluid set-ups for tests and benchmarks).
+plots), ``testsystems`` (LJ fluid set-ups for tests and benchmarks), ``relative_entropy``
+(relative-entropy minimisation on a B-spline basis), ``multistate`` (several state points,
+multi-state IBI, held-out validation), ``comparison`` (the methods side by side on molecular
+fluids) and the subpackage ``ml`` (JAX energy network, optional extra ``ml``; never imported
+from here).
 
 Typical IBI run::
 
