@@ -222,3 +222,18 @@ def test_zero_current_equals_bikerman_pb(valences, bulk, volumes):
     for wall in (-6.0, 4.0):
         diff = np.max(np.abs(pnp.solve(wall).psi_values - pb.solve(wall)))
         assert diff < 1e-6, (valences, wall, diff)
+
+
+def test_chemical_potentials_round_trip():
+    """w -> ln c (log-sum-exp, also for w = +-700) -> w, and the bath values: exact inverses."""
+    vols = (0.3, 0.05)
+    conc = (0.8, 2.5)  # packing 0.365
+    w = steric.chemical_potentials(conc, vols)
+    logc = steric.log_concentration_values([np.array([w[0]]), np.array([w[1]])], vols)
+    assert np.allclose(np.exp([logc[0][0], logc[1][0]]), conc, rtol=1e-14)
+    big = steric.log_concentration_values([np.array([700.0, -700.0]), np.array([0.0, 0.0])], vols)
+    c_big = np.exp(big[0][0])
+    assert np.all(np.isfinite(big[0])) and abs(c_big * vols[0] - 1) < 1e-12  # saturated
+    assert np.isclose(big[1][1], 0.0 - np.log1p(vols[1]))
+    with pytest.raises(Exception, match="packing fraction"):
+        steric.chemical_potentials((3.5, 1.0), vols)  # packing 1.1

@@ -6,6 +6,8 @@
 - :mod:`pnp.problems.transport`: the Poisson-Nernst-Planck problem (:class:`PNPProblem`: two bath
   electrolytes, applied voltage, excess chemical potentials; :func:`channel_problem`) and the bulk
   conductivity of a bath;
+- :mod:`pnp.problems.ion_model`: the PNP ion models (``ion_model = "point" | "steric" |
+  "steric+correlations"``), ion sizes, packing checks;
 - :mod:`pnp.problems.pqr`: atomic charges and radii from PQR files;
 - :mod:`pnp.problems.flow`: the fluid part of a PNP-Stokes problem (:class:`FlowProblem`:
   pressure difference, viscosity, slip, walls).
