@@ -17,6 +17,9 @@ from poreflux.water import water_viscosity
 #: Largest accepted pressure difference [Pa] (1 GPa: far beyond any nanofluidic experiment).
 MAX_PRESSURE_PA = 1e9
 
+#: Name of the pressure-difference parameter in study files and tables (a sweep axis).
+PRESSURE_AXIS = "pressure_difference_Pa"
+
 #: Pa -> the solver's pressure unit (MPa, with lengths in nm, velocity in nm/ns, mPa s).
 PA_TO_SOLVER = 1e-6
 

@@ -213,6 +213,18 @@ def flow_solution(solver: Any, sol: Any) -> FlowSolution:
     )
 
 
+def flow_columns(solution: FlowSolution) -> dict[str, float | None]:
+    """Table columns of a flow solve (studies): flow rate [nm^3/ns], the advective current
+    through the bath ends and, on meshes with a ``pore`` region, through the pore [pA]."""
+    cm = solution.pnp.cmesh
+    pore = pore_convective_current(solution) if cm.has_region("pore") else None
+    return {
+        "flow_rate_nm3_per_ns": solution.flow_rate,
+        "convective_current_ends_pA": solution.convective_current,
+        "convective_current_pore_pA": pore,
+    }
+
+
 def electroosmotic_mobility(solution: FlowSolution, region: str = "pore") -> float:
     """``<u_z> / <E_z>`` [m^2/(V s)] over a region (``E_z = -d phi/dz``).
 
