@@ -14,6 +14,8 @@ Default: log-concentrations ``u_i = ln(c_i/c0)`` (``variables="log"``), positive
 ``"primitive"`` (``u_i = c_i/c0``) is kept for comparison (it gives negative nodal concentrations
 in depleted double layers; the measurements are in ``docs/pnp_solver.md``). Each Newton direction
 is scaled so that no ``psi`` or ``ln c`` changes by more than ``max_update`` (4) per step.
+The steric ion models use chemical potentials instead (:mod:`pnp.solvers.ion_fields`,
+``docs/continuum_models.md``).
 
 Solvers and continuation
 ------------------------
