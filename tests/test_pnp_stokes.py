@@ -65,7 +65,7 @@ def test_zero_charge_is_pnp(pore):
             assert abs(a - b) < 1e-6 * scale
 
 
-def test_onsager_reciprocity_and_conservation(pore):
+def test_onsager_reciprocity_and_conservation(pore, tmp_path):
     pb = channel_problem(pore, poreflux.salt("KCl", 100.0), surface_charge=-0.05)
     solver = SteadyPNPStokesSolver(pore, pb, options=LU)
     ek = electrokinetic_coefficients(solver, voltage=5.0, pressure_difference_Pa=1e4)
@@ -85,6 +85,11 @@ def test_onsager_reciprocity_and_conservation(pore):
     assert electroosmotic_mobility(sol) > 0
     s, uz = velocity_profile(sol, 0.0, 5)
     assert abs(s[-1] - 1.0) < 1e-6 and np.all(uz[:-1] < 0) and abs(uz[-1]) < 1e-8
+    written = sol.write(tmp_path / "pore")
+    assert all(p.exists() for p in written) and written[2].name == "pore_velocity.bp"
+    # total pressure in the pore: above the bath's (the double layer's osmotic excess)
+    p_total = sol.pressure().x.array
+    assert np.all(np.isfinite(p_total)) and p_total.max() > 0
 
 
 def test_rice_whitehead_coupled():
