@@ -2,17 +2,25 @@
 
 The ``dolfinx-solver-real`` wheel needs ``import dolfinx_solver`` before the first import of
 dolfinx, petsc4py or slepc4py (it loads ``mpi4py.MPI`` first so that every binding shares one
-libmpi). A conda-forge DOLFINx has no such module, and then nothing needs doing. Importing the
-:mod:`pnp` or :mod:`meshes` package runs this module, so library code never repeats it;
+libmpi), and h5py must be loaded before PETSc's own HDF5 library (see below). A conda-forge
+DOLFINx has no such module, and then nothing needs doing. Importing the :mod:`pnp` or
+:mod:`meshes` package runs this module, so library code never repeats it;
 :mod:`pnp` and the DOLFINx-based builders of :mod:`meshes` call :func:`require_dolfinx` first, so
 a missing or too old DOLFINx gives one clear error instead of an ImportError deep inside.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 
 MIN_DOLFINX = (0, 10)
+
+# h5py first: once PETSc (through DOLFINx) has loaded its own HDF5 library, `import h5py` in the
+# same process fails ("Not a datatype"). Loaded the other way round, both work (DOLFINx's XDMF
+# output included). h5py is a dependency of poreflux (field files, CG database).
+with contextlib.suppress(ImportError):
+    import h5py  # noqa: F401
 
 try:  # pragma: no cover - depends on how DOLFINx was installed
     import dolfinx_solver  # noqa: F401  (orders mpi4py.MPI ahead of the compiled bindings)

@@ -15,11 +15,6 @@
   and numpy only), with sampling along a line.
 """
 
-import contextlib
-
-with contextlib.suppress(Exception):  # (too late in this process: load_h5py says so when used)
-    import h5py as _h5py  # noqa: F401  (before PETSc loads its HDF5: see pnp.results.fieldfile)
-
 from pnp.results.fieldfile import FieldFile, read_fields
 
 __all__ = ["FieldFile", "read_fields"]

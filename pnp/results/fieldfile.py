@@ -15,8 +15,8 @@ Layout (version :data:`FORMAT`)::
 
 h5py must be imported before the PETSc stack of DOLFINx loads its own HDF5 library in the same
 process (after that, ``import h5py`` fails with "Not a datatype"): import h5py first in a
-script, before dolfinx, petsc4py or any pnp solver. :mod:`pnp.results` and :mod:`pnp.studies`
-import it early for that reason (when still possible); :func:`load_h5py` turns the failure
+script, before dolfinx, petsc4py or any pnp solver. :mod:`meshes.backend` (run by importing
+:mod:`meshes` or :mod:`pnp`) imports it first for that reason; :func:`load_h5py` turns the failure
 into an error that says what to do.
 
 A PNP solution has two meshes: ``domain`` (everything; the potential ``potential_mV``) and

@@ -25,12 +25,8 @@ printed report, analyses and figures of a table), :mod:`~pnp.studies.show` (``po
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 from typing import Any
-
-with contextlib.suppress(Exception):  # (too late in this process: the field files say so)
-    import h5py as _h5py  # noqa: F401  (before PETSc loads its HDF5: see pnp.results.fieldfile)
 
 from pnp.studies.grid import GEOMETRY_AXES, ParameterGrid, StudyPoint
 from pnp.studies.model import PointResult, StudyModel
