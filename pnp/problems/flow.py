@@ -65,9 +65,7 @@ class FlowProblem:
         if self.slip_length_nm is not None:
             b = _number("slip_length_nm", self.slip_length_nm)
             if b <= 0:
-                raise InputError(
-                    f"slip_length_nm must be > 0 nm (None = no slip), got {b:g}"
-                )
+                raise InputError(f"slip_length_nm must be > 0 nm (None = no slip), got {b:g}")
             object.__setattr__(self, "slip_length_nm", b)
         if self.walls is not None:
             walls = (self.walls,) if isinstance(self.walls, str) else tuple(self.walls)

@@ -165,7 +165,9 @@ class _ConvectionForms:
             end: [
                 dolfinx.fem.form(
                     transport.concentration(u, solver.options.variables)
-                    * ufl.inner(solver.velocity, ufl.grad(w)) * weight * solver.dx_water,
+                    * ufl.inner(solver.velocity, ufl.grad(w))
+                    * weight
+                    * solver.dx_water,
                     entity_maps=[solver.entity_map],
                 )
                 for u in solver.us

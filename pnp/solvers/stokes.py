@@ -202,9 +202,9 @@ class FlowFields:
             n = ufl.FacetNormal(self.cmesh.mesh)
             self._rate_forms = [
                 dolfinx.fem.form(
-                    ufl.dot(self.velocity, n) * meas.weight * meas.surface(end).measure(
-                        self.cmesh.boundary(end)
-                    ),
+                    ufl.dot(self.velocity, n)
+                    * meas.weight
+                    * meas.surface(end).measure(self.cmesh.boundary(end)),
                     entity_maps=[entity_map],
                 )
                 for end in (self.top, self.bottom)
@@ -272,8 +272,10 @@ class StokesSolver:
         density [MPa/nm] as a UFL vector.
         """
         fld = self.fields
-        dp = self.flow.pressure_difference_Pa if pressure_difference_Pa is None else float(
-            FlowProblem(pressure_difference_Pa).pressure_difference_Pa
+        dp = (
+            self.flow.pressure_difference_Pa
+            if pressure_difference_Pa is None
+            else float(FlowProblem(pressure_difference_Pa).pressure_difference_Pa)
         )
         fld.set_pressure_difference(dp)
         f = None
