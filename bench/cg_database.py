@@ -4,8 +4,9 @@
   from the wall times recorded in the file (all-atom reference + IBI of each model, and each CG
   entry) divided over two ranks: ``n_entries / (sum of unit wall times / 2)``.
 * ``mpi_speedup_2``: a fresh small database (``ci_settings``, ``N_MODELS`` models) generated
-  with 1 rank and with 2 ranks under ``mpiexec``; ratio of wall times (the machine is shared:
-  the ratio is only meaningful when it is otherwise idle, the load average is reported).
+  with 1 rank and with 2 ranks under ``mpiexec``, alternately ``REPEATS`` times; ratio of the
+  shortest wall times (the machine is shared: the ratio is only meaningful when it is
+  otherwise idle; the load average is reported).
 * ``train_seconds`` and the held-out figures (``d_ratio_pred``, ``d_ratio_ibi``,
   ``rdf_rms_pred``, ``rdf_rms_ibi``): :func:`stochastic.cg.database.evaluation.evaluate_database`
   on the shipped database.
@@ -34,6 +35,7 @@ from stochastic.cg.database.storage import Database
 
 OUT = Path(__file__).resolve().parent / "results" / "cg_database.json"
 N_MODELS = int(os.environ.get("CG_DB_BENCH_MODELS", "4"))
+REPEATS = int(os.environ.get("CG_DB_BENCH_REPEATS", "2"))
 SHIPPED = Path(str(resources.files("stochastic.cg") / "data" / "cg_mobility_db.h5"))
 
 
@@ -64,10 +66,12 @@ def main() -> None:
     db = Database.open(SHIPPED)
     out |= throughput(db)
     with tempfile.TemporaryDirectory() as tmp:
-        t1 = _generate(Path(tmp) / "one.h5", 1)
-        t2 = _generate(Path(tmp) / "two.h5", 2)
-        same = Database.open(Path(tmp) / "one.h5").training_arrays()
-        other = Database.open(Path(tmp) / "two.h5").training_arrays()
+        t1, t2 = float("inf"), float("inf")
+        for k in range(REPEATS):
+            t1 = min(t1, _generate(Path(tmp) / f"one{k}.h5", 1))
+            t2 = min(t2, _generate(Path(tmp) / f"two{k}.h5", 2))
+        same = Database.open(Path(tmp) / "one0.h5").training_arrays()
+        other = Database.open(Path(tmp) / "two0.h5").training_arrays()
         identical = all((same[k] == other[k]).all() for k in ("g", "u", "d", "mass"))
     out |= {"mpi_models": N_MODELS, "serial_seconds": t1, "mpi2_seconds": t2,
             "mpi_speedup_2": t1 / t2, "mpi_identical_to_serial": bool(identical)}  # fmt: skip

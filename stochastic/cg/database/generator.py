@@ -6,7 +6,7 @@ its random numbers from ``SeedSequence([seed, model, entry])`` so that the resul
 depend on the order, the number of ranks or restarts. Finished groups are skipped on restart
 (a kill loses only the entry in progress).
 
-With MPI (``mpiexec -n 4 python -m stochastic.cg.database.cli generate ... --mpi``) unit ``i``
+With MPI (``mpiexec -n 4 python -m stochastic.cg.database generate ... --mpi``) unit ``i``
 runs on rank ``i % size``; each rank writes its own shard ``<name>.rank<r>.h5`` and rank 0
 merges the shards into the database at the end (and at the start of a restart). mpi4py is
 imported only here, inside :func:`generate`.
