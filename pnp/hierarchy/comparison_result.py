@@ -160,7 +160,7 @@ def plot_comparison(
     ax.set_xlabel("applied voltage phi_top - phi_bottom [mV]")
     ax.set_ylabel("current [pA] (top -> bottom)")
     ax.legend(loc="best")
-    ax.set_title("1D chain vs PNP: total current of the species named in each curve")
+    ax.set_title("1D chain vs PNP: current of the species in the legend")
     iv_path = plots._save(fig, folder / f"{prefix}_iv.png")
     fig, axes = plt.subplots(len(species), 1, sharex=True, figsize=(6.4, 2.6 * len(species) + 0.6))
     axes = np.atleast_1d(axes)
