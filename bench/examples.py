@@ -59,7 +59,9 @@ def _children_cpu() -> float:
 def run_example(path: Path, timeout: float) -> dict:
     """Run one example in a fresh temporary folder; wall and CPU seconds and the status."""
     with tempfile.TemporaryDirectory(prefix=f"bench-{path.stem}-") as tmp:
-        cmd = _command(path, Path(tmp) / "out")
+        out = Path(tmp) / "out"
+        out.mkdir()  # some scripts write into it without creating it
+        cmd = _command(path, out)
         load = os.getloadavg()[0]
         cpu0, t0 = _children_cpu(), time.perf_counter()
         try:
