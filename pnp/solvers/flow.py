@@ -44,10 +44,11 @@ from poreflux.units import R_GAS
 
 __all__ = ["FLOW_LU_DOF_LIMIT", "SteadyPNPStokesSolver"]
 
-#: Unknowns (by topological dimension) up to which ``linear_solver="auto"`` uses MUMPS LU
-#: (measured with bench/pnp_stokes_scaling.py on the default channel: 2D LU 8.2 s cold at 1.4e4
-#: unknowns where the field split needs more; 3D field split 59 s vs LU 158 s at 4e4).
-FLOW_LU_DOF_LIMIT = {2: 200_000, 3: 15_000}
+#: Unknowns (by topological dimension) up to which ``linear_solver="auto"`` uses MUMPS LU.
+#: Measured on the default channel (bench/pnp_stokes_scaling.py set-up, one shared machine):
+#: 2D, 5.3e4 unknowns: LU 41 s cold / 12.8 s warm, field split 32 s / 17 s; 3D, 4.0e4 unknowns:
+#: LU 158 s cold, field split 59 s.
+FLOW_LU_DOF_LIMIT = {2: 50_000, 3: 15_000}
 
 
 class SteadyPNPStokesSolver(SteadyPNPSolver):
