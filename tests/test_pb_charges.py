@@ -239,3 +239,49 @@ def test_refine_at_on_the_axis_2d():
     after = local_cell_size(build_sphere(geom, dim=2, refine_at=point, refine_size=0.02), point)[0]
     assert before > 0.4  # h_surface + growth * distance = 0.5 nm there
     assert 0.01 < after < 0.05, after
+
+
+_RESOLUTION_SCRIPT = """
+import json, warnings
+import numpy as np
+from mpi4py import MPI
+import meshes.backend  # noqa: F401
+from meshes.sphere import SphereGeometry, build_sphere
+from pnp.forms.charges import warn_unresolved_charges
+from pnp.problems.electrostatics import PointCharges
+
+geom = SphereGeometry(radius=1.0, outer_radius=4.0, h_surface=0.2, h_far=1.0)
+cm = build_sphere(geom, dim=2, refine_at=[[0.0, 0.0, 2.0]], refine_size=0.02)
+pc = PointCharges(np.array([[0.0, 0.0, 2.0], [0.0, 0.0, -2.0]]), [1.0, -1.0], width=0.1)
+with warnings.catch_warnings(record=True) as rec:
+    warnings.simplefilter("always")
+    size = warn_unresolved_charges(cm, pc)
+out = {"size": size.tolist(), "warnings": [str(w.message) for w in rec]}
+print("RANK", MPI.COMM_WORLD.rank, json.dumps(out), flush=True)
+"""
+
+
+@pytest.mark.mpi
+def test_resolution_warning_on_two_ranks(tmp_path):
+    """The local cell size is reduced over the ranks (each owns part of the cells around a
+    charge): both ranks see the serial sizes and warn about the unrefined charge only."""
+    import json
+
+    from conftest import run_mpi
+
+    from pnp.forms.charges import local_cell_size
+
+    geom = SphereGeometry(radius=1.0, outer_radius=4.0, h_surface=0.2, h_far=1.0)
+    cm = build_sphere(geom, dim=2, refine_at=[[0.0, 0.0, 2.0]], refine_size=0.02)
+    serial = local_cell_size(cm, np.array([[0.0, 0.0, 2.0], [0.0, 0.0, -2.0]]))
+    script = tmp_path / "resolution.py"
+    script.write_text(_RESOLUTION_SCRIPT)
+    out = run_mpi(script, nprocs=2, timeout=120)
+    results = [
+        json.loads(line.split(" ", 2)[2]) for line in out.splitlines() if line[:5] == "RANK "
+    ]
+    assert len(results) == 2
+    for res in results:
+        np.testing.assert_allclose(res["size"], serial, rtol=0.05)
+        assert len(res["warnings"]) == 1 and "charge 1 " in res["warnings"][0]
+        assert "charge 0 " not in res["warnings"][0]

@@ -133,8 +133,8 @@ def local_cell_size(cmesh: Any, positions: np.ndarray) -> np.ndarray:
         cells = np.asarray(hits.links(k), dtype=np.int64)
         if cells.size:
             local[k] = float(np.mean(_simplex_size(msh, cells)))
-    size = msh.comm.allreduce(local, op=MPI.MAX)
-    return np.where(size < 0, np.nan, size)
+    msh.comm.Allreduce(MPI.IN_PLACE, local, op=MPI.MAX)  # element-wise over the ranks
+    return np.where(local < 0, np.nan, local)
 
 
 def _simplex_size(msh: Any, cells: np.ndarray) -> np.ndarray:
