@@ -319,6 +319,13 @@ class Channel1D:
 
     def _currents(self, cl: Mapping[str, float], cr: Mapping[str, float], v: float) -> list[float]:
         """Current of every permeant [pA] from checked baths (absent = 0 mM)."""
+        try:
+            finite = math.isfinite(float(v))
+        except (TypeError, ValueError):
+            finite = False
+        if not finite:
+            raise StochasticInputError(f"voltage_mV must be a finite number in mV, got {v!r}")
+        v = float(v)
         out = []
         for p in self.permeants:
             J = steady_flux(

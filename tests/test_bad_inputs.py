@@ -4,7 +4,7 @@ the package's subclass of it) with a message that names the offending input.
 ``GROUPS`` maps a group to its expected exception type and its rows ``(id, call, words)``:
 ``call(tmp_path)`` must raise that type with a message containing every ``|``-separated word
 (case-insensitive). Inputs are tiny and nothing is solved; the few cases that need a mesh, a
-study or a PQR file write a small one. ``KNOWN_GAPS`` lists inputs that are not caught yet.
+study or a PQR file write a small one.
 """
 
 from __future__ import annotations
@@ -245,6 +245,8 @@ def _continuum_groups() -> dict[str, tuple[type, list[Row]]]:
             ("pb_ion_size", lambda p: _pb(model="bikerman", ion_size=-0.5), "ion_size"),
             ("linear_solver", lambda p: _solver_options(linear_solver="gmres"),
              "linear_solver|gmres"),
+            ("solver_rtol", lambda p: _solver_options(rtol=-1.0), "rtol"),
+            ("solver_max_update", lambda p: _solver_options(max_update=NAN), "max_update"),
         ]),
         "geometry": (InputError, [
             ("sphere_outer", lambda p: _sphere(radius=2.0, outer_radius=1.0), "outer radius"),
@@ -327,6 +329,8 @@ def _particle_groups() -> dict[str, tuple[type, list[Row]]]:
             ("area_nan", lambda p: _channel1d(area_nm2=NAN), "area_nm2"),
             ("bath_negative", lambda p: _channel1d().current_pA({"K+": -1}, {"K+": 1}, 10.0),
              "c_left_mM|K+"),
+            ("voltage_nan", lambda p: _channel1d().current_pA({"K+": 150.0}, {"K+": 150.0}, NAN),
+             "voltage_mV"),
             ("mfpt_start", lambda p: _mfpt_from(5.0), "start"),
             ("langevin_gamma", lambda p: _baoab(gamma=NAN), "gamma"),
             ("brownian_dt", lambda p: _brownian(dt=-1.0), "dt"),
@@ -413,25 +417,3 @@ def test_cli_show_bad_folder_exits_2(tmp_path, capsys):
 
     assert main(["show", str(tmp_path / "nothing"), "--no-plots"]) == 2
     assert "nothing" in capsys.readouterr().err
-
-
-# ----------------------------------------------------------------------------- known gaps
-#: inputs that do not raise a named InputError yet (the files belong to other parts of the
-#: suite); strict: when one is fixed this fails, and the row moves into GROUPS
-KNOWN_GAPS = [
-    ("solver_rtol_negative", lambda: _solver_options(rtol=-1.0), "pnp/solvers/options.py"),
-    (
-        "smoluchowski_voltage_nan",
-        lambda: _channel1d().current_pA({"K+": 150.0}, {"K+": 150.0}, NAN),
-        "stochastic/smoluchowski.py",
-    ),
-]
-
-
-@pytest.mark.parametrize(
-    ("call", "where"), [g[1:] for g in KNOWN_GAPS], ids=[g[0] for g in KNOWN_GAPS]
-)
-@pytest.mark.xfail(strict=True, reason="validation missing where the value enters")
-def test_known_gaps(call, where):
-    with pytest.raises(InputError):
-        call()

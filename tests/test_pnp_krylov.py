@@ -49,7 +49,6 @@ def test_krylov_matches_lu_and_needs_few_iterations(coarse):
     a, b = lu.solve(), kr.solve()
     assert kr.linear_solver == "krylov"
     assert np.allclose(b.species_currents_top, a.species_currents_top, rtol=1e-6)
-    assert b.min_concentration() > 0
     # warm I-V step: Newton keeps its quadratic convergence with 1e-4 Krylov solves
     a2, b2 = lu.solve(125.0), kr.solve(125.0)
     assert abs(b2.current - a2.current) <= 1e-6 * abs(a2.current)

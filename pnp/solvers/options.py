@@ -119,6 +119,23 @@ class SolverOptions:
             raise InputError(f"ksp_rtol must be in (0, 1), got {self.ksp_rtol!r}")
         if self.max_it < 1 or self.max_attempts < 1:
             raise InputError("max_it and max_attempts must be >= 1")
+        for name in ("rtol", "atol", "stol"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and 0 <= value < 1):
+                raise InputError(f"SolverOptions.{name} must be in [0, 1), got {value!r}")
+        if self.rtol == 0 and self.atol == 0:
+            raise InputError("SolverOptions: rtol and atol cannot both be 0 (Newton never stops)")
+        if not (isinstance(self.min_step, int | float) and 0 < self.min_step <= 1):
+            raise InputError(f"SolverOptions.min_step must be in (0, 1], got {self.min_step!r}")
+        if self.max_update is not None and not (
+            isinstance(self.max_update, int | float)
+            and math.isfinite(self.max_update)
+            and self.max_update > 0
+        ):
+            raise InputError(
+                f"SolverOptions.max_update must be a positive number or None, got "
+                f"{self.max_update!r}"
+            )
 
 
 @dataclass
