@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from meshes import names
+from pnp.problems.ion_model import ION_MODELS
 from pnp.studies.checks import StudyInputError, check_conditions
 from pnp.studies.geometry import GEOMETRY_PARAMETERS, MESH_FILE_KIND, check_kind, make_geometry
 from pnp.studies.grid import (
@@ -155,6 +156,12 @@ class ChannelPNPModel:
         degC),
         so the Debye and Bjerrum lengths follow the temperature; ``"fixed"``: the configured values
         at every temperature. Membrane and protein permittivities never change.
+    ion_model
+        ``"point"`` (default), ``"steric"`` or ``"steric+correlations"``
+        (:mod:`pnp.problems.ion_model`).
+    ion_size_nm, correlation_length_nm
+        Steric ion size [nm] of every species (default: each species' hydrated diameter) and
+        the BSK correlation length [nm] (default: ``max(a, z_max^2 l_B)``).
     diagnostics
         Add the diagnostics' worst-severity columns to every row.
     profile_points
@@ -176,6 +183,9 @@ class ChannelPNPModel:
     solver: Mapping[str, Any] = field(default_factory=dict)
     diffusion_model: str = "stokes-einstein"
     permittivity_model: str = "malmberg-maryott"
+    ion_model: str = "point"
+    ion_size_nm: float | None = None
+    correlation_length_nm: float | None = None
     diagnostics: bool = True
     profile_points: int = 80
     mesh_file: str | Path | None = None
@@ -186,6 +196,7 @@ class ChannelPNPModel:
             ("diffusion_model", self.diffusion_model, DIFFUSION_MODELS),
             ("permittivity_model", self.permittivity_model, PERMITTIVITY_MODELS),
             ("dim", self.dim, (2, 3)),
+            ("ion_model", self.ion_model, ION_MODELS),
         ):
             if value not in choices:
                 raise StudyInputError(f"{key} must be one of {list(choices)}, got {value!r}", key)
@@ -435,6 +446,9 @@ class ChannelPNPModel:
             permittivity=self._permittivity(cmesh, cond[TEMPERATURE]),
             walls=CHARGEABLE_WALLS if self.walls is None else self.walls,
             diffusion=self._diffusion(top, cond[TEMPERATURE]),
+            ion_model=self.ion_model,
+            ion_size=self.ion_size_nm,
+            correlation_length=self.correlation_length_nm,
         )
 
     def _permittivity(self, cmesh: Any, temperature: float) -> dict[str, float]:

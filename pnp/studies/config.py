@@ -36,6 +36,8 @@ needs ``protein_thickness_nm > 0``), a ``.msh`` file without ``top``/``bottom`` 
     concentration_mM = 150        # both baths; or concentration_top_mM + concentration_bottom_mM
     diffusion_model = "stokes-einstein"  # D(T) from the water viscosity; or "fixed" (25 degC)
     permittivity_model = "malmberg-maryott"  # water eps(T); or "fixed" (configured values)
+    ion_model = "point"           # or "steric", "steric+correlations" (+ ion_size_nm,
+                                  # correlation_length_nm)
 
     [conditions]
     voltage_mV = {start = -100, stop = 100, step = 50}
@@ -152,6 +154,9 @@ KEYS: tuple[Key, ...] = (
     Key("electrolyte", CONCENTRATION_BOTTOM, "custom"),
     Key("electrolyte", "diffusion_model", "text", "stokes-einstein"),
     Key("electrolyte", "permittivity_model", "text", "malmberg-maryott"),
+    Key("electrolyte", "ion_model", "text", "point"),
+    Key("electrolyte", "ion_size_nm", "number"),
+    Key("electrolyte", "correlation_length_nm", "number"),
     Key("conditions", VOLTAGE, "custom"),
     Key("conditions", TEMPERATURE, "sweep"),
     Key("conditions", SURFACE_CHARGE, "sweep"),
