@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from meshes import names
+from pnp.problems.flow import PRESSURE_AXIS
 from pnp.problems.ion_model import ION_MODELS
 from pnp.studies.checks import StudyInputError, check_conditions
 from pnp.studies.geometry import GEOMETRY_PARAMETERS, MESH_FILE_KIND, check_kind, make_geometry
@@ -166,6 +167,11 @@ class ChannelPNPModel:
         Add the diagnostics' worst-severity columns to every row.
     profile_points
         Number of cross-sections of an axial profile (``profiles=True`` runs).
+    flow
+        Solve PNP-Stokes (electro-osmosis, :class:`pnp.solvers.flow.SteadyPNPStokesSolver`;
+        water viscosity at the point's temperature) instead of PNP.
+    pressure_difference_Pa
+        ``p_top - p_bottom`` [Pa] (needs ``flow``); an axis of the same name overrides it.
     """
 
     geometry_kind: str = "default"
@@ -189,6 +195,8 @@ class ChannelPNPModel:
     diagnostics: bool = True
     profile_points: int = 80
     mesh_file: str | Path | None = None
+    flow: bool = False
+    pressure_difference_Pa: float = 0.0
 
     def __post_init__(self) -> None:
         check_kind(self.geometry_kind)
@@ -277,12 +285,14 @@ class ChannelPNPModel:
             d["mesh_file_name"] = path.name
             d["mesh_file_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
         d["model"] = "channel_pnp"
+        if not self.flow:  # (definitions, and hashes, of studies without flow unchanged)
+            del d["flow"], d["pressure_difference_Pa"]
         return d
 
     @property
     def allowed_axes(self) -> tuple[str, ...]:
         """Axis names this model accepts."""
-        return (*CONDITION_AXES, *GEOMETRY_PARAMETERS[self.geometry_kind])
+        return (*CONDITION_AXES, PRESSURE_AXIS, *GEOMETRY_PARAMETERS[self.geometry_kind])
 
     # -- point -> parameters ----------------------------------------------------------------------
     def geometry_params(self, point: StudyPoint) -> dict[str, float]:
@@ -310,6 +320,7 @@ class ChannelPNPModel:
             CONCENTRATION_BOTTOM: bottom,
             TEMPERATURE: point.get(TEMPERATURE, self.temperature_K),
             SURFACE_CHARGE: point.get(SURFACE_CHARGE, self.surface_charge_C_per_m2),
+            PRESSURE_AXIS: point.get(PRESSURE_AXIS, self.pressure_difference_Pa),
         }
 
     def membrane_span(self, values: Mapping[str, Any]) -> tuple[float, float] | None:
@@ -374,7 +385,21 @@ class ChannelPNPModel:
             salt_of(self.salt, cond[CONCENTRATION_BOTTOM], CONCENTRATION_BOTTOM if per_side
                     else CONCENTRATION)  # fmt: skip
             check_conditions(cond, water=water)
+            self._check_pressure(cond[PRESSURE_AXIS])
         return charged
+
+    def _check_pressure(self, dp: float) -> None:
+        """A pressure difference needs ``flow``; its value is checked by the flow problem."""
+        from pnp.problems.flow import FlowProblem
+
+        if dp != 0.0 and not self.flow:
+            raise StudyInputError(
+                f"{PRESSURE_AXIS} = {dp:g} needs flow = true (PNP-Stokes)", PRESSURE_AXIS
+            )
+        try:
+            FlowProblem(dp)
+        except InputError as exc:
+            raise StudyInputError(str(exc), PRESSURE_AXIS) from None
 
     def _check_geometries(self, points: list[StudyPoint]) -> None:
         """Every geometry point can be built and has each charged wall."""
@@ -477,6 +502,12 @@ class ChannelPNPModel:
         """A :class:`pnp.solvers.steady.SteadyPNPSolver` for the point's solver group."""
         from pnp.solvers.steady import SteadyPNPSolver
 
+        if self.flow:
+            from pnp.problems.flow import FlowProblem
+            from pnp.solvers.flow import SteadyPNPStokesSolver
+
+            problem, options = self.problem(mesh, point), self.solver_options()
+            return SteadyPNPStokesSolver(mesh, problem, FlowProblem(), options)
         return SteadyPNPSolver(mesh, self.problem(mesh, point), self.solver_options())
 
     def solve(self, solver: Any, point: StudyPoint, warm: Any | None) -> PointResult:
@@ -487,12 +518,18 @@ class ChannelPNPModel:
         bottom = salt_of(self.salt, cond[CONCENTRATION_BOTTOM], CONCENTRATION_BOTTOM)
         if warm is not None:
             solver.set_state(warm)
+        flow = {PRESSURE_AXIS: cond[PRESSURE_AXIS]} if self.flow else {}
         sol = solver.solve(
             cond[VOLTAGE],
             bath_top=[top.concentration(n) for n in species],
             bath_bottom=[bottom.concentration(n) for n in species],
             warm=warm is not None,
+            **flow,
         )
+        if self.flow:  # the PNP part is the state (fields, profiles, warm starts)
+            from pnp.results.flow import flow_columns
+
+            return PointResult({**self.observables(sol.pnp), **flow_columns(sol)}, sol.pnp)
         return PointResult(self.observables(sol), sol)
 
     def observables(self, sol: Any) -> dict[str, Any]:

@@ -45,6 +45,8 @@ needs ``protein_thickness_nm > 0``), a ``.msh`` file without ``top``/``bottom`` 
     surface_charge_C_per_m2 = 0.0
     charged_walls = ["membrane_wall"]    # default: every wall of the geometry
                                          # (protein_wall needs protein_thickness_nm > 0)
+    flow = false                  # true: PNP-Stokes (electro-osmosis, docs/electroosmosis.md)
+    pressure_difference_Pa = 0    # p_top - p_bottom (needs flow = true); lists sweep
 
     [permittivity]                # optional relative permittivities by region
     membrane = 2.0                # bath, pore, membrane, protein
@@ -75,6 +77,7 @@ from pathlib import Path
 from typing import Any
 
 from pnp.problems.electrostatics import MAX_POTENTIAL_MV
+from pnp.problems.flow import PRESSURE_AXIS
 from pnp.studies.geometry import GEOMETRY_KINDS, GEOMETRY_PARAMETERS, MESH_FILE_KIND
 from pnp.studies.grid import (
     CONCENTRATION,
@@ -161,6 +164,8 @@ KEYS: tuple[Key, ...] = (
     Key("conditions", TEMPERATURE, "sweep"),
     Key("conditions", SURFACE_CHARGE, "sweep"),
     Key("conditions", "charged_walls", "strings", to="walls"),
+    Key("conditions", "flow", "flag", False),
+    Key("conditions", PRESSURE_AXIS, "sweep"),
     Key("output", "fields", "text", "none", to="study.fields", choices=FIELD_FORMATS),
     Key("output", "profiles", "flag", False, to="study.profiles"),
     Key("output", "plots", "flag", True, to="study.plots"),
