@@ -27,6 +27,7 @@ Usage::
     python bench/pnp_scaling.py --quick    # small meshes and a grid subset (development)
     python bench/pnp_scaling.py --variants point,steric   # a subset of the ion models
     python bench/pnp_scaling.py --dims "" --variants steric --output out.json   # grid only
+    python bench/pnp_scaling.py --flow     # also PNP-Stokes per mesh ("flow_meshes" in the JSON)
 
 Writes ``bench/results/pnp_scaling.json`` (rank 0) and prints a table.
 """
@@ -211,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--variants", default=",".join(VARIANTS), help=f"ion models, from {list(VARIANTS)}"
     )
+    parser.add_argument(
+        "--flow", action="store_true", help="also PNP-Stokes (bench/pnp_stokes_scaling.py)"
+    )
     args = parser.parse_args(argv)
     comm = MPI.COMM_WORLD
     series = QUICK if args.quick else SERIES
@@ -242,6 +246,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"{grid['wall_time_s']:.0f} s",
                 flush=True,
             )
+    flow_rows = []
+    if args.flow:  # electro-osmosis: cold/warm PNP-Stokes over one Poisson solve, same meshes
+        from pnp_stokes_scaling import run_mesh as run_flow_mesh
+
+        for dim in (int(d) for d in args.dims.split(",") if d):
+            flow_rows += [run_flow_mesh(dim, spec, comm) for spec in series[dim]]
     grid = grids.get("point")
     data = {
         "quick": args.quick,
@@ -250,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         "robustness_grid": grid,
         "robustness_failures": None if grid is None else grid["failures"],
         "robustness_grids": grids,
+        "flow_meshes": flow_rows,
         "note": (
             "times on a shared 2-core machine; ratios measured in one run. Warm step = one "
             "chord predictor step (previous Jacobian, no assembly) + warm_newton_iterations."
