@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from stochastic.md import cell_kernels
 from stochastic.md.errors import MDInputError
 from stochastic.md.system import KB_KJ_PER_MOL_K
 
@@ -45,12 +46,27 @@ class VelocityVerlet:
         _check_dt(self.dt)
 
     def step(self, sim: Simulation) -> None:
-        """Advance one time step."""
-        h_over_m = (0.5 * self.dt) * sim.inv_m[:, None]
+        """Advance one time step (fused numba kick + drift and kick on C-contiguous arrays)."""
+        h = 0.5 * self.dt
+        if _fusable(sim):
+            threads = cell_kernels.use_threads(len(sim.x))
+            kick_drift = cell_kernels.kick_drift if threads else cell_kernels.kick_drift_serial
+            kick_drift(sim.x, sim.v, sim.f, sim.inv_m, h, self.dt)
+            sim.evaluate()
+            (cell_kernels.kick if threads else cell_kernels.kick_serial)(sim.v, sim.f, sim.inv_m, h)
+            return
+        h_over_m = h * sim.inv_m[:, None]
         sim.v += sim.f * h_over_m
         sim.x += self.dt * sim.v
         sim.evaluate()
         sim.v += sim.f * h_over_m
+
+
+def _fusable(sim: Simulation) -> bool:
+    """True if the state arrays suit the fused kernels (C-contiguous float64)."""
+    return all(
+        a.dtype == np.float64 and a.flags.c_contiguous for a in (sim.x, sim.v, sim.f, sim.inv_m)
+    )
 
 
 def _ou(v: np.ndarray, c1: float, sigma: np.ndarray, rng: np.random.Generator) -> None:

@@ -7,7 +7,7 @@ from typing import Literal
 
 import numpy as np
 
-from stochastic.md import kernels
+from stochastic.md import cell_kernels, kernels
 from stochastic.md.errors import MDInputError
 from stochastic.md.forcefield import raise_overlap
 from stochastic.md.mixing import PairOverrides, lorentz_berthelot
@@ -92,6 +92,9 @@ class LennardJones:
         self.types = np.ascontiguousarray(system.type_index, dtype=np.int32)
         self.lengths, self.inv, _ = box_arrays(system)
         self.e_tail, self.w_tail = self._tail() if tail_correction else (0.0, 0.0)
+        self._sorted_build: tuple[int, int] = (0, -1)
+        self._stypes = self.types
+        self._fbuf = np.empty((0, 0, 3))
 
     def _tail(self) -> tuple[float, float]:
         """Tail energy [kJ/mol] and its virial W_tail (P_tail = W_tail / (3V))."""
@@ -118,6 +121,9 @@ class LennardJones:
     ) -> tuple[float, float]:
         """Add LJ forces into ``forces``; return (energy, virial) including tail corrections."""
         assert nlist is not None
+        if nlist.is_sorted:
+            e, w = self._compute_sorted(positions, nlist, forces)
+            return e + self.e_tail, w + self.w_tail
         bad = np.full(2, -1, dtype=np.int64)
         e, w = kernels.lj_half(
             positions, self.lengths, self.inv, self.types, self.c12, self.c6, self.eshift,
@@ -127,6 +133,34 @@ class LennardJones:
         if bad[0] >= 0:
             raise_overlap(bad, positions, self.system, "Lennard-Jones")
         return e + self.e_tail, w + self.w_tail
+
+    def _compute_sorted(
+        self, positions: np.ndarray, nlist: NeighborList, forces: np.ndarray
+    ) -> tuple[float, float]:
+        """The cell-sorted, row-block path (:func:`stochastic.md.cell_kernels.lj_sorted`)."""
+        nb, n = nlist.n_blocks, len(positions)
+        if self._sorted_build != (id(nlist), nlist.n_builds):
+            self._stypes = np.ascontiguousarray(self.types[nlist.order])
+            self._sorted_build = (id(nlist), nlist.n_builds)
+            if self._fbuf.shape != (nb, n, 3):
+                self._fbuf = np.empty((nb, n, 3))
+        spos = nlist.sorted_positions(positions)
+        ew = np.zeros((nb, 2))
+        bad = np.full((nb, 2), -1, dtype=np.int64)
+        kernel = cell_kernels.lj_sorted if nlist.threaded else cell_kernels.lj_sorted_serial
+        kernel(
+            spos, self._stypes, self.c12, self.c6, self.eshift, self.rmin2, self.cutoff**2,
+            _MODES[self.mode], self.switch_distance, self.lengths, self.inv, nlist.sstart,
+            nlist.smid, nlist.send, nlist.snbr, self._fbuf, ew, bad,
+        )  # fmt: skip
+        hit = np.flatnonzero(bad[:, 0] >= 0)
+        if len(hit):
+            raise_overlap(nlist.order[bad[hit[0]]], positions, self.system, "Lennard-Jones")
+        scatter = (
+            cell_kernels.scatter_forces if nlist.threaded else cell_kernels.scatter_forces_serial
+        )
+        scatter(self._fbuf, nlist.order, forces)
+        return float(ew[:, 0].sum()), float(ew[:, 1].sum())
 
 
 def lj_reference(lj: LennardJones, positions: np.ndarray) -> tuple[float, np.ndarray, float]:

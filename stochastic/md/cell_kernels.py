@@ -1,0 +1,435 @@
+"""Fast path of the pair loop: cell-sorted particle order, split half lists, threaded kernels.
+
+The algorithms of production MD codes (LAMMPS's binned half lists and atom sorting, GROMACS's
+spatially sorted particle order; Allen & Tildesley, *Computer Simulation of Liquids*, 2nd ed.,
+section 5.3), kept in numba:
+
+- at every neighbour-list build the particles are sorted by cell (a counting sort); the kernels
+  work on a *sorted copy* of the positions, gathered once per step, so that the partners of a
+  particle sit close to it in memory. User-visible arrays keep the original order: forces are
+  scattered back through the permutation ``order`` (sorted index -> original index);
+- the sorted copy is the position minus the periodic image it had at the build (``image``).
+  Between builds every particle moves by less than skin/2, so a pair found *without* a periodic
+  shift needs no minimum image until the next build. Each row of the half list is split into
+  these *interior* partners ``nbr[start[i]:mid[i]]`` (plain differences, no rounding) and the
+  *boundary* partners ``nbr[mid[i]:end[i]]`` (minimum image);
+- cells are about ``rlist / reach`` wide and the stencil is the half shell of reach ``reach``
+  (with reach 2 the candidate volume is ~40 % smaller than with rlist-wide cells);
+- rows are split into ``n_chunks`` contiguous blocks processed by ``numba.prange``; each block
+  writes its own region of the pair array (so the build needs one pass) and its own force
+  buffer (so the Newton's-third-law updates of a half list never race). The reduction over the
+  buffers is ordered, so results do not depend on thread scheduling.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+#: Below this many particles per thread the thread launch costs more than it saves (and on a
+#: loaded machine a parallel region waits for every thread to be scheduled): serial kernels.
+PARALLEL_MIN_PARTICLES = 4096
+
+
+def half_stencil(reach: int) -> np.ndarray:
+    """Cell offsets of a half shell of ``reach``: each pair of distinct cells appears once."""
+    r = range(-reach, reach + 1)
+    cells = [(a, b, c) for a in r for b in r for c in r if (a, b, c) > (0, 0, 0)]
+    return np.array(cells, dtype=np.int64).reshape(-1, 3)
+
+
+@njit(cache=True)
+def cell_sort(pos, lengths, inv, origin, csize, ncell, order, image, spos, cstart):
+    """Counting sort of particles by cell; fills ``order``, ``image``, ``spos`` and ``cstart``.
+
+    ``image`` (sorted order) is the periodic image removed from each particle (``L floor(x/L)``
+    on periodic axes, 0 elsewhere); ``spos = pos[order] - image``; ``cstart`` (ncells + 1) is
+    the CSR of the cells in the sorted order.
+    """
+    n = pos.shape[0]
+    cell_of = np.empty(n, dtype=np.int64)
+    cstart[:] = 0
+    for i in range(n):
+        idx = 0
+        for d in range(3):
+            x = pos[i, d]
+            x = x - lengths[d] * math.floor(x * inv[d]) - origin[d]
+            c = int(x / csize[d])
+            c = min(max(c, 0), ncell[d] - 1)
+            idx = idx * ncell[d] + c if d > 0 else c
+        cell_of[i] = idx
+        cstart[idx + 1] += 1
+    for c in range(cstart.shape[0] - 1):
+        cstart[c + 1] += cstart[c]
+    fill = cstart[:-1].copy()
+    for i in range(n):
+        k = fill[cell_of[i]]
+        fill[cell_of[i]] += 1
+        order[k] = i
+        for d in range(3):
+            img = lengths[d] * math.floor(pos[i, d] * inv[d])
+            image[k, d] = img
+            spos[k, d] = pos[i, d] - img
+
+
+@njit(cache=True)
+def _excluded(a, b, ex_start, ex_list):
+    for k in range(ex_start[a], ex_start[a + 1]):  # noqa: SIM110 (numba: no generators)
+        if ex_list[k] == b:
+            return True
+    return False
+
+
+@njit(cache=True, inline="always")
+def _wrap(c, nc, length, periodic):
+    """Cell index ``c`` wrapped into ``0..nc-1``, its image shift, and whether it exists."""
+    if 0 <= c < nc:
+        return c, 0.0, True
+    if not periodic:
+        return c, 0.0, False
+    return (c + nc) % nc, (length if c >= nc else -length), True
+
+
+@njit(cache=True)
+def _neighbour_cells(cell, ncell, periodic, lengths, stencil, cells, shifts):
+    """Stencil cells of ``cell``: indices and image shifts, own cell first, unshifted first.
+
+    Returns ``(count, first_shifted)``.
+    """
+    ny, nz = ncell[1], ncell[2]
+    c0 = cell // (ny * nz)
+    c1 = (cell // nz) % ny
+    c2 = cell % nz
+    m = 0
+    first_shifted = 0
+    for shifted in (False, True):
+        if shifted:
+            first_shifted = m
+        for s in range(-1, stencil.shape[0]):
+            if s < 0 and shifted:
+                continue
+            ox, oy, oz = (0, 0, 0) if s < 0 else (stencil[s, 0], stencil[s, 1], stencil[s, 2])
+            cx, sx, okx = _wrap(c0 + ox, ncell[0], lengths[0], periodic[0])
+            cy, sy, oky = _wrap(c1 + oy, ncell[1], lengths[1], periodic[1])
+            cz, sz, okz = _wrap(c2 + oz, ncell[2], lengths[2], periodic[2])
+            if not (okx and oky and okz) or (sx != 0.0 or sy != 0.0 or sz != 0.0) != shifted:
+                continue
+            cells[m] = (cx * ny + cy) * nz + cz
+            shifts[m, 0] = sx
+            shifts[m, 1] = sy
+            shifts[m, 2] = sz
+            m += 1
+    return m, first_shifted
+
+
+@njit(cache=True, parallel=True)
+def build_sorted_list(spos, cstart, ncell, periodic, lengths, stencil, rlist2, ex_start, ex_list,
+                      order, chunk_cap, nbr, start, mid, end, used):  # fmt: skip
+    """Split half list of the cell-sorted particles, blocks of cells in parallel.
+
+    Block ``b`` (cells ``b C / B`` to ``(b+1) C / B``) writes from ``b * chunk_cap``; row ``i``
+    has interior partners ``nbr[start[i]:mid[i]]`` and boundary partners ``nbr[mid[i]:end[i]]``.
+    ``used[b]`` receives the pairs block ``b`` needed: if any exceeds ``chunk_cap`` the list is
+    incomplete (enlarge and call again).
+    """
+    for b in prange(used.shape[0]):
+        _build_block(b, spos, cstart, ncell, periodic, lengths, stencil, rlist2, ex_start,
+                     ex_list, order, chunk_cap, nbr, start, mid, end, used)  # fmt: skip
+
+
+@njit(cache=True)
+def build_sorted_list_serial(spos, cstart, ncell, periodic, lengths, stencil, rlist2, ex_start,
+                             ex_list, order, chunk_cap, nbr, start, mid, end, used):  # fmt: skip
+    """Serial twin of :func:`build_sorted_list`."""
+    for b in range(used.shape[0]):
+        _build_block(b, spos, cstart, ncell, periodic, lengths, stencil, rlist2, ex_start,
+                     ex_list, order, chunk_cap, nbr, start, mid, end, used)  # fmt: skip
+
+
+@njit(cache=True)
+def _build_block(b, spos, cstart, ncell, periodic, lengths, stencil, rlist2, ex_start, ex_list,
+                 order, chunk_cap, nbr, start, mid, end, used):  # fmt: skip
+    """Rows of the cells of block ``b`` (see :func:`build_sorted_list`)."""
+    ncells = cstart.shape[0] - 1
+    nblocks = used.shape[0]
+    cells = np.empty(stencil.shape[0] + 1, dtype=np.int64)
+    shifts = np.empty((stencil.shape[0] + 1, 3))
+    m = b * chunk_cap
+    cap = m + chunk_cap
+    for cell in range(b * ncells // nblocks, (b + 1) * ncells // nblocks):
+        count, first_shifted = _neighbour_cells(
+            cell, ncell, periodic, lengths, stencil, cells, shifts
+        )
+        for i in range(cstart[cell], cstart[cell + 1]):
+            start[i] = m
+            has_ex = ex_start[order[i] + 1] > ex_start[order[i]]
+            for s in range(count):
+                if s == first_shifted:
+                    mid[i] = m
+                c = cells[s]
+                xs = spos[i, 0] - shifts[s, 0]
+                ys = spos[i, 1] - shifts[s, 1]
+                zs = spos[i, 2] - shifts[s, 2]
+                for k in range(i + 1 if s == 0 else cstart[c], cstart[c + 1]):
+                    dx = xs - spos[k, 0]
+                    dy = ys - spos[k, 1]
+                    dz = zs - spos[k, 2]
+                    if dx * dx + dy * dy + dz * dz < rlist2:
+                        if has_ex and _excluded(order[i], order[k], ex_start, ex_list):
+                            continue
+                        if m < cap:
+                            nbr[m] = k
+                        m += 1
+            if first_shifted == count:
+                mid[i] = m
+            end[i] = m
+    used[b] = m - b * chunk_cap
+
+
+@njit(cache=True, inline="always")
+def _gather_one(k, pos, order, image, spos):
+    i = order[k]
+    for d in range(3):
+        spos[k, d] = pos[i, d] - image[k, d]
+
+
+@njit(cache=True, parallel=True)
+def gather_sorted(pos, order, image, spos):
+    """``spos[k] = pos[order[k]] - image[k]`` (the sorted working copy of the positions)."""
+    for k in prange(order.shape[0]):
+        _gather_one(k, pos, order, image, spos)
+
+
+@njit(cache=True)
+def gather_sorted_serial(pos, order, image, spos):
+    """Serial twin of :func:`gather_sorted` (no thread launch: small systems, one block)."""
+    for k in range(order.shape[0]):
+        _gather_one(k, pos, order, image, spos)
+
+
+@njit(cache=True, inline="always")
+def _scatter_one(k, fbuf, order, forces):
+    i = order[k]
+    for d in range(3):
+        acc = 0.0
+        for b in range(fbuf.shape[0]):
+            acc += fbuf[b, k, d]
+        forces[i, d] += acc
+
+
+@njit(cache=True, parallel=True)
+def scatter_forces(fbuf, order, forces):
+    """``forces[order[k]] += sum_b fbuf[b, k]`` (blocks summed in a fixed order)."""
+    for k in prange(order.shape[0]):
+        _scatter_one(k, fbuf, order, forces)
+
+
+@njit(cache=True)
+def scatter_forces_serial(fbuf, order, forces):
+    """Serial twin of :func:`scatter_forces`."""
+    for k in range(order.shape[0]):
+        _scatter_one(k, fbuf, order, forces)
+
+
+@njit(cache=True, fastmath=True, inline="always")
+def _lj_pair(r2, c12, c6, shift, rc2, mode, rsw, width):
+    """LJ energy and ``F.r / r^2`` of one pair (0 beyond the cutoff, without a branch)."""
+    # branch-free cutoff: about 30 % of the list pairs lie between rc and rc + skin, a
+    # test on r2 < rc2 would be mispredicted often
+    inside = 1.0 if r2 < rc2 else 0.0
+    ir2 = 1.0 / r2
+    ir6 = ir2 * ir2 * ir2
+    a12 = c12 * ir6 * ir6
+    a6 = c6 * ir6
+    u = a12 - a6 - shift
+    fr = (12.0 * a12 - 6.0 * a6) * ir2
+    if mode == 2 and inside > 0.0:
+        r = math.sqrt(r2)
+        if r > rsw:
+            x = (r - rsw) / width
+            x2 = x * x
+            s = 1.0 - x * x2 * (10.0 - 15.0 * x + 6.0 * x2)
+            ds = -30.0 * x2 * (1.0 - 2.0 * x + x2) / width
+            fr = fr * s - u * ds / r
+            u *= s
+    return u * inside, fr * inside
+
+
+@njit(cache=True, fastmath=True)
+def _lj_rows(lo, hi, spos, stypes, c12, c6, eshift, rmin2, rc2, mode, rsw, lengths, inv, start,
+             mid, end, nbr, f, bad):  # fmt: skip
+    """LJ over sorted rows ``lo..hi`` into the buffer ``f``; returns (energy, virial)."""
+    energy = 0.0
+    virial = 0.0
+    width = math.sqrt(rc2) - rsw
+    for i in range(lo, hi):
+        xi, yi, zi = spos[i, 0], spos[i, 1], spos[i, 2]
+        ti = stypes[i]
+        c12i, c6i, shi, rmi = c12[ti], c6[ti], eshift[ti], rmin2[ti]
+        fxi = fyi = fzi = 0.0
+        for boundary in (False, True):
+            k0, k1 = (mid[i], end[i]) if boundary else (start[i], mid[i])
+            for k in range(k0, k1):
+                j = nbr[k]
+                dx = xi - spos[j, 0]
+                dy = yi - spos[j, 1]
+                dz = zi - spos[j, 2]
+                if boundary:  # minimum image
+                    dx -= lengths[0] * np.rint(dx * inv[0])
+                    dy -= lengths[1] * np.rint(dy * inv[1])
+                    dz -= lengths[2] * np.rint(dz * inv[2])
+                r2 = dx * dx + dy * dy + dz * dz
+                tj = stypes[j]
+                if r2 < rmi[tj]:
+                    if r2 < rc2 and bad[0] < 0:
+                        bad[0] = i
+                        bad[1] = j
+                    continue
+                u, fr = _lj_pair(r2, c12i[tj], c6i[tj], shi[tj], rc2, mode, rsw, width)
+                energy += u
+                virial += fr * r2
+                fxi += fr * dx
+                fyi += fr * dy
+                fzi += fr * dz
+                f[j, 0] -= fr * dx
+                f[j, 1] -= fr * dy
+                f[j, 2] -= fr * dz
+        f[i, 0] += fxi
+        f[i, 1] += fyi
+        f[i, 2] += fzi
+    return energy, virial
+
+
+@njit(cache=True, parallel=True)
+def lj_sorted(spos, stypes, c12, c6, eshift, rmin2, rc2, mode, rsw, lengths, inv, start, mid,
+              end, nbr, fbuf, ew, bad):  # fmt: skip
+    """LJ over the split half list in row blocks (one force buffer ``fbuf[b]`` per block).
+
+    Same pair function as :func:`stochastic.md.kernels.lj_half`; ``ew[b]`` receives the block's
+    (energy, virial) and ``bad[b]`` its first overlapping pair (sorted indices) or -1.
+    """
+    n = spos.shape[0]
+    nb = fbuf.shape[0]
+    for b in prange(nb):
+        f = fbuf[b]
+        f[:] = 0.0
+        e, w = _lj_rows(b * n // nb, (b + 1) * n // nb, spos, stypes, c12, c6, eshift, rmin2,
+                        rc2, mode, rsw, lengths, inv, start, mid, end, nbr, f, bad[b])  # fmt: skip
+        ew[b, 0] = e
+        ew[b, 1] = w
+
+
+@njit(cache=True)
+def lj_sorted_serial(spos, stypes, c12, c6, eshift, rmin2, rc2, mode, rsw, lengths, inv, start,
+                     mid, end, nbr, fbuf, ew, bad):  # fmt: skip
+    """Serial twin of :func:`lj_sorted` (same blocks, one after the other)."""
+    n = spos.shape[0]
+    nb = fbuf.shape[0]
+    for b in range(nb):
+        f = fbuf[b]
+        f[:] = 0.0
+        e, w = _lj_rows(b * n // nb, (b + 1) * n // nb, spos, stypes, c12, c6, eshift, rmin2,
+                        rc2, mode, rsw, lengths, inv, start, mid, end, nbr, f, bad[b])  # fmt: skip
+        ew[b, 0] = e
+        ew[b, 1] = w
+
+
+@njit(cache=True)
+def original_csr(order, start, mid, end, nbr, out_start, out_nbr):
+    """The split sorted list as a plain half list in the original particle indices.
+
+    Each pair is stored once, under its smaller original index (partner > row).
+    """
+    n = order.shape[0]
+    out_start[:] = 0
+    for k in range(n):
+        for p in range(start[k], end[k]):
+            a, b = order[k], order[nbr[p]]
+            out_start[min(a, b) + 1] += 1
+    for i in range(n):
+        out_start[i + 1] += out_start[i]
+    fill = out_start[:-1].copy()
+    for k in range(n):
+        for p in range(start[k], end[k]):
+            a, b = order[k], order[nbr[p]]
+            lo = min(a, b)
+            out_nbr[fill[lo]] = max(a, b)
+            fill[lo] += 1
+
+
+@njit(cache=True, inline="always")
+def _disp2(k, pos, order, image, ref):
+    i = order[k]
+    dx = pos[i, 0] - image[k, 0] - ref[k, 0]
+    dy = pos[i, 1] - image[k, 1] - ref[k, 1]
+    dz = pos[i, 2] - image[k, 2] - ref[k, 2]
+    return dx * dx + dy * dy + dz * dz
+
+
+@njit(cache=True, parallel=True)
+def max_displacement2_sorted(pos, order, image, ref):
+    """Largest squared displacement since the build (``ref`` = sorted positions at the build)."""
+    best = 0.0
+    for k in prange(order.shape[0]):
+        best = max(best, _disp2(k, pos, order, image, ref))
+    return best
+
+
+@njit(cache=True)
+def max_displacement2_sorted_serial(pos, order, image, ref):
+    """Serial twin of :func:`max_displacement2_sorted`."""
+    best = 0.0
+    for k in range(order.shape[0]):
+        best = max(best, _disp2(k, pos, order, image, ref))
+    return best
+
+
+@njit(cache=True, inline="always")
+def _kick_drift_one(i, x, v, f, inv_m, half_dt, dt):
+    h = half_dt * inv_m[i]
+    for d in range(3):
+        v[i, d] += h * f[i, d]
+        x[i, d] += dt * v[i, d]
+
+
+@njit(cache=True, inline="always")
+def _kick_one(i, v, f, inv_m, half_dt):
+    h = half_dt * inv_m[i]
+    for d in range(3):
+        v[i, d] += h * f[i, d]
+
+
+@njit(cache=True, parallel=True)
+def kick_drift(x, v, f, inv_m, half_dt, dt):
+    """Velocity Verlet first half: ``v += (dt/2) f/m; x += dt v`` in one pass."""
+    for i in prange(x.shape[0]):
+        _kick_drift_one(i, x, v, f, inv_m, half_dt, dt)
+
+
+@njit(cache=True)
+def kick_drift_serial(x, v, f, inv_m, half_dt, dt):
+    """Serial twin of :func:`kick_drift`."""
+    for i in range(x.shape[0]):
+        _kick_drift_one(i, x, v, f, inv_m, half_dt, dt)
+
+
+@njit(cache=True, parallel=True)
+def kick(v, f, inv_m, half_dt):
+    """Velocity Verlet second half: ``v += (dt/2) f/m``."""
+    for i in prange(v.shape[0]):
+        _kick_one(i, v, f, inv_m, half_dt)
+
+
+@njit(cache=True)
+def kick_serial(v, f, inv_m, half_dt):
+    """Serial twin of :func:`kick`."""
+    for i in range(v.shape[0]):
+        _kick_one(i, v, f, inv_m, half_dt)
+
+
+def use_threads(n_particles: int) -> bool:
+    """Whether the per-particle kernels of a system of this size should run threaded."""
+    return numba.get_num_threads() > 1 and n_particles >= PARALLEL_MIN_PARTICLES
