@@ -45,7 +45,7 @@ LU = SolverOptions(linear_solver="lu")
 
 @pytest.fixture(scope="module")
 def pore():
-    geo = cylindrical_pore(1.0, 4.0, h_pore=0.2, h_bath=2.0, bath_radius=6.0, bath_height=6.0)
+    geo = cylindrical_pore(1.0, 4.0, h_pore=0.25, h_bath=2.0, bath_radius=6.0, bath_height=6.0)
     return build_channel(geo, 2)
 
 
