@@ -6,8 +6,7 @@ with concentrations ``c_L``, ``c_R`` [mM] the steady flux is exact::
 
     J = (c_L e^{W_L} - c_R e^{W_R}) / int_L^R e^{W(z)} / D(z) dz        [mM nm/ns]
 
-The integrals here are composite Gauss-Legendre rules (8 points per grid cell) on the profile's
-interpolant, so they are exact to round-off for the interpolated profile.
+The integrals are composite Gauss-Legendre rules (8 points per cell), exact for the interpolant.
 
 Current. J is a flux density (mol m^-2 s^-1 = mM nm/ns). A channel physicist expects a
 single-channel current: the 1D model describes the ion in an effective pore cross-section A
@@ -227,13 +226,15 @@ def binding_constant_per_mM(
 
 
 # ------------------------------------------------------------------------------ channel
-def _concentration(label: str, value: float) -> float:
+def _concentration(
+    label: str, value: float, what: str = "a finite concentration >= 0 mM", low: float = 0.0
+) -> float:
     try:
         c = float(value)
     except (TypeError, ValueError):
         c = math.nan
-    if not (math.isfinite(c) and c >= 0):
-        raise StochasticInputError(f"{label} must be a finite concentration >= 0 mM, got {value!r}")
+    if not (math.isfinite(c) and c >= low):
+        raise StochasticInputError(f"{label} must be {what}, got {value!r}")
     return c
 
 
@@ -319,13 +320,7 @@ class Channel1D:
 
     def _currents(self, cl: Mapping[str, float], cr: Mapping[str, float], v: float) -> list[float]:
         """Current of every permeant [pA] from checked baths (absent = 0 mM)."""
-        try:
-            finite = math.isfinite(float(v))
-        except (TypeError, ValueError):
-            finite = False
-        if not finite:
-            raise StochasticInputError(f"voltage_mV must be a finite number in mV, got {v!r}")
-        v = float(v)
+        v = _concentration("voltage_mV", v, "a finite number in mV", -math.inf)
         out = []
         for p in self.permeants:
             J = steady_flux(
