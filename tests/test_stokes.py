@@ -169,6 +169,21 @@ def test_flow_problem_inputs():
     assert abs(FlowProblem().viscosity(298.15) - 0.890) < 0.005  # water at 25 degC
 
 
+def test_untagged_water_boundary_is_refused():
+    from poreflux.errors import MeshTagError
+
+    cm = cylinder(1.0, 2.0, 4, 4)
+    ft = cm.facet_tags
+    mid = dolfinx.mesh.compute_midpoints(cm.mesh, 1, ft.indices)
+    keep = ~((ft.values == 5) & (mid[:, 1] > 1.0))  # half of the wall loses its tag
+    tags = dolfinx.mesh.meshtags(cm.mesh, 1, ft.indices[keep], ft.values[keep])
+    holed = ChannelMesh(
+        cm.mesh, cm.cell_tags, tags, cm.regions, cm.boundaries, True, cm.water_regions
+    )
+    with pytest.raises(MeshTagError, match="exterior facet"):
+        StokesSolver(holed, FlowProblem(0.0))
+
+
 def _rice_whitehead(a: float, debye: float, nr: int, nz: int):
     zeta, field = 0.025, 1e7  # V, V/m (linear regime: zeta < kT/e)
     eps = 78.3 * epsilon_0

@@ -123,6 +123,14 @@ class FlowFields:
                 out.append(name)
         if not out:
             raise MeshTagError("the water region has no wall boundary; name them with walls=")
+        named = [n for n in (*out, self.top, self.bottom, names.AXIS) if cm.has_boundary(n)]
+        covered = np.concatenate([sft.find(cm.boundary(n)) for n in named])
+        free = sub.comm.allreduce(int(np.setdiff1d(exterior, covered).size), op=MPI.SUM)
+        if free:
+            raise MeshTagError(
+                f"{free} exterior facet(s) of the water carry no boundary name; tag them as a "
+                "wall or a bath end (they would get no flow condition)"
+            )
         return tuple(out)
 
     def _facets(self, name: str) -> np.ndarray:
