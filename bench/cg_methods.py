@@ -1,4 +1,4 @@
-"""CG methods side by side: IBI+IMC, MS-CG, relative entropy and the ML network.
+"""CG methods side by side: IBI (+pressure), MS-CG, relative entropy and the ML network.
 
 Systems (reduced LJ units): 108 LJ dimers at 0.3 molecules/sigma^3 (fit at T* = 1.5, held-out
 T* = 1.8) and 108 LJ triangles at 0.25 molecules/sigma^3 (T* = 1.5), each molecule mapped to
