@@ -13,9 +13,10 @@ Typical use::
     sim.run(1000)
 
 Modules: ``system`` (types, box), ``mixing`` (Lorentz-Berthelot, NBFIX), ``neighbors``
-(cell/Verlet lists), ``kernels`` (numba), ``lj``, ``ewald``, ``pme`` (grid and splitting from
-one tolerance), ``reaction_field``, ``coulomb_direct`` (open boundaries, all pairs), ``drude``,
-``bonded`` (harmonic bonds), ``angles`` (harmonic angles), ``dihedrals`` (OPLS /
+(cell/Verlet lists), ``kernels`` (numba), ``cell_kernels`` (fast path: cell-sorted order, split
+half lists, threaded row blocks, fused Verlet kicks), ``lj``, ``ewald``, ``pme`` (grid and
+splitting from one tolerance), ``reaction_field``, ``coulomb_direct`` (open boundaries, all
+pairs), ``drude``, ``bonded`` (harmonic bonds), ``angles`` (harmonic angles), ``dihedrals`` (OPLS /
 Ryckaert-Bellemans torsions), ``pairs`` (scaled 1-4 LJ), ``bonded_kernels`` (numba loops),
 ``topology`` (angles, dihedrals, exclusions from a bond graph), ``trappe`` (TraPPE-UA
 hydrocarbon sites and molecule catalogue), ``liquid`` (molecular liquids packed at a density),
