@@ -6,7 +6,9 @@
    a fresh process (``--child``): ``whole_process_s`` is its wall time seen from outside,
    ``setup_s`` its time from the start of the script to the first step (imports, JIT from the
    numba cache, system, first neighbour list and forces), ``atom_steps_per_s_loop`` the rate
-   of the 1000-step loop (neighbour-list rebuilds included). Runs alternate poreflux on one
+   of the 1000-step loop (neighbour-list rebuilds included), ``..._cpu`` the same from the
+   process CPU time (LAMMPS: loop time x its "% CPU use"), which a loaded machine distorts
+   less than wall time. Runs alternate poreflux on one
    thread, LAMMPS (``lmp``, one MPI rank, ``OMP_NUM_THREADS=1``; skipped when not installed)
    and poreflux on two threads (``NUMBA_NUM_THREADS=2``), for ``--rounds`` rounds; the best
    run of each is kept and every run is listed. LAMMPS is never a dependency of poreflux.
@@ -81,12 +83,15 @@ def child(steps: int) -> None:
     e0 = sim.result.energies["lj"] / len(pos)
     etot0 = sim.kinetic_energy() + sim.potential_energy()
     t0 = time.perf_counter()
+    c0 = time.process_time()
     setup = t0 - _T_START
     sim.run(steps)
     loop = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     etot = sim.kinetic_energy() + sim.potential_energy()
     print(json.dumps({
         "setup_s": setup, "loop_s": loop, "atom_steps_per_s_loop": len(pos) * steps / loop,
+        "loop_cpu_s": cpu, "atom_steps_per_s_loop_cpu": len(pos) * steps / cpu,
         "epair_step0_per_atom": e0, "epair_final_per_atom": sim.result.energies["lj"] / len(pos),
         "etot_drift_per_atom": (etot - etot0) / len(pos), "neighbor_builds": ff.nlist.n_builds,
         "threads": int(os.environ.get("NUMBA_NUM_THREADS", "0")), "atoms": len(pos),
@@ -121,9 +126,12 @@ def run_lammps(lmp: str, steps: int, workdir: Path) -> dict:
     if m is None:
         raise RuntimeError(f"no 'Loop time' line in the LAMMPS output:\n{out.stdout[-2000:]}")
     loop, atoms = float(m.group(1)), int(m.group(4))
+    pct = re.search(r"([0-9.]+)% CPU use", out.stdout)
+    cpu = loop * float(pct.group(1)) / 100.0 if pct else float("nan")
     epair = re.search(r"^\s+0\s+1\.44\s+(-?[0-9.]+)", out.stdout, re.MULTILINE)
     return {
         "loop_s": loop, "atom_steps_per_s_loop": atoms * steps / loop, "whole_process_s": whole,
+        "loop_cpu_s": cpu, "atom_steps_per_s_loop_cpu": atoms * steps / cpu,
         "epair_step0_per_atom": float(epair.group(1)) if epair else None,
         "version": out.stdout.splitlines()[0] if out.stdout else "",
     }  # fmt: skip
@@ -142,11 +150,13 @@ def lj_side_by_side(rounds: int, steps: int) -> dict:
             runs["poreflux_2"].append(run_poreflux(2, steps))
     best = {k: min(v, key=lambda r: r["loop_s"]) for k, v in runs.items() if v}
     p1, p2 = best["poreflux_1"], best["poreflux_2"]
+    pf1 = runs["poreflux_1"]
     result = {
         "atom_steps_per_s_loop": p1["atom_steps_per_s_loop"],
         "whole_process_s": p1["whole_process_s"],
         "setup_s": min(r["setup_s"] for r in runs["poreflux_1"]),
         "setup_s_first_process": cold["setup_s"],
+        "atom_steps_per_s_loop_cpu": max(r["atom_steps_per_s_loop_cpu"] for r in pf1),
         "atom_steps_per_s_loop_2_threads": p2["atom_steps_per_s_loop"],
         "thread_speedup_2": p1["loop_s"] / p2["loop_s"],
         "lj_epair_step0_per_atom": p1["epair_step0_per_atom"],
@@ -159,6 +169,15 @@ def lj_side_by_side(rounds: int, steps: int) -> dict:
         result |= {
             "lammps_atom_steps_per_s_loop": lam["atom_steps_per_s_loop"],
             "lammps_whole_process_s": lam["whole_process_s"],
+            "lammps_atom_steps_per_s_loop_cpu": max(
+                r["atom_steps_per_s_loop_cpu"] for r in runs["lammps"]
+            ),
+            "loop_rate_over_lammps_by_round": [
+                q["loop_s"] / p["loop_s"] for p, q in zip(pf1, runs["lammps"], strict=True)
+            ],
+            "loop_cpu_rate_over_lammps_by_round": [
+                q["loop_cpu_s"] / p["loop_cpu_s"] for p, q in zip(pf1, runs["lammps"], strict=True)
+            ],
             "loop_rate_over_lammps": p1["atom_steps_per_s_loop"] / lam["atom_steps_per_s_loop"],
             "whole_process_over_lammps": p1["whole_process_s"] / lam["whole_process_s"],
             "lammps_version": lam["version"],
@@ -267,6 +286,8 @@ def main() -> None:
     OUT.write_text(json.dumps(result, indent=2))
     for key in (
         "atom_steps_per_s_loop", "lammps_atom_steps_per_s_loop", "loop_rate_over_lammps",
+        "atom_steps_per_s_loop_cpu", "lammps_atom_steps_per_s_loop_cpu",
+        "loop_rate_over_lammps_by_round", "loop_cpu_rate_over_lammps_by_round",
         "whole_process_s", "lammps_whole_process_s", "setup_s", "thread_speedup_2",
         "lj_epair_step0_per_atom", "load_average_1min_before_after",
     ):  # fmt: skip
