@@ -8,10 +8,10 @@
    numba cache, system, first neighbour list and forces), ``atom_steps_per_s_loop`` the rate
    of the 1000-step loop (neighbour-list rebuilds included), ``..._cpu`` the same from the
    process CPU time (LAMMPS: loop time x its "% CPU use"), which a loaded machine distorts
-   less than wall time. Runs alternate poreflux on one
-   thread, LAMMPS (``lmp``, one MPI rank, ``OMP_NUM_THREADS=1``; skipped when not installed)
-   and poreflux on two threads (``NUMBA_NUM_THREADS=2``), for ``--rounds`` rounds; the best
-   run of each is kept and every run is listed. LAMMPS is never a dependency of poreflux.
+   less than wall time. Runs alternate poreflux on one thread, LAMMPS (``lmp``, one MPI rank,
+   ``OMP_NUM_THREADS=1``; skipped when not installed) and poreflux on two threads
+   (``NUMBA_NUM_THREADS=2 POREFLUX_MD_THREADS=1``), for ``--rounds`` rounds; the best run of each
+   is kept and every run is listed. LAMMPS is never a dependency of poreflux.
    LAMMPS rebuilds its list every 20 steps without a check (``neigh_modify delay 0 every 20
    check no``, as in its benchmark); poreflux rebuilds when a particle has moved skin/2.
 2. ``--salt``: a 4,000-particle salt solution (1 M NaCl-like ions in LJ solvent beads, cubic
@@ -100,7 +100,10 @@ def child(steps: int) -> None:
 
 def run_poreflux(threads: int, steps: int) -> dict:
     """One fresh process; adds its whole-process wall time."""
-    env = os.environ | {"NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": "1"}
+    env = os.environ | {
+        "NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": "1",
+        "POREFLUX_MD_THREADS": "1" if threads > 1 else "0",  # the threaded path is opt-in
+    }  # fmt: skip
     t0 = time.perf_counter()
     out = subprocess.run(
         [sys.executable, __file__, "--child", "--steps", str(steps)],

@@ -24,14 +24,18 @@ section 5.3), kept in numba:
 from __future__ import annotations
 
 import math
+import os
 
 import numba
 import numpy as np
 from numba import njit, prange
 
-#: Below this many particles per thread the thread launch costs more than it saves (and on a
-#: loaded machine a parallel region waits for every thread to be scheduled): serial kernels.
+#: Below this many particles the thread launch costs more than it saves: serial kernels.
 PARALLEL_MIN_PARTICLES = 4096
+#: The threaded kernels are opt-in (``POREFLUX_MD_THREADS=1`` and ``NUMBA_NUM_THREADS >= 2``):
+#: on the shared, loaded 2-core machine they were measured slower than the serial path (every
+#: parallel region waits for its slowest thread; bench/results/md_lj.json, thread_speedup_2).
+THREADS_ENABLED = os.environ.get("POREFLUX_MD_THREADS", "0") == "1"
 
 
 def half_stencil(reach: int) -> np.ndarray:
@@ -453,4 +457,6 @@ def kick_serial(v, f, inv_m, half_dt):
 
 def use_threads(n_particles: int) -> bool:
     """Whether the per-particle kernels of a system of this size should run threaded."""
-    return numba.get_num_threads() > 1 and n_particles >= PARALLEL_MIN_PARTICLES
+    return (
+        THREADS_ENABLED and numba.get_num_threads() > 1 and n_particles >= PARALLEL_MIN_PARTICLES
+    )
