@@ -257,7 +257,9 @@ with warnings.catch_warnings(record=True) as rec:
     warnings.simplefilter("always")
     size = warn_unresolved_charges(cm, pc)
 out = {"size": size.tolist(), "warnings": [str(w.message) for w in rec]}
-print("RANK", MPI.COMM_WORLD.rank, json.dumps(out), flush=True)
+every = MPI.COMM_WORLD.gather(out, root=0)  # one writer: two ranks' prints can interleave
+if MPI.COMM_WORLD.rank == 0:
+    print("\\n".join(f"RANK {r} {json.dumps(o)}" for r, o in enumerate(every)), flush=True)
 """
 
 
