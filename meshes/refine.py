@@ -68,9 +68,9 @@ def _rebuild(cmesh: ChannelMesh, recipe, times: int) -> ChannelMesh:
         geometry=cmesh.geometry,
         meta=cmesh.meta,
     )
-    if set(fine.regions) != set(cmesh.regions) or set(fine.boundaries) != set(cmesh.boundaries):
-        raise RuntimeError("refined mesh lost region or boundary names (gmsh refinement)")
-    return replace(fine, regions=dict(cmesh.regions), boundaries=dict(cmesh.boundaries))
+    if fine.regions != cmesh.regions or fine.boundaries != cmesh.boundaries:
+        raise RuntimeError("refined mesh lost region or boundary tags (gmsh refinement)")
+    return fine
 
 
 def _plaza(cmesh: ChannelMesh) -> ChannelMesh:

@@ -11,7 +11,7 @@ import numpy as np
 
 from stochastic.md.angles import scatter_add
 from stochastic.md.errors import MDInputError
-from stochastic.md.neighbors import NeighborList, box_arrays
+from stochastic.md.neighbors import NeighborList, box_arrays, minimum_image
 from stochastic.md.system import System
 
 
@@ -60,8 +60,7 @@ class HarmonicBonds:
         """Add bond forces; return (energy, virial)."""
         if len(self.i) == 0:
             return 0.0, 0.0
-        d = positions[self.i] - positions[self.j]
-        d -= self.lengths * np.rint(d * self.inv)
+        d = minimum_image(positions[self.i] - positions[self.j], self.lengths, self.inv)
         r = np.sqrt(np.einsum("ij,ij->i", d, d))
         if np.any(r == 0):
             raise MDInputError("a bonded pair sits on top of each other: bond direction undefined")

@@ -22,7 +22,7 @@ import numpy as np
 from stochastic.md.angles import check_indices
 from stochastic.md.bonded_kernels import dihedral_forces
 from stochastic.md.errors import MDInputError
-from stochastic.md.neighbors import NeighborList, box_arrays
+from stochastic.md.neighbors import NeighborList, box_arrays, minimum_image
 from stochastic.md.system import System
 
 
@@ -91,9 +91,7 @@ class OPLSDihedrals:
         i, j, k, l_ = self.idx.T
         out = []
         for a, b in ((i, j), (k, j), (k, l_)):
-            d = x[a] - x[b]
-            d -= self.lengths * np.rint(d * self.inv)
-            out.append(d)
+            out.append(minimum_image(x[a] - x[b], self.lengths, self.inv))
         return out[0], out[1], out[2]
 
     @staticmethod

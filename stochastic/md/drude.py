@@ -25,7 +25,7 @@ import numpy as np
 from poreflux.units import COULOMB_KJ_NM
 from stochastic.md.errors import MDInputError
 from stochastic.md.forcefield import ForceField, ForceResult
-from stochastic.md.neighbors import NeighborList, box_arrays
+from stochastic.md.neighbors import NeighborList, box_arrays, minimum_image
 from stochastic.md.system import System
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ class DrudeModel:
 
     # --- geometry ---------------------------------------------------------------------------
     def _mi(self, d: np.ndarray) -> np.ndarray:
-        return d - self.lengths * np.rint(d * self.inv)
+        return minimum_image(d, self.lengths, self.inv)
 
     def displacements(self, positions: np.ndarray) -> np.ndarray:
         """Drude displacements ``d = r_drude - r_core`` (npairs, 3) [nm]."""

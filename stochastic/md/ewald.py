@@ -25,7 +25,7 @@ from poreflux.units import COULOMB_KJ_NM
 from stochastic.md import kernels
 from stochastic.md.errors import MDInputError
 from stochastic.md.forcefield import raise_overlap
-from stochastic.md.neighbors import NeighborList, box_arrays
+from stochastic.md.neighbors import NeighborList, box_arrays, minimum_image
 from stochastic.md.system import System
 
 
@@ -118,8 +118,7 @@ class Ewald:
         if len(self.excl) == 0:
             return 0.0, 0.0
         i, j = self.excl[:, 0], self.excl[:, 1]
-        d = pos[i] - pos[j]
-        d -= self.lengths * np.rint(d * self.inv)
+        d = minimum_image(pos[i] - pos[j], self.lengths, self.inv)
         r = np.sqrt(np.einsum("ij,ij->i", d, d))
         g, dg_over_r = _erf_over_r(self.alpha, r)
         # U = -ke qq g(r); F_i = -dU/dr r_hat = ke qq g'(r)/r d

@@ -26,6 +26,12 @@ def box_arrays(system: System) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     )
 
 
+def minimum_image(d: np.ndarray, lengths: np.ndarray, inv: np.ndarray) -> np.ndarray:
+    """Displacements ``d`` (n x 3) wrapped to their nearest image (``inv`` from :func:`box_arrays`:
+    0 on non-periodic axes, so those are left as they are)."""
+    return d - lengths * np.rint(d * inv)
+
+
 class NeighborList:
     """Half Verlet list of pairs within ``cutoff + skin``, rebuilt when any particle moved > skin/2.
 

@@ -14,7 +14,7 @@ import numpy as np
 from stochastic.md.angles import check_indices, scatter_add
 from stochastic.md.errors import MDInputError
 from stochastic.md.mixing import lorentz_berthelot
-from stochastic.md.neighbors import NeighborList, box_arrays
+from stochastic.md.neighbors import NeighborList, box_arrays, minimum_image
 from stochastic.md.system import System
 
 
@@ -56,8 +56,7 @@ class ScaledPairLJ:
         """Add the pair forces; return (energy, virial)."""
         if len(self.i) == 0:
             return 0.0, 0.0
-        d = positions[self.i] - positions[self.j]
-        d -= self.lengths * np.rint(d * self.inv)
+        d = minimum_image(positions[self.i] - positions[self.j], self.lengths, self.inv)
         r2 = np.einsum("ij,ij->i", d, d)
         ir6 = 1.0 / (r2 * r2 * r2)
         a12, a6 = self.c12 * ir6 * ir6, self.c6 * ir6
