@@ -29,6 +29,7 @@ import gmsh
 from mpi4py import MPI
 
 from meshes.cache import load_cached, store_cached
+from meshes.distribute import model_to_mesh
 from meshes.record import ChannelMesh
 from poreflux.errors import InputError, MeshTagError, PorefluxError
 
@@ -248,14 +249,12 @@ def build_on_rank0(
             comm.bcast(status, root=0)
             if status[0]:
                 _raise(name, status[0], status[1])
-            data = dolfinx.io.gmsh.model_to_mesh(
-                gmsh.model, comm, 0, gdim=status[2], partitioner=partitioner
-            )
+            data = model_to_mesh(gmsh.model, comm, 0, gdim=status[2], partitioner=partitioner)
     else:
         kind, msg, dim = comm.bcast(None, root=0)
         if kind:
             _raise(name, kind, msg)
-        data = dolfinx.io.gmsh.model_to_mesh(None, comm, 0, gdim=dim, partitioner=partitioner)
+        data = model_to_mesh(None, comm, 0, gdim=dim, partitioner=partitioner)
     with contextlib.suppress(TypeError):
         _RECIPES[data.mesh] = recipe
     return data
