@@ -36,7 +36,7 @@ _SIMPLEX_TYPES = {2: "triangle", 3: "tetrahedron"}
 
 
 def _extract(model: Any) -> dict[str, Any] | None:
-    """Rank-0 arrays of a single-cell-type simplex model, or None when the fast path does not fit."""
+    """Rank-0 arrays of a one-cell-type simplex model; None when the fast path does not fit."""
     x = dgmsh.extract_geometry(model)
     topologies, groups = dgmsh.extract_topology_and_markers(model)
     if not groups:

@@ -47,8 +47,12 @@ CASES = {
     "channel2d": (lambda m: channel._make_model(_pore(), 2, m), 2),
     "channel3d": (lambda m: channel._make_model(_pore(h=0.3), 3, m), 3),
     "sphere2d": (lambda m: sphere._make_2d(sphere.SphereGeometry(), m, None), 2),
-    "sphere3d": (lambda m: sphere._make_3d(sphere.SphereGeometry(h_surface=0.3, h_far=2.0), m, None), 3),
+    "sphere3d": (lambda m: sphere._make_3d(_ball(), m, None), 3),
 }
+
+
+def _ball():
+    return sphere.SphereGeometry(h_surface=0.3, h_far=2.0)
 
 
 def _pore(h: float = 0.15):

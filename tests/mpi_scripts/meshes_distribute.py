@@ -7,7 +7,7 @@ from pathlib import Path
 from mpi4py import MPI
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import test_meshes_distribute as t  # noqa: E402
+import test_meshes_distribute as t
 
 comm = MPI.COMM_WORLD
 MPI_CASES = ("channel2d", "channel3d")
