@@ -146,6 +146,7 @@ def electrochemical_force(
     pressure_scale: float | ufl.core.expr.Expr,
     mu_ex: Sequence[ufl.core.expr.Expr | None] | None = None,
     variables: str = "log",
+    concentrations: Sequence[ufl.core.expr.Expr] | None = None,
 ) -> ufl.core.expr.Expr:
     """Force density ``-c0 kT sum_i (c_i/c0) grad(ln c_i + z_i psi + mu_i)`` [MPa/nm].
 
@@ -167,9 +168,19 @@ def electrochemical_force(
         Excess chemical potentials in kT per species (``None`` entries allowed).
     variables
         ``"log"`` or ``"primitive"``.
+    concentrations
+        Scaled concentrations ``c_i/c0`` of an ion model whose unknowns are chemical potentials
+        (the steric model, :mod:`pnp.forms.steric`: ``us`` are then ``w_i = ln c_i - ln(1-Phi)``
+        and the force is ``-c0 kT sum_i c_i grad(w_i + z_i psi + mu_i)``); ``None`` = point ions.
     """
     mus = list(mu_ex) if mu_ex is not None else [None] * len(us)
     total = 0
+    if concentrations is not None:
+        for c, u, z, mu in zip(concentrations, us, valences, mus, strict=True):
+            total = total + transport.electrochemical_flux(
+                c, u, psi, valence=z, diffusion=1.0, mu_ex=mu
+            )
+        return pressure_scale * total
     for u, z, mu in zip(us, valences, mus, strict=True):
         total = total + transport.flux(
             u, psi, valence=z, diffusion=1.0, mu_ex=mu, variables=variables
@@ -185,12 +196,14 @@ def advective_residual(
     *,
     weight: ufl.core.expr.Expr | float = 1.0,
     variables: str = "log",
+    concentration: ufl.core.expr.Expr | None = None,
 ) -> ufl.Form:
     """Advective part ``-int c u . grad(w) weight dx`` of the steady Nernst-Planck residual.
 
     Added to :func:`pnp.forms.nernst_planck.steady_residual` (which is ``-int J_diff . grad(w)``)
     it makes the residual ``-int (J_diff + c u) . grad(w)``; with ``w`` the end indicator its
-    value is the convective flux leaving through that end.
+    value is the convective flux leaving through that end. ``concentration`` overrides ``c`` of
+    the unknown ``u`` (ion models whose unknowns are not ``ln c``, e.g. the steric model).
     """
-    c = transport.concentration(u, variables)
+    c = transport.concentration(u, variables) if concentration is None else concentration
     return -c * ufl.inner(velocity, ufl.grad(w)) * weight * dx

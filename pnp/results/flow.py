@@ -20,7 +20,7 @@ Nernst-Planck residual now holds the advective flux, so the weak flux through an
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
 from typing import Any
 
 import dolfinx
@@ -30,6 +30,7 @@ from mpi4py import MPI
 
 from pnp.forms import nernst_planck as transport
 from pnp.results.currents import boundary_indicator
+from pnp.results.pnp_solution import PNPSolution
 from poreflux.errors import InputError
 
 #: nm^3/ns -> m^3/s.
@@ -124,15 +125,7 @@ class FlowSolution:
 
     def pressure(self) -> Any:
         """A new P1 function with the pressure ``p = p~ + Pi`` [Pa] on the water sub-mesh."""
-        Q = self.reduced_pressure.function_space
-        p = dolfinx.fem.Function(Q, name="pressure_Pa")
-        c = dolfinx.fem.Function(Q)
-        total = self.reduced_pressure.x.array.copy()
-        for name in self.pnp.species_names:
-            c.interpolate(self.pnp.concentration(name))
-            total += self.osmotic_scale_MPa * c.x.array / self.pnp.c0_mM
-        p.x.array[:] = total * 1e6
-        return p
+        return total_pressure(self.pnp, self.reduced_pressure, self.osmotic_scale_MPa)
 
     def write(self, path: Any) -> tuple[Any, ...]:
         """Write the PNP fields (see :meth:`PNPSolution.write`) plus ``<path>_velocity.bp``
@@ -154,6 +147,70 @@ def _copy(f: Any) -> Any:
     return g
 
 
+@dataclass(frozen=True)
+class FlowPNPSolution(PNPSolution):
+    """The PNP part of a PNP-Stokes solve (``FlowSolution.pnp``) that also carries the flow
+    fields, so that code handling PNP solutions (study states, field files) can write them.
+
+    Attributes
+    ----------
+    velocity
+        Velocity [nm/ns] (P2 vector on the water sub-mesh).
+    reduced_pressure
+        ``p - Pi`` [MPa] (P1 on the water sub-mesh).
+    osmotic_scale_MPa
+        ``c0 R T`` [MPa].
+    """
+
+    velocity: Any = None
+    reduced_pressure: Any = None
+    osmotic_scale_MPa: float = 0.0
+
+    def pressure(self) -> Any:
+        """A new P1 function with the pressure ``p = p~ + Pi`` [Pa] on the water sub-mesh."""
+        return total_pressure(self, self.reduced_pressure, self.osmotic_scale_MPa)
+
+
+def total_pressure(pnp: Any, reduced_pressure: Any, osmotic_scale_MPa: float) -> Any:
+    """``p = p~ + Pi`` [Pa] (P1, water sub-mesh) with the local osmotic pressure ``Pi`` of the
+    ion model: ``kT sum_i c_i`` (point ions), ``-kT (sum_i c_i) ln(1 - Phi) / Phi`` (steric,
+    see :func:`pnp.solvers.flow.bath_osmotic_pressure`)."""
+    from pnp.forms import steric
+    from pnp.problems.ion_model import is_steric
+
+    Q = reduced_pressure.function_space
+    p = dolfinx.fem.Function(Q, name="pressure_Pa")
+    c = dolfinx.fem.Function(Q)
+    scaled = []
+    for name in pnp.species_names:
+        c.interpolate(pnp.concentration(name))
+        scaled.append(c.x.array / pnp.c0_mM)
+    osmotic = np.sum(scaled, axis=0)
+    if is_steric(pnp.problem.ion_model):
+        volumes = steric.scaled_volumes(pnp.problem.species_sizes, pnp.c0_mM)
+        phi = np.sum([v * a for v, a in zip(volumes, scaled, strict=True)], axis=0)
+        ratio = np.ones_like(phi)
+        big = phi > 1e-12
+        ratio[big] = -np.log1p(-phi[big]) / phi[big]
+        osmotic = osmotic * ratio
+    p.x.array[:] = (reduced_pressure.x.array + osmotic_scale_MPa * osmotic) * 1e6
+    return p
+
+
+def flow_output_fields(sol: Any) -> dict[str, tuple[Any, str]]:
+    """Velocity components [nm/ns] and pressure [Pa] of a :class:`FlowPNPSolution` for a field
+    file (functions on the water sub-mesh; names ``velocity_<r|z|x|y>_nm_per_ns``,
+    ``pressure_Pa``)."""
+    u = sol.velocity
+    gdim = u.function_space.mesh.geometry.dim
+    axes = "rz" if sol.axisymmetric else "xyz"[:gdim]
+    out = {
+        f"velocity_{a}_nm_per_ns": (u.sub(k).collapse(), "nm/ns") for k, a in enumerate(axes)
+    }
+    out["pressure_Pa"] = (sol.pressure(), "Pa")
+    return out
+
+
 class _ConvectionForms:
     """Compiled ``int c_i u . grad(w_end)`` functionals (built once per solver)."""
 
@@ -164,13 +221,10 @@ class _ConvectionForms:
         self.forms = {
             end: [
                 dolfinx.fem.form(
-                    transport.concentration(u, solver.options.variables)
-                    * ufl.inner(solver.velocity, ufl.grad(w))
-                    * weight
-                    * solver.dx_water,
+                    c * ufl.inner(solver.velocity, ufl.grad(w)) * weight * solver.dx_water,
                     entity_maps=[solver.entity_map],
                 )
-                for u in solver.us
+                for c in solver.conc  # the ion model's concentrations (steric: not exp(u))
             ]
             for end, w in (("top", w_top), ("bottom", w_bottom))
         }
@@ -194,16 +248,21 @@ def flow_solution(solver: Any, sol: Any) -> FlowSolution:
         forms = _ConvectionForms(solver)
         solver._convection_forms = forms
     conv_top, conv_bottom = forms.currents(solver)
-    pnp = replace(
-        sol,
+    velocity, reduced = _copy(solver.velocity), _copy(solver.pressure)
+    base = {f.name: getattr(sol, f.name) for f in fields(PNPSolution)}
+    base.update(
         species_currents_top=tuple(np.add(sol.species_currents_top, conv_top).tolist()),
         species_currents_bottom=tuple(np.add(sol.species_currents_bottom, conv_bottom).tolist()),
     )
+    pnp = FlowPNPSolution(
+        **base, velocity=velocity, reduced_pressure=reduced,
+        osmotic_scale_MPa=float(solver.pressure_scale),
+    )  # fmt: skip
     q_top, q_bottom = solver.flow_fields.flow_rates(solver.entity_map)
     return FlowSolution(
         pnp=pnp,
-        velocity=_copy(solver.velocity),
-        reduced_pressure=_copy(solver.pressure),
+        velocity=velocity,
+        reduced_pressure=reduced,
         pressure_difference_Pa=float(solver._dp_pa),
         flow_rate_top=q_top,
         flow_rate_bottom=q_bottom,

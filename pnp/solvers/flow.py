@@ -51,6 +51,69 @@ __all__ = ["FLOW_LU_DOF_LIMIT", "SteadyPNPStokesSolver"]
 FLOW_LU_DOF_LIMIT = {2: 50_000, 3: 15_000}
 
 
+def add_flow_terms(solver: Any, flow: FlowProblem) -> Any:
+    """Give a PNP solver (after its ``_build_forms``) the fluid: ``solver.flow_fields``
+    (:class:`pnp.solvers.stokes.FlowFields`), ``velocity``, ``pressure``, ``pressure_scale``
+    [MPa] and the advective flux ``c_i u`` in its Nernst-Planck residuals; return the body force
+    ``-c0 kT sum_i c_i grad(mu~_i)`` [MPa/nm] (:func:`pnp.forms.stokes.electrochemical_force`).
+
+    The concentrations ``c_i`` are those of the ion model (``solver.conc``): ``exp(u_i)`` for
+    point ions, the steric concentration map of the chemical-potential unknowns for the steric
+    model, whose flux ``-D c grad(w + z psi)`` composes with the advective flux ``c u`` in the
+    same residual. The correlation model (an extra BSK charge unknown) is refused.
+    """
+    pb, opts, meas = solver.problem, solver.options, solver.measures
+    if solver.ions.correlations:
+        raise InputError(
+            f"flow is not available with ion_model={pb.ion_model!r} (the BSK correlation charge "
+            "has no body-force term yet): use ion_model='point' or 'steric'"
+        )
+    solver.flow_fields = FlowFields(
+        solver.cmesh, meas, solver.submesh, solver.sub_facet_tags, solver.dx_water, flow,
+        pb.temperature, pb.top, pb.bottom,
+    )  # fmt: skip
+    solver.velocity = solver.flow_fields.velocity
+    solver.pressure = solver.flow_fields.pressure
+    # osmotic pressure of c0 [MPa]: c0 [mol/m^3] R T [J/mol] = Pa
+    solver.pressure_scale = solver.scales.c0_mM * R_GAS * pb.temperature * PA_TO_SOLVER
+    conc = solver.conc if solver.ions.steric else None
+    force = sforms.electrochemical_force(
+        solver.us, solver.psi, pb.valences, pressure_scale=solver.pressure_scale,
+        mu_ex=solver.mu, variables=opts.variables, concentrations=conc,
+    )  # fmt: skip
+    for k, (u, S) in enumerate(zip(solver.us, solver.Ws, strict=True)):
+        solver.residuals[k + 1] = solver.residuals[k + 1] + sforms.advective_residual(
+            u, solver.velocity, ufl.TestFunction(S), solver.dx_water, weight=meas.weight,
+            variables=opts.variables, concentration=solver.conc[k],
+        )  # fmt: skip
+    return force
+
+
+def bath_osmotic_pressure(solver: Any, conc_mM: Sequence[float]) -> float:
+    """Osmotic pressure [MPa] of a bath of the solver's ion model.
+
+    Point ions: van 't Hoff, ``Pi = kT sum_i c_i``. Steric (lattice-gas) ions:
+    ``Pi = -kT (sum_i c_i) ln(1 - Phi) / Phi`` with ``Phi = sum_j v_j c_j``, the lattice-gas
+    pressure ``-(kT/v) ln(1 - Phi)`` for equal ion volumes ``v`` (Borukhov, Andelman and Orland,
+    Phys. Rev. Lett. 79, 435 (1997)), with the packing-weighted mean volume otherwise (only
+    baths of different composition feel this choice).
+    """
+    scaled = [c / solver.scales.c0_mM for c in conc_mM]
+    total = sum(scaled)
+    if solver.ions.steric:
+        phi = sum(v * c for v, c in zip(solver.ions.volumes, scaled, strict=True))
+        if phi > 0.0:
+            total = total * -np.log1p(-phi) / phi
+    return solver.pressure_scale * total
+
+
+def set_end_pressures(solver: Any, p: Params) -> None:
+    """Reduced end pressures ``p_end - Pi_end`` [MPa] at the parameters ``p``."""
+    fld = solver.flow_fields
+    fld.p_bottom.value = -bath_osmotic_pressure(solver, p.bath_bottom)
+    fld.p_top.value = solver._dp_pa * PA_TO_SOLVER - bath_osmotic_pressure(solver, p.bath_top)
+
+
 class SteadyPNPStokesSolver(SteadyPNPSolver):
     """Steady PNP-Stokes on a channel mesh: build forms once, solve many times.
 
@@ -95,24 +158,8 @@ class SteadyPNPStokesSolver(SteadyPNPSolver):
     # --- construction -----------------------------------------------------------------------
     def _build_forms(self) -> None:
         super()._build_forms()
-        pb, opts, meas = self.problem, self.options, self.measures
-        self.flow_fields = FlowFields(
-            self.cmesh, meas, self.submesh, self.sub_facet_tags, self.dx_water, self.flow,
-            pb.temperature, pb.top, pb.bottom,
-        )  # fmt: skip
-        self.velocity, self.pressure = self.flow_fields.velocity, self.flow_fields.pressure
-        # osmotic pressure of c0 [MPa]: c0 [mol/m^3] R T [J/mol] = Pa
-        self.pressure_scale = self.scales.c0_mM * R_GAS * pb.temperature * PA_TO_SOLVER
-        force = sforms.electrochemical_force(
-            self.us, self.psi, pb.valences, pressure_scale=self.pressure_scale, mu_ex=self.mu,
-            variables=opts.variables,
-        )  # fmt: skip
-        for k, (u, S) in enumerate(zip(self.us, self.Ws, strict=True)):
-            self.residuals[k + 1] = self.residuals[k + 1] + sforms.advective_residual(
-                u, self.velocity, ufl.TestFunction(S), self.dx_water, weight=meas.weight,
-                variables=opts.variables,
-            )  # fmt: skip
-        self.residuals.extend(self.flow_fields.residuals(force))
+        self.body_force = add_flow_terms(self, self.flow)
+        self.residuals.extend(self.flow_fields.residuals(self.body_force))
 
     def _bcs(self) -> list[Any]:
         return super()._bcs() + self.flow_fields.bcs()
@@ -130,9 +177,6 @@ class SteadyPNPStokesSolver(SteadyPNPSolver):
         if kind_name == "auto":
             limit = FLOW_LU_DOF_LIMIT.get(self.cmesh.tdim, 10**9)
             kind_name = "lu" if self.num_dofs <= limit else "fieldsplit"
-        ions = getattr(self, "ions", None)
-        if getattr(ions, "steric", False) or getattr(ions, "correlations", False):
-            raise InputError("flow is available with the ideal (Boltzmann) ions only for now")
         self.linear_solver = kind_name
         self.bcs = self._bcs()
         unknowns = [self.psi, *self.us, self.velocity, self.pressure]
@@ -199,18 +243,16 @@ class SteadyPNPStokesSolver(SteadyPNPSolver):
         :class:`pnp.results.flow.FlowSolution` (all fields), or a PNP solution (its potential and
         concentrations; velocity and pressure keep their current values)."""
         if isinstance(solution, FlowSolution):
+            solution = solution.pnp
+        if getattr(solution, "velocity", None) is not None:  # FlowPNPSolution (study states)
             self.velocity.x.array[:] = solution.velocity.x.array
             self.pressure.x.array[:] = solution.reduced_pressure.x.array
-            solution = solution.pnp
         super().set_state(solution)
 
     def _apply(self, p: Params) -> None:
         """Set the PNP constants and the reduced end pressures ``p_end - Pi_end`` [MPa]."""
         super()._apply(p)
-        osm_top = self.pressure_scale * sum(c / self.scales.c0_mM for c in p.bath_top)
-        osm_bottom = self.pressure_scale * sum(c / self.scales.c0_mM for c in p.bath_bottom)
-        self.flow_fields.p_bottom.value = -osm_bottom
-        self.flow_fields.p_top.value = self._dp_pa * PA_TO_SOLVER - osm_top
+        set_end_pressures(self, p)
 
     # --- solve ------------------------------------------------------------------------------
     def solve(
