@@ -80,6 +80,60 @@ def test_sorted_lj_equals_reference_kernel(mode, blocks):
     assert np.abs(f - f0).max() <= 1e-10 * scale
 
 
+@pytest.mark.parametrize("mode", ["plain", "shifted"])
+def test_one_type_scalar_loop_equals_reference(mode):
+    """One particle type: the scalar-coefficient loop against the all-pairs numpy sum."""
+    pos, box = fcc_lattice(6, 0.8442)
+    pos = pos + np.random.default_rng(4).normal(0.0, 0.08, pos.shape) + 2.0 * box.lengths[0]
+    system = System.from_counts([A], [len(pos)], box)
+    lj = LennardJones(system, 2.5, mode=mode)
+    assert lj._uniform
+    nl = NeighborList(system, 2.5, 0.3, blocks=3)
+    nl.build(pos)
+    f = np.zeros_like(pos)
+    e, w = lj.compute(pos, nl, f)
+    e_np, f_np, w_np = lj_reference(lj, pos)
+    assert nl.is_sorted
+    assert e == pytest.approx(e_np, rel=1e-10)
+    assert w == pytest.approx(w_np, rel=1e-10)
+    assert np.abs(f - f_np).max() <= 1e-10 * np.abs(f_np).max()
+
+
+def test_rebuild_only_when_two_particles_that_can_meet_moved_a_skin():
+    """The list stays exact while no two nearby particles have moved a skin between them.
+
+    One particle moved 0.26 (> skin/2 = 0.15, the old rule would rebuild): the list still has
+    every pair within the cutoff, so no rebuild and exact forces; a neighbour of it moved 0.05
+    more (0.31 together > skin): rebuilt. Two particles far apart (different, non-adjacent
+    coarse cells) moved 0.2 each: not rebuilt.
+    """
+    system, pos = _liquid(8)
+    lj = LennardJones(system, 2.5)
+    nl = NeighborList(system, 2.5, 0.3)
+    nl.build(pos)
+    assert nl._ncoarse.min() >= 4 and nl._dcap == pytest.approx(0.3)  # not all cells adjacent
+    moved = pos.copy()
+    moved[10] += [0.26, 0.0, 0.0]
+    assert not nl.update(moved)
+    fresh = NeighborList(system, 2.5, 0.3, sort=False)  # reference: a new list, plain path
+    fresh.build(moved)
+    f, f_ref = np.zeros_like(moved), np.zeros_like(moved)
+    e, _ = lj.compute(moved, nl, f)
+    e_ref, _ = lj.compute(moved, fresh, f_ref)
+    assert e == pytest.approx(e_ref, rel=1e-10)
+    assert np.abs(f - f_ref).max() <= 1e-10 * np.abs(f_ref).max()
+    d = pos - pos[10]
+    d -= system.box.lengths_array() * np.rint(d / system.box.lengths_array())
+    r = np.linalg.norm(d, axis=1)
+    near = int(np.argsort(r)[1])
+    far = int(np.argmax(r))
+    apart = moved.copy()
+    apart[far] -= [0.0, 0.2, 0.0]
+    assert not nl.update(apart)
+    moved[near] += [0.0, 0.0, 0.05]
+    assert nl.update(moved)
+
+
 def test_sorted_list_survives_moves_within_the_skin():
     """Between builds, interior pairs use plain differences: still exact after small moves."""
     system, pos = _liquid(7)

@@ -285,10 +285,15 @@ def _lj_pair(r2, c12, c6, shift, rc2, mode, rsw, width):
 
 @njit(cache=True, fastmath=True)
 def _lj_rows(lo, hi, spos, stypes, c12, c6, eshift, rmin2, rc2, mode, rsw, lengths, inv, start,
-             mid, end, nbr, f, bad):  # fmt: skip
-    """LJ over sorted rows ``lo..hi`` into the buffer ``f``; returns (energy, virial)."""
+             mid, end, nbr, f):  # fmt: skip
+    """LJ over sorted rows ``lo..hi`` into the buffer ``f``; returns (energy, virial, close).
+
+    ``close`` is the smallest ``r^2 - rmin2`` met: negative if a pair overlaps (the caller
+    then locates it with :func:`first_overlap`; no branch in the pair loop).
+    """
     energy = 0.0
     virial = 0.0
+    close = 1e300  # not inf: fastmath assumes finite values
     width = math.sqrt(rc2) - rsw
     for i in range(lo, hi):
         xi, yi, zi = spos[i, 0], spos[i, 1], spos[i, 2]
@@ -308,11 +313,7 @@ def _lj_rows(lo, hi, spos, stypes, c12, c6, eshift, rmin2, rc2, mode, rsw, lengt
                     dz -= lengths[2] * np.rint(dz * inv[2])
                 r2 = dx * dx + dy * dy + dz * dz
                 tj = stypes[j]
-                if r2 < rmi[tj]:
-                    if r2 < rc2 and bad[0] < 0:
-                        bad[0] = i
-                        bad[1] = j
-                    continue
+                close = min(close, r2 - rmi[tj])
                 u, fr = _lj_pair(r2, c12i[tj], c6i[tj], shi[tj], rc2, mode, rsw, width)
                 energy += u
                 virial += fr * r2
@@ -325,41 +326,114 @@ def _lj_rows(lo, hi, spos, stypes, c12, c6, eshift, rmin2, rc2, mode, rsw, lengt
         f[i, 0] += fxi
         f[i, 1] += fyi
         f[i, 2] += fzi
-    return energy, virial
+    return energy, virial, close
+
+
+@njit(cache=True, fastmath=True)
+def _lj_rows_uniform(lo, hi, spos, c12, c6, eshift, rc2, lengths, inv, start, mid, end, nbr, f):
+    """:func:`_lj_rows` for one pair type and a plain or shifted cutoff: scalar coefficients.
+
+    Without the per-pair lookups of the type tables the loop is about 25 % faster (in.lj);
+    returns (energy, virial, smallest r^2).
+    """
+    energy = 0.0
+    virial = 0.0
+    close = 1e300  # not inf: fastmath assumes finite values
+    for i in range(lo, hi):
+        xi, yi, zi = spos[i, 0], spos[i, 1], spos[i, 2]
+        fxi = fyi = fzi = 0.0
+        for boundary in (False, True):
+            k0, k1 = (mid[i], end[i]) if boundary else (start[i], mid[i])
+            for k in range(k0, k1):
+                j = nbr[k]
+                dx = xi - spos[j, 0]
+                dy = yi - spos[j, 1]
+                dz = zi - spos[j, 2]
+                if boundary:
+                    dx -= lengths[0] * np.rint(dx * inv[0])
+                    dy -= lengths[1] * np.rint(dy * inv[1])
+                    dz -= lengths[2] * np.rint(dz * inv[2])
+                r2 = dx * dx + dy * dy + dz * dz
+                close = min(close, r2)
+                # branch-free cutoff (about 30 % of the list pairs lie between rc and rlist)
+                inside = 1.0 if r2 < rc2 else 0.0
+                ir2 = 1.0 / r2
+                ir6 = ir2 * ir2 * ir2
+                a12 = c12 * ir6 * ir6
+                a6 = c6 * ir6
+                energy += (a12 - a6 - eshift) * inside
+                fr = (12.0 * a12 - 6.0 * a6) * ir2 * inside
+                virial += fr * r2
+                fxi += fr * dx
+                fyi += fr * dy
+                fzi += fr * dz
+                f[j, 0] -= fr * dx
+                f[j, 1] -= fr * dy
+                f[j, 2] -= fr * dz
+        f[i, 0] += fxi
+        f[i, 1] += fyi
+        f[i, 2] += fzi
+    return energy, virial, close
+
+
+@njit(cache=True, inline="always")
+def _lj_block(b, spos, stypes, c12, c6, eshift, rmin2, rc2, mode, rsw, lengths, inv, start, mid,
+              end, nbr, fbuf, ew, uniform):  # fmt: skip
+    n = spos.shape[0]
+    nb = fbuf.shape[0]
+    f = fbuf[b]
+    f[:] = 0.0
+    lo, hi = b * n // nb, (b + 1) * n // nb
+    if uniform:
+        e, w, close = _lj_rows_uniform(lo, hi, spos, c12[0, 0], c6[0, 0], eshift[0, 0], rc2,
+                                       lengths, inv, start, mid, end, nbr, f)  # fmt: skip
+        close -= rmin2[0, 0]
+    else:
+        e, w, close = _lj_rows(lo, hi, spos, stypes, c12, c6, eshift, rmin2, rc2, mode, rsw,
+                               lengths, inv, start, mid, end, nbr, f)  # fmt: skip
+    ew[b, 0] = e
+    ew[b, 1] = w
+    ew[b, 2] = close
 
 
 @njit(cache=True, parallel=True)
 def lj_sorted(spos, stypes, c12, c6, eshift, rmin2, rc2, mode, rsw, lengths, inv, start, mid,
-              end, nbr, fbuf, ew, bad):  # fmt: skip
+              end, nbr, fbuf, ew, uniform):  # fmt: skip
     """LJ over the split half list in row blocks (one force buffer ``fbuf[b]`` per block).
 
     Same pair function as :func:`stochastic.md.kernels.lj_half`; ``ew[b]`` receives the block's
-    (energy, virial) and ``bad[b]`` its first overlapping pair (sorted indices) or -1.
+    (energy, virial, smallest ``r^2 - rmin2``): a negative last entry means an overlap.
+    ``uniform`` selects the scalar-coefficient loop (one pair type, mode plain or shifted).
     """
-    n = spos.shape[0]
-    nb = fbuf.shape[0]
-    for b in prange(nb):
-        f = fbuf[b]
-        f[:] = 0.0
-        e, w = _lj_rows(b * n // nb, (b + 1) * n // nb, spos, stypes, c12, c6, eshift, rmin2,
-                        rc2, mode, rsw, lengths, inv, start, mid, end, nbr, f, bad[b])  # fmt: skip
-        ew[b, 0] = e
-        ew[b, 1] = w
+    for b in prange(fbuf.shape[0]):
+        _lj_block(b, spos, stypes, c12, c6, eshift, rmin2, rc2, mode, rsw, lengths, inv, start,
+                  mid, end, nbr, fbuf, ew, uniform)  # fmt: skip
 
 
 @njit(cache=True)
 def lj_sorted_serial(spos, stypes, c12, c6, eshift, rmin2, rc2, mode, rsw, lengths, inv, start,
-                     mid, end, nbr, fbuf, ew, bad):  # fmt: skip
+                     mid, end, nbr, fbuf, ew, uniform):  # fmt: skip
     """Serial twin of :func:`lj_sorted` (same blocks, one after the other)."""
-    n = spos.shape[0]
-    nb = fbuf.shape[0]
-    for b in range(nb):
-        f = fbuf[b]
-        f[:] = 0.0
-        e, w = _lj_rows(b * n // nb, (b + 1) * n // nb, spos, stypes, c12, c6, eshift, rmin2,
-                        rc2, mode, rsw, lengths, inv, start, mid, end, nbr, f, bad[b])  # fmt: skip
-        ew[b, 0] = e
-        ew[b, 1] = w
+    for b in range(fbuf.shape[0]):
+        _lj_block(b, spos, stypes, c12, c6, eshift, rmin2, rc2, mode, rsw, lengths, inv, start,
+                  mid, end, nbr, fbuf, ew, uniform)  # fmt: skip
+
+
+@njit(cache=True)
+def first_overlap(spos, stypes, rmin2, lengths, inv, start, mid, end, nbr):
+    """First listed pair (sorted indices) closer than its ``rmin2``, or (-1, -1)."""
+    for i in range(spos.shape[0]):
+        for k in range(start[i], end[i]):
+            j = nbr[k]
+            r2 = 0.0
+            for d in range(3):
+                x = spos[i, d] - spos[j, d]
+                if k >= mid[i]:
+                    x -= lengths[d] * np.rint(x * inv[d])
+                r2 += x * x
+            if r2 < rmin2[stypes[i], stypes[j]]:
+                return i, j
+    return -1, -1
 
 
 @njit(cache=True)
@@ -385,6 +459,17 @@ def original_csr(order, start, mid, end, nbr, out_start, out_nbr):
             fill[lo] += 1
 
 
+@njit(cache=True)
+def coarse_cells(spos, origin, width, ncoarse, ccell):
+    """Coarse cell of each sorted particle at the build (cells ``width`` wide, clamped)."""
+    for k in range(spos.shape[0]):
+        idx = 0
+        for d in range(3):
+            c = int((spos[k, d] - origin[d]) / width[d])
+            idx = idx * ncoarse[d] + min(max(c, 0), ncoarse[d] - 1)
+        ccell[k] = idx
+
+
 @njit(cache=True, inline="always")
 def _disp2(k, pos, order, image, ref):
     i = order[k]
@@ -394,22 +479,54 @@ def _disp2(k, pos, order, image, ref):
     return dx * dx + dy * dy + dz * dz
 
 
-@njit(cache=True, parallel=True)
-def max_displacement2_sorted(pos, order, image, ref):
-    """Largest squared displacement since the build (``ref`` = sorted positions at the build)."""
-    best = 0.0
-    for k in prange(order.shape[0]):
-        best = max(best, _disp2(k, pos, order, image, ref))
-    return best
-
-
 @njit(cache=True)
-def max_displacement2_sorted_serial(pos, order, image, ref):
-    """Serial twin of :func:`max_displacement2_sorted`."""
-    best = 0.0
-    for k in range(order.shape[0]):
-        best = max(best, _disp2(k, pos, order, image, ref))
-    return best
+def list_expired(pos, order, image, ref, ccell, ncoarse, periodic, skin, dcap, top):
+    """Whether a pair may have entered the cutoff since the build (then rebuild).
+
+    A pair missing from the list was at least ``rc + skin`` apart at the build; after moves
+    ``d_i`` and ``d_j`` it is at least ``rc + skin - d_i - d_j`` apart, so the list is valid
+    while ``d_i + d_j < skin`` for every pair that can reach the cutoff. With every
+    ``d < dcap`` only pairs in the same or adjacent coarse cells (at least ``rc + 2 dcap``
+    wide) can; so the test is: the largest move plus the second largest in each cell, and the
+    largest moves of adjacent cells, sum to less than ``skin``. This is the half-skin rule
+    (``max d < skin/2``, Allen & Tildesley section 5.3.1) sharpened: equally safe, it only
+    rebuilds when two particles that can meet have moved skin together.
+    ``top`` (ncells, 2) is scratch space.
+    """
+    # first a plain maximum: while every move is below skin/2 nothing else is needed
+    n = order.shape[0]
+    big = 0.0
+    for k in range(n):
+        big = max(big, _disp2(k, pos, order, image, ref))
+    if 4.0 * big < skin * skin:
+        return False
+    if big >= dcap * dcap:
+        return True
+    top[:] = 0.0
+    for k in range(n):
+        d = math.sqrt(_disp2(k, pos, order, image, ref))
+        c = ccell[k]
+        if d > top[c, 1]:
+            if d > top[c, 0]:
+                top[c, 1] = top[c, 0]
+                top[c, 0] = d
+            else:
+                top[c, 1] = d
+    nx, ny, nz = ncoarse[0], ncoarse[1], ncoarse[2]
+    for c in range(top.shape[0]):
+        if top[c, 0] + top[c, 1] >= skin:
+            return True
+        cx, cy, cz = c // (ny * nz), (c // nz) % ny, c % nz
+        for ox in range(-1, 2):
+            x, _, okx = _wrap(cx + ox, nx, 0.0, periodic[0])
+            for oy in range(-1, 2):
+                y, _, oky = _wrap(cy + oy, ny, 0.0, periodic[1])
+                for oz in range(-1, 2):
+                    z, _, okz = _wrap(cz + oz, nz, 0.0, periodic[2])
+                    other = (x * ny + y) * nz + z
+                    if okx and oky and okz and other != c and top[c, 0] + top[other, 0] >= skin:
+                        return True
+    return False
 
 
 @njit(cache=True, inline="always")

@@ -95,6 +95,10 @@ class LennardJones:
         self._sorted_build: tuple[int, int] = (0, -1)
         self._stypes = self.types
         self._fbuf = np.empty((0, 0, 3))
+        # one pair type and no switch: the sorted path's scalar-coefficient loop
+        self._uniform = mode != "switched" and all(
+            np.all(a == a.flat[0]) for a in (self.c12, self.c6, self.eshift, self.rmin2)
+        )
 
     def _tail(self) -> tuple[float, float]:
         """Tail energy [kJ/mol] and its virial W_tail (P_tail = W_tail / (3V))."""
@@ -145,17 +149,19 @@ class LennardJones:
             if self._fbuf.shape != (nb, n, 3):
                 self._fbuf = np.empty((nb, n, 3))
         spos = nlist.sorted_positions(positions)
-        ew = np.zeros((nb, 2))
-        bad = np.full((nb, 2), -1, dtype=np.int64)
+        ew = np.zeros((nb, 3))
         kernel = cell_kernels.lj_sorted if nlist.threaded else cell_kernels.lj_sorted_serial
         kernel(
             spos, self._stypes, self.c12, self.c6, self.eshift, self.rmin2, self.cutoff**2,
             _MODES[self.mode], self.switch_distance, self.lengths, self.inv, nlist.sstart,
-            nlist.smid, nlist.send, nlist.snbr, self._fbuf, ew, bad,
+            nlist.smid, nlist.send, nlist.snbr, self._fbuf, ew, self._uniform,
         )  # fmt: skip
-        hit = np.flatnonzero(bad[:, 0] >= 0)
-        if len(hit):
-            raise_overlap(nlist.order[bad[hit[0]]], positions, self.system, "Lennard-Jones")
+        if ew[:, 2].min() < 0.0:
+            pair = cell_kernels.first_overlap(
+                spos, self._stypes, self.rmin2, self.lengths, self.inv, nlist.sstart, nlist.smid,
+                nlist.send, nlist.snbr,
+            )  # fmt: skip
+            raise_overlap(nlist.order[np.array(pair)], positions, self.system, "Lennard-Jones")
         scatter = (
             cell_kernels.scatter_forces if nlist.threaded else cell_kernels.scatter_forces_serial
         )

@@ -246,6 +246,26 @@ class NeighborList:
         self._ref = self.spos.copy()
         self.is_sorted = True
         self._csr_ready = False
+        self._coarse_grid(origin, ncell * csize)
+
+    def _coarse_grid(self, origin: np.ndarray, extent: np.ndarray) -> None:
+        """Coarse cells of the rebuild test (:func:`~stochastic.md.cell_kernels.list_expired`).
+
+        A particle may move up to ``dcap`` (the skin, less where a small box needs it: an
+        interior pair's plain difference stays the minimum image while ``rc + rlist + 2 dcap``
+        is shorter than the box) before the list is rebuilt regardless; cells are at least
+        ``rc + 2 dcap`` wide, so particles in cells that are not adjacent cannot meet.
+        """
+        dcap = self.skin
+        for length, p in zip(self.lengths, self.periodic, strict=True):
+            if p:
+                dcap = min(dcap, 0.5 * (length - self.cutoff - self.rlist))
+        self._dcap = dcap
+        nco = np.maximum(1, np.floor(extent / (self.cutoff + 2.0 * dcap))).astype(np.int64)
+        self._ncoarse = nco
+        self._ccell = np.empty(len(self.order), dtype=np.int64)
+        cell_kernels.coarse_cells(self.spos, origin, extent / nco, nco, self._ccell)
+        self._top = np.zeros((int(np.prod(nco)), 2))
 
     def update(self, positions: np.ndarray) -> bool:
         """Rebuild if needed (first call, or a particle moved more than skin/2); True if rebuilt."""
@@ -253,14 +273,14 @@ class NeighborList:
             self.build(positions)
             return True
         if self.is_sorted:
-            disp = (
-                cell_kernels.max_displacement2_sorted
-                if self.threaded
-                else cell_kernels.max_displacement2_sorted_serial
-            )
-            d2 = disp(positions, self.order, self.image, self._ref)
-        else:
-            d2 = kernels.max_displacement2(positions, self._ref, self.lengths, self.inv)
+            expired = cell_kernels.list_expired(
+                positions, self.order, self.image, self._ref, self._ccell, self._ncoarse,
+                self.periodic, self.skin, self._dcap, self._top,
+            )  # fmt: skip
+            if expired:
+                self.build(positions)
+            return expired
+        d2 = kernels.max_displacement2(positions, self._ref, self.lengths, self.inv)
         if 4.0 * d2 >= self.skin * self.skin:
             self.build(positions)
             return True
