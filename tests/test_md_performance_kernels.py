@@ -124,14 +124,20 @@ def test_rebuild_only_when_two_particles_that_can_meet_moved_a_skin():
     assert np.abs(f - f_ref).max() <= 1e-10 * np.abs(f_ref).max()
     d = pos - pos[10]
     d -= system.box.lengths_array() * np.rint(d / system.box.lengths_array())
-    r = np.linalg.norm(d, axis=1)
-    near = int(np.argsort(r)[1])
-    far = int(np.argmax(r))
+    by_distance = np.argsort(np.linalg.norm(d, axis=1))
+    cell = np.empty(len(pos), dtype=np.int64)
+    cell[nl.order] = nl._ccell  # coarse cell of each particle
+    far = int(by_distance[-1])
     apart = moved.copy()
     apart[far] -= [0.0, 0.2, 0.0]
     assert not nl.update(apart)
-    moved[near] += [0.0, 0.0, 0.05]
-    assert nl.update(moved)
+    for same_cell in (True, False):  # a neighbour in the same coarse cell, then in the next one
+        near = next(j for j in by_distance[1:] if (cell[j] == cell[10]) == same_cell)
+        assert np.linalg.norm(d[near]) < 2.5
+        closer = moved.copy()
+        closer[near] += [0.0, 0.0, 0.05]
+        assert nl.update(closer)
+        nl.build(pos)
 
 
 def test_sorted_list_survives_moves_within_the_skin():
