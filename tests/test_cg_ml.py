@@ -79,6 +79,57 @@ def test_energy_is_rotation_permutation_and_translation_invariant():
     assert abs(_energy(net, y, lengths)[0] - u0) > 1e-6
 
 
+def test_angular_moments_equal_the_explicit_triplet_sum():
+    """The moment-tensor evaluation of A_I^{b,n} equals the defining double sum over neighbour
+    pairs sum_{k != l} cos^n(theta_kIl) rho_b(r_Ik) rho_b(r_Il), written out in numpy."""
+    from stochastic.cg.ml.descriptors import descriptors, displacements
+
+    x, lengths = _cluster(24, seed=8)
+    idx, mask = neighbour_table(x, lengths, SPEC.r_cut, 32)
+    got = np.asarray(descriptors(displacements(x, idx, lengths), mask, SPEC))
+    rc, r0, nb = SPEC.r_cut, SPEC.r_start, SPEC.n_angular_radial
+    mu_b, w_b = np.linspace(r0, rc, nb + 1)[:-1], (rc - r0) / nb
+    for i in (0, 5, 11):
+        d = x[idx[i][mask[i]]] - x[i]
+        r = np.linalg.norm(d, axis=1)
+        rho = np.exp(-(((r[:, None] - mu_b) / w_b) ** 2)) * 0.5 * (1 + np.cos(np.pi * r / rc))[
+            :, None]  # fmt: skip
+        cos = (d / r[:, None]) @ (d / r[:, None]).T
+        want = []
+        for b in range(nb):
+            for n in range(1, SPEC.n_cos + 1):
+                terms = np.outer(rho[:, b], rho[:, b]) * cos**n
+                want.append(terms.sum() - np.trace(terms))
+        assert np.allclose(got[i, SPEC.n_radial :], want, rtol=1e-12, atol=1e-12)
+
+
+def test_force_term_reuses_its_table_within_the_skin():
+    """Along a random walk the skin-reused table gives the forces of a table rebuilt every
+    step (to round-off) with fewer builds, and a move beyond skin/2 forces a rebuild."""
+    from stochastic.md.system import Box, ParticleType, System
+
+    net = _random_net(4)
+    x, lengths = _cluster(24, seed=9)
+    system = System.from_counts([ParticleType("A", 1.0)], [len(x)], Box(tuple(lengths)))
+    lazy, eager = MLForceTerm(system, net, skin=0.3), MLForceTerm(system, net, skin=0.0)
+    rng = np.random.default_rng(2)
+    for _ in range(12):
+        x = x + rng.normal(0, 0.01, x.shape)
+        f1, f2 = np.zeros_like(x), np.zeros_like(x)
+        u1, w1 = lazy.compute(x, None, f1)
+        u2, w2 = eager.compute(x, None, f2)
+        assert u1 == pytest.approx(u2, rel=1e-12, abs=1e-12)
+        assert w1 == pytest.approx(w2, rel=1e-12, abs=1e-12)
+        assert np.allclose(f1, f2, rtol=1e-12, atol=1e-12)
+    assert eager.n_builds == 12 and lazy.n_builds < 6
+    builds = lazy.n_builds
+    x[3] += 0.4  # beyond skin / 2 whatever the drift since the last build
+    lazy.compute(x, None, np.zeros_like(x))
+    assert lazy.n_builds == builds + 1
+    with pytest.raises(CGInputError, match="skin"):
+        MLForceTerm(system, net, skin=float("nan"))
+
+
 def test_save_load_roundtrip(tmp_path):
     net = _random_net(2)
     x, lengths = _cluster(24, seed=2)

@@ -114,16 +114,23 @@ def neighbour_angles(frames: np.ndarray, box: Box, r_shell: float, bins: int = 2
     """Normalised histogram of cos(theta_jik) over neighbour pairs j, k of i within ``r_shell``.
 
     The three-body correlation a pair potential does not control directly (Noid's many-body
-    test of CG models).
+    test of CG models). The density integrates to 1 over cos theta in [-1, 1].
     """
+    counts = _angle_counts(frames, box, r_shell, bins).sum(0)
+    return counts / max(counts.sum(), 1.0) * bins / 2.0
+
+
+def _angle_counts(frames: np.ndarray, box: Box, r_shell: float, bins: int) -> np.ndarray:
+    """Per-frame histograms (F, bins) of cos(theta_jik), neighbours j, k of i within r_shell."""
     from scipy.spatial import cKDTree
 
     L = box.lengths_array()
-    hist = np.zeros(bins)
-    for x in np.asarray(frames)[:, :, :]:
+    out = np.zeros((len(frames), bins))
+    for f, x in enumerate(np.asarray(frames)):
         w = np.mod(x, L)
-        tree = cKDTree(np.where(w >= L, 0.0, w), boxsize=L)
-        for i, nb in enumerate(tree.query_ball_point(np.where(w >= L, 0.0, w), r_shell)):
+        w = np.where(w >= L, 0.0, w)
+        tree = cKDTree(w, boxsize=L)
+        for i, nb in enumerate(tree.query_ball_point(w, r_shell)):
             nb = [j for j in nb if j != i]
             if len(nb) < 2:
                 continue
@@ -131,8 +138,35 @@ def neighbour_angles(frames: np.ndarray, box: Box, r_shell: float, bins: int = 2
             d -= L * np.rint(d / L)
             u = d / np.linalg.norm(d, axis=1)[:, None]
             c = (u @ u.T)[np.triu_indices(len(nb), 1)]
-            hist += np.histogram(c, bins=bins, range=(-1.0, 1.0))[0]
-    return hist / max(hist.sum(), 1.0) * bins / 2.0
+            out[f] += np.histogram(c, bins=bins, range=(-1.0, 1.0))[0]
+    return out
+
+
+def angle_distance(
+    frames_a: np.ndarray,
+    frames_b: np.ndarray,
+    box: Box,
+    r_shell: float,
+    bins: int = 20,
+    blocks: int = 8,
+) -> tuple[float, float]:
+    """RMS distance of two neighbour-angle densities and its noise floor.
+
+    The noise floor is the RMS distance two independent samples of one model would show,
+    ``sqrt(mean(se_a^2 + se_b^2))`` with per-bin standard errors from ``blocks`` contiguous
+    block averages of each trajectory (as :func:`stochastic.cg.targets.rdf_noise` for g(r)).
+    """
+    dens, err = [], []
+    for frames in (frames_a, frames_b):
+        counts = _angle_counts(frames, box, r_shell, bins)
+        nb = min(blocks, len(counts))
+        parts = [c.sum(0) for c in np.array_split(counts, nb)]
+        per = np.array([p / max(p.sum(), 1.0) * bins / 2.0 for p in parts])
+        total = counts.sum(0)
+        dens.append(total / max(total.sum(), 1.0) * bins / 2.0)
+        err.append(per.std(0, ddof=1) / np.sqrt(nb) if nb > 1 else np.zeros(bins))
+    rms = float(np.sqrt(np.mean((dens[0] - dens[1]) ** 2)))
+    return rms, float(np.sqrt(np.mean(err[0] ** 2 + err[1] ** 2)))
 
 
 def first_shell(g: RDF) -> float:
@@ -229,8 +263,7 @@ def evaluate(mf: MoleculeFluid, ref: Observed, method: MethodResult, n_prod: int
         method.make_terms(mf.beads), 1000, n_prod, 20, newtonian=True
     )
     g_ref, g_cg = mf.rdf(ref.frames), mf.rdf(smp.frames)
-    a_ref = neighbour_angles(ref.frames[::2], mf.beads.box, r_shell)
-    a_cg = neighbour_angles(smp.frames[::2], mf.beads.box, r_shell)
+    a_rms, a_noise = angle_distance(smp.frames, ref.frames, mf.beads.box, r_shell)
     p_ref, p_cg = pressure_estimate(ref.pressure, 8), pressure_estimate(smp.pressure, 8)
     span = min(len(ref.frames) * ref.frame_dt, len(smp.frames) * smp.frame_dt)
     fit = (min(2.0, 0.1 * span), min(8.0, 0.4 * span))  # [ps], inside both trajectories
@@ -239,7 +272,8 @@ def evaluate(mf: MoleculeFluid, ref: Observed, method: MethodResult, n_prod: int
     return {
         f"{label}_rdf_rms": rdf_rms(g_cg, g_ref),
         f"{label}_rdf_noise": rdf_noise(g_cg, g_ref),
-        f"{label}_angle_rms": float(np.sqrt(np.mean((a_cg - a_ref) ** 2))),
+        f"{label}_angle_rms": a_rms,
+        f"{label}_angle_noise": a_noise,
         f"{label}_pressure_error": p_cg.value - p_ref.value,
         f"{label}_pressure_stderr": float(np.hypot(p_cg.error, p_ref.error)),
         f"{label}_d_ratio": d_cg.value / d_ref.value,

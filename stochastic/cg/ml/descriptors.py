@@ -5,7 +5,10 @@ cutoff ``f_c(r) = (1 + cos(pi r / r_c)) / 2``:
 
 * radial: ``G_I^a = sum_k exp(-((r_Ik - mu_a) / w)^2) f_c(r_Ik)``, ``mu_a`` evenly spaced;
 * angular: ``A_I^{b,n} = sum_{k != l} cos^n(theta_kIl) rho_b(r_Ik) rho_b(r_Il)``, n = 1..n_cos,
-  with a few coarse radial channels ``rho_b``.
+  with a few coarse radial channels ``rho_b``, evaluated as ``|M_I^{b,n}|^2 - sum_k rho_b^2``
+  with the moment tensors ``M_I^{b,n} = sum_k rho_b(r_Ik) u_Ik^(x)n`` (``cos^n theta_kIl`` is
+  the contraction of ``u_Ik^(x)n`` with ``u_Il^(x)n``), linear in the neighbour count as in the
+  moment tensor potentials of Shapeev (Multiscale Model. Simul. 14, 1153 (2016)).
 
 These are the symmetry functions of Behler & Parrinello (Phys. Rev. Lett. 98, 146401 (2007))
 in a moment form: sums over neighbours (permutation-invariant) of distances and angles
@@ -80,15 +83,19 @@ def descriptors(disp, mask, spec: DescriptorSpec):
     if spec.n_angular_radial == 0:
         return radial
     unit = d / r[..., None]
-    cos = jnp.einsum("nkc,nlc->nkl", unit, unit)
-    k = mask.shape[1]
-    off = (1.0 - jnp.eye(k))[None]
     mu_b = jnp.linspace(spec.r_start, spec.r_cut, spec.n_angular_radial + 1)[:-1]
     w_b = (spec.r_cut - spec.r_start) / spec.n_angular_radial
     rho = jnp.exp(-(((r[..., None] - mu_b) / w_b) ** 2)) * fc[..., None]  # (N, K, B)
-    pair = rho[:, :, None, :] * rho[:, None, :, :] * off[..., None]  # (N, K, K, B)
-    powers = jnp.stack([cos**n for n in range(1, spec.n_cos + 1)], axis=-1)  # (N, K, K, P)
-    angular = jnp.einsum("nklb,nklp->nbp", pair, powers).reshape(r.shape[0], -1)
+    # sum_{k != l} rho_k rho_l (u_k . u_l)^n = |sum_k rho_k u_k^(x)n|^2 - sum_k rho_k^2:
+    # the Frobenius norm of the n-th moment tensor, O(K 3^n) instead of O(K^2) per bead
+    self_term = jnp.sum(rho * rho, axis=1)  # (N, B)
+    tensor = jnp.ones((*unit.shape[:2], 1), unit.dtype)
+    moments = []
+    for _ in range(spec.n_cos):
+        tensor = (tensor[..., :, None] * unit[..., None, :]).reshape((*unit.shape[:2], -1))
+        m = jnp.einsum("nkb,nkc->nbc", rho, tensor)  # (N, B, 3^n)
+        moments.append(jnp.sum(m * m, axis=-1) - self_term)
+    angular = jnp.stack(moments, axis=-1).reshape(r.shape[0], -1)  # (N, B * n_cos)
     return jnp.concatenate([radial, angular], axis=1)
 
 
