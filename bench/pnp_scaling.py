@@ -10,7 +10,16 @@ transfer, as in ``bench/pb_scaling.py``) this measures:
   (assembly + factorisation/solve: MUMPS LU for ``lu``, CG + GAMG for the Krylov solvers);
 - ``pnp_over_poisson`` = cold PNP time / Poisson time;
 - ``pnp_over_poisson_warm``: one warm-started I-V step (125 mV from the 100 mV solution) / Poisson
-  time, with its Newton iterations and predictor (chord) steps.
+  time, with its Newton iterations and predictor (chord) steps;
+- ``cold_split_s`` / ``warm_split_s``: where the time of each solve goes, from PETSc's event log
+  (Jacobian assembly, residual assembly, preconditioner set-up, Krylov iterations, the rest), and
+  the Jacobians assembled and reused (``jacobian_evaluations``, ``jacobian_reuses``).
+
+Under ``mpiexec -n 2`` the whole benchmark runs on two ranks (the refined meshes are refined in
+parallel; rank 0 prints and writes); with ``--serial-reference serial.json`` (a serial run of the
+same series) every row gets ``mpi_speedup`` = serial cold time / this cold time (and the warm
+one), and the file gets ``mpi_speedup_2``: the cold-solve speed-up of the largest 3D point-ion
+mesh with at least 5e5 unknowns.
 
 Every measurement is repeated for each ion model of :data:`VARIANTS` (point ions, steric,
 steric + BSK correlations; ion size 0.5 nm so that 3 M fits), and ``over_point`` = the model's
@@ -28,6 +37,9 @@ Usage::
     python bench/pnp_scaling.py --variants point,steric   # a subset of the ion models
     python bench/pnp_scaling.py --dims "" --variants steric --output out.json   # grid only
     python bench/pnp_scaling.py --flow     # also PNP-Stokes per mesh ("flow_meshes" in the JSON)
+    mpiexec -n 2 python bench/pnp_scaling.py --variants point --no-grid \
+        --serial-reference bench/results/pnp_scaling.json \
+        --output bench/results/pnp_scaling_np2.json
 
 Writes ``bench/results/pnp_scaling.json`` (rank 0) and prints a table.
 """
@@ -36,12 +48,14 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from mpi4py import MPI
+from petsc4py import PETSc
 
 import poreflux
 from meshes.channel import build_channel, default_channel
@@ -65,6 +79,20 @@ QUICK = {
 GRID_V = [float(v) for v in range(-300, 301, 50)]
 GRID_C = [1.0, 10.0, 100.0, 1000.0, 3000.0]
 GRID_S = [0.0, -0.05, -0.2]
+#: PETSc events of the time split (disjoint in a PNP solve: their sum is within a few % of
+#: SNESSolve; the chord predictor's residual and Krylov solve count in theirs)
+SPLIT_EVENTS = {
+    "jacobian_assembly": "SNESJacobianEval",
+    "residual_assembly": "SNESFunctionEval",
+    "pc_setup": "PCSetUp",
+    "krylov": "KSPSolve",
+}
+POISSON_REFERENCE = (
+    "one linear Poisson solve -div(eps grad psi) = K rho_fixed (bath-end Dirichlet values) on "
+    "the same mesh, timed whole: dolfinx LinearProblem set-up (sparsity, assembly), then CG + "
+    "GAMG (smoothed aggregation, Chebyshev/Jacobi smoothing) to rtol 1e-9, or MUMPS LU where "
+    "the PNP solve uses LU; best of 2 runs"
+)
 #: Lattice size [nm] of the steric variants (bulk packing 0.45 at 3 M KCl).
 ION_SIZE = 0.5
 
@@ -85,7 +113,8 @@ def build(dim: int, hp: float, hb: float, level: int, comm):
 
 
 def poisson_time(solver: SteadyPNPSolver) -> float:
-    """One linear Poisson solve (eps grad, fixed charges, bath-end potentials) on the mesh."""
+    """One linear Poisson solve (eps grad, fixed charges, bath-end potentials) on the mesh: wall
+    time [s] (its CPU time of this process in :data:`LAST_POISSON_CPU`)."""
     import ufl
     from dolfinx.fem.petsc import LinearProblem
 
@@ -99,12 +128,39 @@ def poisson_time(solver: SteadyPNPSolver) -> float:
     opts = direct_options() if solver.linear_solver == "lu" else iterative_options(True)
     opts = {k: v for k, v in opts.items() if not k.startswith("snes_")}  # a linear solve: no SNES
     psi_bcs = solver.bcs[:2]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     lp = LinearProblem(
         a, L, bcs=psi_bcs, petsc_options=opts, petsc_options_prefix=f"bench_poisson_{id(V)}_"
     )
     lp.solve()
+    LAST_POISSON_CPU[0] = time.process_time() - c0
     return time.perf_counter() - t0
+
+
+#: CPU time [s] of the last :func:`poisson_time` call (this process)
+LAST_POISSON_CPU = [0.0]
+
+
+def _event_times() -> dict[str, float]:
+    """Cumulative times [s] of the :data:`SPLIT_EVENTS` on this rank."""
+    return {k: float(PETSc.Log.Event(e).getPerfInfo()["time"]) for k, e in SPLIT_EVENTS.items()}
+
+
+def _timed_solve(solver: SteadyPNPSolver, voltage: float | None = None) -> tuple:
+    """A solve with its time split (PETSc events) and Jacobian counts."""
+    newton = solver.newton
+    before = _event_times()
+    jac, reuse = newton.jacobian_evaluations, newton.jacobian_reuses
+    c0 = time.process_time()
+    sol = solver.solve(voltage)
+    cpu = time.process_time() - c0
+    after = _event_times()
+    split = {k: after[k] - before[k] for k in before}
+    split["other"] = sol.wall_time - sum(split.values())
+    split["jacobian_evaluations"] = newton.jacobian_evaluations - jac
+    split["jacobian_reuses"] = newton.jacobian_reuses - reuse
+    split["cpu_time_s"] = cpu  # this process's CPU time: less sensitive to a loaded machine
+    return sol, split
 
 
 def run_mesh(dim: int, spec: tuple, comm, variant: str = "point") -> dict:
@@ -118,10 +174,13 @@ def run_mesh(dim: int, spec: tuple, comm, variant: str = "point") -> dict:
     t0 = time.perf_counter()
     solver = SteadyPNPSolver(cm, problem)
     setup = time.perf_counter() - t0
-    cold = solver.solve()
-    warm = solver.solve(125.0)
+    cold, cold_split = _timed_solve(solver)
+    warm, warm_split = _timed_solve(solver, 125.0)
     warm_predictor = solver.stats.predictor_steps  # chord steps before Newton (0 or 1)
-    tp = min(poisson_time(solver) for _ in range(2))  # second run: no JIT in the timing
+    tp, cpu_p = float("inf"), float("inf")
+    for _ in range(2):  # best of 2: the second run has no JIT in its timing
+        tp = min(tp, poisson_time(solver))
+        cpu_p = min(cpu_p, LAST_POISSON_CPU[0])
     row = {
         "variant": variant,
         "dim": dim,
@@ -135,14 +194,21 @@ def run_mesh(dim: int, spec: tuple, comm, variant: str = "point") -> dict:
         "setup_time_s": setup,
         "newton_iterations": cold.newton_iterations,
         "linear_iterations": cold.linear_iterations,
+        "linear_per_newton": cold.linear_iterations / max(cold.newton_iterations, 1),
+        "cold_split_s": cold_split,
         "solve_time_s": cold.wall_time,
         "warm_newton_iterations": warm.newton_iterations,
         "warm_predictor_steps": warm_predictor,
         "warm_linear_iterations": warm.linear_iterations,
+        "warm_linear_per_newton": warm.linear_iterations / max(warm.newton_iterations, 1),
+        "warm_split_s": warm_split,
         "warm_solve_time_s": warm.wall_time,
         "poisson_time_s": tp,
         "pnp_over_poisson": cold.wall_time / tp,
         "pnp_over_poisson_warm": warm.wall_time / tp,
+        "poisson_cpu_time_s": cpu_p,
+        "pnp_over_poisson_cpu": cold_split["cpu_time_s"] / cpu_p,
+        "pnp_over_poisson_warm_cpu": warm_split["cpu_time_s"] / cpu_p,
         "current_pA": cold.current,
         "conservation_error": cold.conservation_error,
     }
@@ -203,6 +269,28 @@ def add_ratios(rows: list[dict]) -> None:
         )
 
 
+def add_mpi_speedups(rows: list[dict], serial_json: Path) -> float | None:
+    """``mpi_speedup`` per row against a serial run of the same meshes (matched by variant,
+    dimension and unknowns); returns the cold speed-up of the largest 3D point-ion mesh with at
+    least 5e5 unknowns (None without such a mesh)."""
+    import json
+
+    serial = json.loads(Path(serial_json).read_text())["meshes"]
+    ref = {(r.get("variant", "point"), r["dim"], r["dofs"]): r for r in serial}
+    best = None
+    for r in rows:
+        s = ref.get((r["variant"], r["dim"], r["dofs"]))
+        if s is None:
+            continue
+        r["mpi_speedup"] = s["solve_time_s"] / r["solve_time_s"]
+        r["mpi_speedup_warm"] = s["warm_solve_time_s"] / r["warm_solve_time_s"]
+        r["serial_solve_time_s"] = s["solve_time_s"]
+        big = r["variant"] == "point" and r["dim"] == 3 and r["dofs"] >= 500_000
+        if big and (best is None or r["dofs"] > best["dofs"]):
+            best = r
+    return None if best is None else best["mpi_speedup"]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small meshes, grid subset")
@@ -215,8 +303,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--flow", action="store_true", help="also PNP-Stokes (bench/pnp_stokes_scaling.py)"
     )
+    parser.add_argument(
+        "--serial-reference", default=None, help="serial JSON of the same series: MPI speed-ups"
+    )
     args = parser.parse_args(argv)
     comm = MPI.COMM_WORLD
+    PETSc.Log.begin()  # event times for the split (also on during the Poisson reference)
     series = QUICK if args.quick else SERIES
     variants = [v for v in args.variants.split(",") if v]
     rows = []
@@ -232,10 +324,15 @@ def main(argv: list[str] | None = None) -> int:
                         f"t={row['solve_time_s']:7.2f}s poisson={row['poisson_time_s']:6.3f}s "
                         f"cold/poisson={row['pnp_over_poisson']:6.1f} "
                         f"warm={row['warm_newton_iterations']} it "
-                        f"warm/poisson={row['pnp_over_poisson_warm']:6.1f}",
+                        f"warm/poisson={row['pnp_over_poisson_warm']:6.1f} "
+                        f"(CPU {row['pnp_over_poisson_cpu']:5.1f} / "
+                        f"{row['pnp_over_poisson_warm_cpu']:4.1f})",
                         flush=True,
                     )
     add_ratios(rows)
+    speedup = None
+    if args.serial_reference:
+        speedup = add_mpi_speedups(rows, Path(args.serial_reference))
     grids = {}
     for variant in [] if args.no_grid else variants:
         grid = grids[variant] = robustness(comm, args.quick, variant)
@@ -256,6 +353,10 @@ def main(argv: list[str] | None = None) -> int:
     data = {
         "quick": args.quick,
         "ranks": comm.size,
+        "poisson_reference": POISSON_REFERENCE,
+        "mpi_speedup_2": speedup,
+        "serial_reference": args.serial_reference,
+        "load_average": list(os.getloadavg()),
         "meshes": rows,
         "robustness_grid": grid,
         "robustness_failures": None if grid is None else grid["failures"],

@@ -9,6 +9,9 @@
   GMRES otherwise) + GAMG for large ones (``solver="auto"``), overridable with PETSc options;
 - the converged reason checked after every solve and the iterate checked for NaN/inf;
 - residual history, Newton and linear iteration counts and assembly / solve timings;
+- optional Jacobian reuse (``reuse_jacobian``): in the fast (quadratic) phase of Newton's method
+  the Jacobian and its preconditioner of the previous step are kept for the next one (chord
+  steps of the Shamanskii kind), decided from the measured residual reduction;
 - continuation: when the direct solve fails, a path of :class:`ContinuationParameter` (each a
   ``dolfinx.fem.Constant`` ramped from ``start`` to ``target``) is followed with adaptive steps
   from the last converged state; if that fails too, :class:`~poreflux.errors.ConvergenceError` is
@@ -127,6 +130,23 @@ class NewtonReport:
         return sum(a.iterations for a in self.attempts)
 
 
+def _check_settings(
+    solver: str, rtol: float, atol: float, max_it: int, reuse_jacobian: float | None
+) -> None:
+    """Raise :class:`InputError` for invalid :class:`NewtonSolver` settings."""
+    if solver not in ("auto", "direct", "iterative"):
+        raise InputError(f"solver must be 'auto', 'direct' or 'iterative', got {solver!r}")
+    for label, value in (("rtol", rtol), ("atol", atol)):
+        if not (np.isfinite(value) and value > 0):
+            raise InputError(f"Newton {label} must be > 0, got {value!r}")
+    if int(max_it) < 1:
+        raise InputError(f"Newton max_it must be >= 1, got {max_it!r}")
+    if reuse_jacobian is not None and not (np.isfinite(reuse_jacobian) and 0 < reuse_jacobian < 1):
+        raise InputError(
+            f"reuse_jacobian must be None or a ratio in (0, 1), got {reuse_jacobian!r}"
+        )
+
+
 def _as_list(u: Any) -> list[Any]:
     return list(u) if isinstance(u, (list, tuple)) else [u]
 
@@ -162,6 +182,16 @@ class NewtonSolver:
         ``(i, j)`` blocks of a nest Jacobian (``kind="nest"``) that do not depend on ``u``: they
         are assembled at the first Jacobian evaluation and kept (e.g. the Poisson block of PNP,
         ``-div(eps grad)``, whose re-assembly was a fifth of each 3D Newton step).
+    reuse_jacobian
+        ``None`` (default): a new Jacobian at every Newton step. A ratio ``theta`` in (0, 1):
+        keep the last Jacobian, its factorisation or preconditioner for the next step when the
+        last step reduced the residual norm by at least ``1/theta`` (``|F_k| <= theta
+        |F_{k-1}|``; also across a :meth:`chord_step` predictor). Near the solution the
+        Jacobian changes by ``O(|du|)``, so such a chord step contracts the error nearly as a
+        Newton step does at the cost of one residual and one linear solve (Shamanskii's method
+        with an adaptive refresh; C. T. Kelley, *Solving Nonlinear Equations with Newton's
+        Method*, SIAM 2003, sec. 2.3 and 2.7). An attempt that fails after reusing is retried
+        once with a new Jacobian at every step, so reuse never costs robustness.
     """
 
     def __init__(
@@ -183,14 +213,16 @@ class NewtonSolver:
         form_compiler_options: dict[str, Any] | None = None,
         profile: bool = False,
         constant_blocks: Sequence[tuple[int, int]] = (),
+        reuse_jacobian: float | None = None,
     ):
-        if solver not in ("auto", "direct", "iterative"):
-            raise InputError(f"solver must be 'auto', 'direct' or 'iterative', got {solver!r}")
-        for label, value in (("rtol", rtol), ("atol", atol)):
-            if not (np.isfinite(value) and value > 0):
-                raise InputError(f"Newton {label} must be > 0, got {value!r}")
-        if int(max_it) < 1:
-            raise InputError(f"Newton max_it must be >= 1, got {max_it!r}")
+        _check_settings(solver, rtol, atol, max_it, reuse_jacobian)
+        self.reuse_jacobian = reuse_jacobian
+        self.jacobian_evaluations = 0  # Jacobians assembled (all solves of this solver)
+        self.jacobian_reuses = 0  # Newton steps that kept the previous Jacobian
+        self._reuse_allowed = reuse_jacobian is not None
+        self._have_jacobian = False
+        self._prior_ratio: float | None = None  # residual reduction of the last chord step
+        self._reused_in_attempt = 0
         self._u = _as_list(u)
         self.name = name
         msh = self._u[0].function_space.mesh
@@ -266,6 +298,13 @@ class NewtonSolver:
             self._assembly_time += time.perf_counter() - t0
 
         def jacobian(snes, x, Amat, Pmat, *args, **kw):
+            if self._keep_jacobian():
+                self.jacobian_reuses += 1
+                self._reused_in_attempt += 1
+                return
+            self._prior_ratio = None
+            self.jacobian_evaluations += 1
+            self._have_jacobian = True
             t0 = time.perf_counter()
             if self._constant_blocks:
                 self._nest_jacobian(x, Amat)
@@ -275,6 +314,16 @@ class NewtonSolver:
 
         self.snes.setFunction(residual, b, args=fargs, kargs=fkw)
         self.snes.setJacobian(jacobian, A, P, args=jargs, kargs=jkw)
+
+    def _keep_jacobian(self) -> bool:
+        """Keep the last Jacobian for this step (see ``reuse_jacobian``)?"""
+        if not (self._reuse_allowed and self._have_jacobian):
+            return False
+        theta = float(self.reuse_jacobian)
+        h = self._history
+        if len(h) >= 2:
+            return bool(h[-1] <= theta * h[-2])
+        return self._prior_ratio is not None and self._prior_ratio <= theta
 
     def _nest_jacobian(self, x: Any, A: Any) -> None:
         """Assemble a nest Jacobian block by block, the constant blocks only the first time."""
@@ -348,6 +397,7 @@ class NewtonSolver:
             if not (np.isfinite(after) and after < before):
                 self._restore(saved)
                 return None
+            self._prior_ratio = after / before if before > 0 else None
             dolfinx.fem.petsc.assign(x, self._u)
             for f in self._u:
                 f.x.scatter_forward()
@@ -357,7 +407,25 @@ class NewtonSolver:
             dx.destroy()
 
     def _attempt(self, label: str) -> tuple[SolveAttempt, int]:
+        """One SNES solve from the current ``u``; retried with fresh Jacobians if it failed
+        after reusing one (the iterations of both are counted)."""
+        start = self._save() if self._reuse_allowed else None
+        attempt, linear = self._snes_attempt(label)
+        if attempt.converged or start is None or self._reused_in_attempt == 0:
+            return attempt, linear
+        logger.info("%s failed after Jacobian reuse; retrying with fresh Jacobians", label)
+        self._restore(start)
+        self._reuse_allowed = False
+        try:
+            retry, linear2 = self._snes_attempt(f"{label} (fresh Jacobians)")
+        finally:
+            self._reuse_allowed = True
+        retry.iterations += attempt.iterations
+        return retry, linear + linear2
+
+    def _snes_attempt(self, label: str) -> tuple[SolveAttempt, int]:
         self._history = []
+        self._reused_in_attempt = 0
         try:
             self.problem.solve()
             reason = int(self.snes.getConvergedReason())

@@ -86,6 +86,12 @@ class SolverOptions:
     space_charge
         Include the mobile ions' charge in the Poisson equation (default). ``False`` decouples
         the potential (Laplace with the fixed charges only: e.g. the constant-field GHK limit).
+    reuse_jacobian
+        Keep the last Jacobian and its preconditioner (or LU factors) for a Newton step when the
+        previous step reduced the residual norm at least this much (ratio; ``None``: a new
+        Jacobian every step), see :class:`pnp.solvers.newton.NewtonSolver`. 0.02 keeps them only
+        in the quadratic phase: on the default channel (2D, 5.9e4 dofs) a cold solve assembles
+        4 of 6 Jacobians and a warm I-V step 1 of 3, currents equal to 1e-7 relative.
     """
 
     variables: str = "log"
@@ -102,6 +108,7 @@ class SolverOptions:
     max_update: float | None = 4.0
     predictor: bool = True
     space_charge: bool = True
+    reuse_jacobian: float | None = 0.02
 
     def __post_init__(self) -> None:
         transport.check_variables(self.variables)
@@ -127,6 +134,13 @@ class SolverOptions:
             raise InputError("SolverOptions: rtol and atol cannot both be 0 (Newton never stops)")
         if not (isinstance(self.min_step, int | float) and 0 < self.min_step <= 1):
             raise InputError(f"SolverOptions.min_step must be in (0, 1], got {self.min_step!r}")
+        if self.reuse_jacobian is not None and not (
+            isinstance(self.reuse_jacobian, int | float) and 0 < self.reuse_jacobian < 1
+        ):
+            raise InputError(
+                f"SolverOptions.reuse_jacobian must be None or a ratio in (0, 1), got "
+                f"{self.reuse_jacobian!r}"
+            )
         if self.max_update is not None and not (
             isinstance(self.max_update, int | float)
             and math.isfinite(self.max_update)

@@ -314,6 +314,7 @@ class SteadyPNPSolver:
             kind=kind,
             entity_maps=[self.entity_map],
             constant_blocks=constant_blocks,
+            reuse_jacobian=opts.reuse_jacobian,
         )
         if kind_name == "krylov":
             self._install_electrochemical_pc()
