@@ -15,7 +15,7 @@ import pytest
 from stochastic.md.errors import OverlapError
 from stochastic.md.forcefield import ForceField
 from stochastic.md.init import fcc_lattice, maxwell_boltzmann
-from stochastic.md.integrators import VelocityVerlet
+from stochastic.md.integrators import LangevinBAOAB, VelocityVerlet
 from stochastic.md.lj import LennardJones, lj_reference
 from stochastic.md.neighbors import NeighborList
 from stochastic.md.simulation import Simulation
@@ -200,3 +200,32 @@ def test_velocity_verlet_energy_error_is_second_order():
     rms1, rms2 = np.std(e1), np.std(e2)
     assert rms1 < 2e-4 * np.abs(e1.mean())  # conserved to 0.02 % of the total energy
     assert 3.0 < rms1 / rms2 < 5.0  # 4 for a second-order integrator
+
+
+def test_langevin_nist_system_same_trajectory_and_pressure_on_both_paths():
+    """The slow NIST test's system (500 atoms, rho* 0.776, rc 3, tail corrections, BAOAB).
+
+    With the same seed, the sorted and the reference path give the same trajectory, kinetic
+    energy and pressure to rounding: the permutation touches neither velocities, thermostat
+    noise nor the tail terms.
+    """
+    pos, box = fcc_lattice(5, 0.776)
+    system = System.from_counts([A], [len(pos)], box)
+    t_k = reduced_temperature_to_kelvin(0.85)
+    out = {}
+    for sort in (True, False):
+        ff = ForceField(system, [LennardJones(system, 3.0, tail_correction=True)], skin=0.3)
+        ff.nlist = NeighborList(system, 3.0, 0.3, sort=sort)
+        v = maxwell_boltzmann(system.masses, t_k, seed=776)
+        sim = Simulation(ff, LangevinBAOAB(0.005, t_k, 1.0, seed=777), pos, v)
+        pressure = []
+        for _ in range(15):
+            sim.run(10)
+            pressure.append(sim.pressure())
+        out[sort] = (sim, np.array(pressure))
+    (fast, p_fast), (ref, p_ref) = out[True], out[False]
+    assert fast.forcefield.nlist.is_sorted and not ref.forcefield.nlist.is_sorted
+    assert fast.forcefield.nlist.n_builds > 5  # several re-sorts
+    assert np.abs(fast.x - ref.x).max() < 1e-9
+    assert np.abs(fast.v - ref.v).max() < 1e-9
+    assert np.abs(p_fast - p_ref).max() < 1e-9 * np.abs(p_ref).max()

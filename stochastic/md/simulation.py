@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from stochastic.md.errors import MDInputError, OverlapError
 from stochastic.md.forcefield import ForceField, ForceResult
@@ -217,7 +216,7 @@ class Simulation:
         for r in reporters:
             if r.interval <= 0:
                 raise MDInputError(f"reporter interval must be >= 1, got {r.interval}")
-        bar = tqdm(total=n_steps, disable=not progress, unit="step", desc="MD")
+        bar = _progress_bar(n_steps) if progress else None
         step = self.integrator.step
         try:
             for _ in range(n_steps):
@@ -231,9 +230,18 @@ class Simulation:
                 for r in reporters:
                     if self.step_count % r.interval == 0:
                         r.report(self)
-                bar.update(1)
+                if bar is not None:
+                    bar.update(1)
         finally:
-            bar.close()
+            if bar is not None:
+                bar.close()
+
+
+def _progress_bar(n_steps: int):
+    """A tqdm bar (imported here: tqdm.auto costs start-up time when no bar is shown)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=n_steps, unit="step", desc="MD")
 
 
 def _at_step(err: OverlapError, step: int) -> OverlapError:
