@@ -1,6 +1,6 @@
 """CG mobility database: schema checks, atomic writes, resumable seeded generation, regeneration.
 
-Small settings (``ci_settings``: 40 molecules, sub-ps runs) keep the generation of four entries
+Small settings (``ci_settings``: 32 molecules, sub-ps runs) keep the generation of four entries
 in the default suite; the shipped database is evaluated in tests/test_cg_database_predictor.py.
 """
 
@@ -15,7 +15,16 @@ import numpy as np
 import pytest
 
 from stochastic.cg.database import generator as gen
-from stochastic.cg.database.pipeline import clean_core, kt_of, perturb_potential, run_cg_entry
+from stochastic.cg.database.pipeline import (
+    cg_system,
+    clean_core,
+    kt_of,
+    perturb_potential,
+    potential_table,
+    roughness,
+    run_cg_entry,
+    to_mean_energy,
+)
 from stochastic.cg.database.schema import (
     SCHEMA_VERSION,
     DatabaseError,
@@ -24,6 +33,7 @@ from stochastic.cg.database.schema import (
 )
 from stochastic.cg.database.storage import Database
 from stochastic.cg.errors import CGInputError
+from stochastic.cg.tabulated import TabulatedPair
 
 
 @pytest.fixture(scope="module")
@@ -55,16 +65,19 @@ def test_generation_of_four_entries(small_db):
 def test_entry_regenerates_bit_for_bit(small_db):
     db, _ = small_db
     attrs, data = db.read("entries", "m0001_e01")
-    run = run_cg_entry(data["u"], attrs["mass"], db.settings, attrs["box_length"], attrs["seed"])
+    run = run_cg_entry(data["u"], attrs["mass"], db.settings, attrs["box_length"], attrs["seed"],
+                       rough=attrs["rough"])  # fmt: skip
     assert np.array_equal(run.g.g, data["g"])
     assert run.d.value == attrs["d"]
-    # and the perturbation is the recorded one, drawn from the recorded seed
+    # and the perturbation and roughness are the recorded ones, drawn from the recorded seed
     rng = np.random.default_rng(attrs["seed"])
     assert rng.uniform(*db.settings.mass_range) == attrs["mass"]
     _, model = db.read("models", "m0001")
     u, pert = perturb_potential(model["u_ibi"], db.settings.r, kt_of(db.settings), rng)
     assert pert == pytest.approx(attrs["perturbation"], rel=1e-12)
     assert np.array_equal(u, data["u"])
+    assert rng.uniform(0.0, db.settings.rough_max) * kt_of(db.settings) == attrs["rough"]
+    assert 0.0 <= attrs["rough"] <= db.settings.rough_max * kt_of(db.settings)
 
 
 def test_model_parameters_are_recorded_and_seeded(small_db):
@@ -155,6 +168,69 @@ def test_clean_core_removes_isolated_contacts():
 def test_unit_seeds_are_independent_of_order():
     assert gen.unit_seed(1, 3, 2) == gen.unit_seed(1, 3, 2)
     assert len({gen.unit_seed(1, m, k) for m in range(5) for k in range(5)}) == 25
+
+
+def test_references_of_an_older_file_are_reused_and_mpi_shards_read_them(small_db, tmp_path):
+    """``import_references`` copies /models and /heldout (entries are then generated from the
+    stored IBI potential); a rank's shard that lacks the reference reads it from the main file
+    (``_do_model(..., main=db)``: a restarted MPI run failed on this before)."""
+    db, _ = small_db
+    settings = ci_settings()
+    fresh = Database.create(tmp_path / "new.h5", settings, db.seed)
+    assert fresh.import_references(db.path) == 2
+    assert fresh.keys("models") == db.keys("models") and fresh.keys("entries") == []
+    shard = Database.create(tmp_path / "new.rank1.h5", settings, db.seed)
+    done = set(fresh.keys("models"))
+    assert gen._do_model(shard, done, 1, main=fresh) == settings.entries_per_model
+    assert shard.keys("models") == [] and len(shard.keys("entries")) == 2
+    assert np.array_equal(shard.read("entries", "m0001_e00")[1]["u"],
+                          db.read("models", "m0001")[1]["u_ibi"])  # fmt: skip
+    with pytest.raises(DatabaseError, match="other settings or seed"):
+        Database.create(tmp_path / "other.h5", settings, db.seed + 1).import_references(db.path)
+
+
+def test_roughness_keeps_the_binned_boltzmann_factor_and_its_force_is_exact():
+    """Sub-bin roughness: the bin average of exp(-R/kT) is 1 where the taper is flat (identity
+    <exp(-x cos)> = I0(x)), R's force is -dR/dr (central differences, 1e-6 relative), the
+    tabulated potential adds R to the smooth part and vanishes at the cutoff."""
+    s = DatabaseSettings()
+    kt = kt_of(s)
+    a = 0.8 * kt
+    for lo in (0.30, 0.52, 0.86):  # bins in the flat part (taper 1 below r_max - 0.1 nm)
+        r = lo + (np.arange(4000) + 0.5) * s.bin_width / 4000
+        assert np.mean(np.exp(-roughness(r, a, s)[0] / kt)) == pytest.approx(1.0, abs=1e-9)
+    r = np.linspace(0.3, s.r_max - 1e-3, 4001)
+    h = 1e-6
+    num = -(roughness(r + h, a, s)[0] - roughness(r - h, a, s)[0]) / (2 * h)
+    f = roughness(r, a, s)[1]
+    assert np.max(np.abs(num - f)) < 1e-6 * np.max(np.abs(f))
+    u = -np.exp(-(((s.r - 0.5) / 0.1) ** 2))
+    smooth, rough = potential_table(u, s), potential_table(u, s, a)
+    x = np.linspace(0.3, 0.95, 57)
+    assert np.allclose(rough.energy(x) - smooth.energy(x), roughness(x, a, s)[0], atol=2e-3 * kt)
+    assert abs(rough.energy(np.array([s.r_max - 1e-9]))[0]) < 1e-9
+    assert roughness(np.array([s.r_max]), a, s)[0][0] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_nve_start_at_the_canonical_mean_energy():
+    """``to_mean_energy``: zero total momentum, total energy <U> + (3N - 3) kT / 2."""
+    from stochastic.md.forcefield import ForceField
+    from stochastic.md.integrators import VelocityVerlet
+    from stochastic.md.simulation import Simulation
+
+    s = ci_settings()
+    kt = kt_of(s)
+    system, x0 = cg_system(50.0, s, 2.0)
+    u = 2.0 * kt * np.exp(-(((s.r - 0.3) / 0.1) ** 2))
+    ff = ForceField(system, [TabulatedPair(system, {("M", "M"): potential_table(u, s)})])
+    rng = np.random.default_rng(0)
+    sim = Simulation(ff, VelocityVerlet(0.002), x0 + rng.normal(0, 0.05, x0.shape),
+                     rng.normal(0, 1.0, x0.shape))  # fmt: skip
+    u_mean = sim.potential_energy() + 0.3 * kt
+    to_mean_energy(sim, u_mean, kt)
+    assert np.allclose((system.masses[:, None] * sim.v).sum(0), 0.0, atol=1e-10)
+    total = sim.kinetic_energy() + sim.potential_energy()
+    assert total == pytest.approx(u_mean + 0.5 * (3 * len(x0) - 3) * kt, rel=1e-12)
 
 
 @pytest.mark.slow

@@ -143,12 +143,17 @@ def build_liquid(
     seed: int | np.random.Generator | None = None,
     cutoff: float = 1.0,
     stages: int = 8,
+    steps: int = 300,
 ) -> MolecularLiquid:
     """Pack ``n_molecules`` at ``density`` [g/cm^3] (default: the catalogue density) and
-    ``temperature`` [K]; see the module docstring. The result is relaxed, not equilibrated."""
+    ``temperature`` [K] in ``stages`` compression stages of at most ``steps`` FIRE steps and
+    ``steps`` Langevin steps each; see the module docstring. The result is relaxed, not
+    equilibrated."""
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     if n_molecules < 2:
         raise MDInputError(f"a liquid needs at least 2 molecules, got {n_molecules}")
+    if stages < 1 or steps < 1:
+        raise MDInputError(f"need stages >= 1 and steps >= 1, got {stages} and {steps}")
     rho = model.spec.density if density is None else float(density)
     length = box_length(n_molecules, model.mass, rho)
     if length < 2.0 * cutoff:
@@ -175,10 +180,10 @@ def build_liquid(
         system = _system(model, n_molecules, ell)
         liq = MolecularLiquid(model, n_molecules, system, x.reshape(-1, 3))
         ff = liq.forcefield(min(cutoff, 0.49 * ell), min(cutoff, 0.49 * ell) - 0.15)
-        pos = fire(ff, liq.positions, force_tol=50.0, max_steps=300, max_move=0.005).positions
+        pos = fire(ff, liq.positions, force_tol=50.0, max_steps=steps, max_move=0.005).positions
         sim = Simulation(ff, LangevinBAOAB(0.001, temperature, 5.0, rng), pos,
                          maxwell_boltzmann(system.masses, temperature, rng))  # fmt: skip
-        sim.run(300)
+        sim.run(steps)
         x = sim.x.reshape(n_molecules, -1, 3)
     return MolecularLiquid(model, n_molecules, system, sim.x.copy())
 

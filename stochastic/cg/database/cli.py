@@ -1,9 +1,10 @@
 """Command line: ``python -m stochastic.cg.database {generate,evaluate} ...``.
 
-``generate PATH --models 20 --seed 0 [--heldout] [--mpi] [--small]`` builds or continues a
-database (under ``mpiexec -n N`` with ``--mpi``); ``evaluate PATH [--plot FILE] [--json FILE]``
-trains the predictor on the database and compares IBI, IBI + friction and the predicted
-potential on the held-out liquids stored in it.
+``generate PATH --models 20 --seed 0 [--heldout] [--mpi] [--small] [--reuse-references OLD]``
+builds or continues a database (under ``mpiexec -n N`` with ``--mpi``; ``OLD``: copy the
+all-atom references of an older database first, so that only the CG entries are run);
+``evaluate PATH [--plot FILE] [--json FILE]`` trains the predictor on the database and compares
+IBI, IBI + friction and the predicted potential on the held-out liquids stored in it.
 """
 
 from __future__ import annotations
@@ -25,12 +26,23 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--heldout", action="store_true", help="add the held-out reference liquids")
     g.add_argument("--mpi", action="store_true", help="split the work over MPI ranks")
     g.add_argument("--small", action="store_true", help="tiny CI settings")
+    g.add_argument("--reuse-references", metavar="OLD", default=None,
+                   help="copy the all-atom references of an older database (same seed and "
+                   "all-atom settings) and generate only the CG entries")  # fmt: skip
     e = sub.add_parser("evaluate", help="train on a database and evaluate on its held-out liquids")
     e.add_argument("path")
     e.add_argument("--plot", default=None)
     e.add_argument("--json", default=None)
     e.add_argument("--seed", type=int, default=0)
     return p
+
+
+def _rank(mpi: bool) -> int:
+    if not mpi:
+        return 0
+    from mpi4py import MPI
+
+    return MPI.COMM_WORLD.Get_rank()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -44,10 +56,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         t0 = time.perf_counter()
         settings = ci_settings() if args.small else DatabaseSettings()
         heldout = HELDOUT_MOLECULES if args.heldout else ()
+        if args.reuse_references and _rank(args.mpi) == 0:
+            from stochastic.cg.database.storage import Database
+
+            Database.create(args.path, settings, args.seed).import_references(
+                args.reuse_references
+            )
         db = generate(args.path, args.models, settings, args.seed, heldout, mpi=args.mpi)
         n, m, h = (len(db.keys(g)) for g in ("entries", "models", "heldout"))
         wall = time.perf_counter() - t0
         print(f"{db.path}: {m} models, {n} entries, {h} held-out liquids ({wall:.0f} s)")
+        if db.stats:
+            print("stats " + json.dumps(db.stats))
         return 0
     from stochastic.cg.database.evaluation import evaluate_database
 

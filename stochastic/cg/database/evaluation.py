@@ -24,22 +24,25 @@ from pathlib import Path
 
 import numpy as np
 
-from stochastic.cg.database.pipeline import G_CORE, run_cg_entry
-from stochastic.cg.database.predictor import U_CLIP, MobilityPredictor
+from stochastic.cg.database.pipeline import G_CORE, CGRun, run_cg_entry
+from stochastic.cg.database.predictor import U_CLIP, MobilityPredictor, features
 from stochastic.cg.database.schema import DatabaseSettings
 from stochastic.cg.database.storage import Database
 from stochastic.cg.errors import CGConvergenceError
 from stochastic.cg.mobility import calibrate_friction
+from stochastic.cg.targets import RDF, Estimate
 
 
 @dataclass(frozen=True)
 class HeldoutResult:
-    """One held-out liquid: D [nm^2/ps] and g(r) RMS of the three CG models."""
+    """One held-out liquid: D [nm^2/ps] and g(r) RMS of the three CG models, and the predicted
+    roughness amplitude [kJ/mol]."""
 
     molecule: str
     mass: float
     d_aa: float
     d_aa_err: float
+    rough: float
     d: dict[str, float]
     d_err: dict[str, float]
     rms: dict[str, float]
@@ -49,6 +52,11 @@ class HeldoutResult:
     def ratio(self, model: str) -> float:
         """``D_CG / D_AA`` of ``model`` (ibi, friction, predicted)."""
         return self.d[model] / self.d_aa
+
+    def ratio_error(self, model: str) -> float:
+        """Standard error of :meth:`ratio` (CG and all-atom errors combined)."""
+        return self.ratio(model) * math.hypot(self.d_err[model] / self.d[model],
+                                              self.d_aa_err / self.d_aa)  # fmt: skip
 
 
 @dataclass
@@ -65,10 +73,11 @@ class EvaluationReport:
     def table(self) -> str:
         """Plain-text table (one row per liquid and model)."""
         lines = [f"trained on {self.n_entries} entries in {self.train_seconds:.1f} s",
-                 "molecule              model      D_CG/D_AA   g(r) RMS"]  # fmt: skip
+                 "molecule              model      D_CG/D_AA         g(r) RMS"]  # fmt: skip
         for res in self.results:
             for m in ("ibi", "friction", "predicted"):
-                lines.append(f"{res.molecule:21s} {m:10s} {res.ratio(m):8.2f}   {res.rms[m]:.4f}")
+                lines.append(f"{res.molecule:21s} {m:10s} {res.ratio(m):6.2f} +- "
+                             f"{res.ratio_error(m):4.2f}   {res.rms[m]:.4f}")  # fmt: skip
         for mol, v in self.cv_rms.items():
             lines.append(f"CV leave-out {mol}: U/kT RMS {v:.3f} (mean-potential baseline "
                          f"{self.cv_baseline[mol]:.3f})")  # fmt: skip
@@ -88,6 +97,7 @@ class EvaluationReport:
             "rdf_rms_ibi": mean(lambda r: r.rms["ibi"]),
             "rdf_rms_friction": mean(lambda r: r.rms["friction"]),
             "per_molecule": {r.molecule: {"d_aa": r.d_aa, "d_aa_err": r.d_aa_err, "d": r.d,
+                                          "rough_pred_kj_mol": r.rough,
                                           "d_err": r.d_err, "rms": r.rms,
                                           "friction_per_ps": r.friction}
                              for r in self.results},
@@ -128,20 +138,37 @@ def _rms(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sqrt(np.mean((a - b) ** 2)))
 
 
+def repeated_run(
+    u: np.ndarray, mass: float, s: DatabaseSettings, length: float, seeds: range,
+    rough: float = 0.0,
+) -> CGRun:
+    """:func:`run_cg_entry` with each seed; mean g(r) and D, whose error is the run-to-run
+    standard error (with one seed: that run's own estimate). Independent runs also sample the
+    NVE energy and the start, which the within-run error of one run does not see."""
+    runs = [run_cg_entry(u, mass, s, length, k, rough=rough) for k in seeds]
+    d = np.array([r.d.value for r in runs])
+    err = runs[0].d.error if len(runs) == 1 else float(np.std(d, ddof=1) / math.sqrt(len(d)))
+    g = np.mean([r.g.g for r in runs], axis=0)
+    return CGRun(RDF(runs[0].g.edges, g, runs[0].g.pair), Estimate(float(d.mean()), err),
+                 sum(r.wall_time for r in runs))  # fmt: skip
+
+
 def evaluate_heldout(
     db: Database, name: str, predictor: MobilityPredictor, seed: int = 0,
-    settings: DatabaseSettings | None = None,
+    settings: DatabaseSettings | None = None, repeats: int = 3,
 ) -> HeldoutResult:
-    """Run the three CG models for held-out liquid ``name`` (see the module docstring)."""
+    """Run the three CG models for held-out liquid ``name`` (see the module docstring); the
+    IBI and predicted models ``repeats`` times with different seeds."""
     s = settings or db.settings
     attrs, data = db.read("heldout", name)
     mass, length, g_aa = float(attrs["mass"]), float(attrs["box_length"]), data["g_aa"]
     d_aa = float(attrs["d_aa"])
-    runs = {"ibi": run_cg_entry(data["u_ibi"], mass, s, length, seed)}
+    seeds = range(seed, seed + repeats)
+    runs = {"ibi": repeated_run(data["u_ibi"], mass, s, length, seeds)}
     cache = {}
 
     def evaluate(gam):
-        run = run_cg_entry(data["u_ibi"], mass, s, length, seed + 1 + len(cache), gam["M"])
+        run = run_cg_entry(data["u_ibi"], mass, s, length, seed + 100 + len(cache), gam["M"])
         cache[gam["M"]] = run
         return {"M": run.d}
 
@@ -152,10 +179,10 @@ def evaluate_heldout(
     except CGConvergenceError:  # keep the closest evaluation
         gamma = min(cache, key=lambda k: abs(math.log(cache[k].d.value / d_aa)))
     runs["friction"] = cache[gamma]
-    u_pred = predictor.predict_potential(mass, g_aa, d_aa)
-    runs["predicted"] = run_cg_entry(u_pred, mass, s, length, seed)
+    u_pred, rough = predictor.predict_potential(mass, g_aa, d_aa)
+    runs["predicted"] = repeated_run(u_pred, mass, s, length, seeds, rough)
     return HeldoutResult(
-        name, mass, d_aa, float(attrs["d_aa_err"]),
+        name, mass, d_aa, float(attrs["d_aa_err"]), rough,
         {k: v.d.value for k, v in runs.items()}, {k: v.d.error for k, v in runs.items()},
         {k: _rms(v.g.g, g_aa) for k, v in runs.items()}, float(gamma),
         {"aa": g_aa} | {k: v.g.g for k, v in runs.items()},
@@ -163,28 +190,29 @@ def evaluate_heldout(
 
 
 def cross_validate(arrays: dict[str, np.ndarray], predictor: MobilityPredictor):
-    """Leave-one-molecule-out ``U/kT`` RMS (populated bins) of the predictor and of the mean."""
-    rms, base = {}, {}
+    """Leave-one-molecule-out ``U/kT`` RMS (populated bins) of the predictor and of the mean
+    training potential, and the RMS error of the predicted roughness amplitude [kT]."""
+    rms, base, rough_rms = {}, {}, {}
     kt = predictor.kt
     for mol in sorted(set(arrays["molecule"])):
         test = arrays["molecule"] == mol
         tr = ~test
         p = MobilityPredictor(predictor.settings, *predictor._params())
-        p.fit(arrays["mass"][tr], arrays["d"][tr], arrays["g"][tr], arrays["u"][tr])
+        p.fit(*(arrays[k][tr] for k in ("mass", "d", "g", "u", "rough")))
         y = np.clip(arrays["u"][test] / kt, *U_CLIP)
-        pred = np.clip(p._raw(np.column_stack([arrays["mass"][test] / 100.0,
-                                               np.log10(arrays["d"][test]),
-                                               arrays["g"][test]])) / kt, *U_CLIP)  # fmt: skip
+        u, a = p._raw(features(*(arrays[k][test] for k in ("mass", "d", "g"))))
+        pred = np.clip(u / kt, *U_CLIP)
+        rough_rms[mol] = float(np.sqrt(np.mean((a - arrays["rough"][test]) ** 2)) / kt)
         mean = np.clip(arrays["u"][tr] / kt, *U_CLIP).mean(0)
         mask = arrays["g"][test] > G_CORE
         rms[mol] = float(np.sqrt(np.mean((pred - y)[mask] ** 2)))
         base[mol] = float(np.sqrt(np.mean((mean[None, :] - y)[mask] ** 2)))
-    return rms, base
+    return rms, base, rough_rms
 
 
 def evaluate_database(
     path: str | Path, seed: int = 0, plot: str | Path | None = None,
-    settings: DatabaseSettings | None = None, cross_validation: bool = True,
+    settings: DatabaseSettings | None = None, cross_validation: bool = True, repeats: int = 3,
     **predictor_options,
 ) -> EvaluationReport:
     """Train on all entries of ``path`` (``predictor_options`` go to
@@ -192,10 +220,11 @@ def evaluate_database(
     db = Database.open(path)
     arrays = db.training_arrays()
     pred = MobilityPredictor(db.settings, seed=seed, **predictor_options).fit(
-        arrays["mass"], arrays["d"], arrays["g"], arrays["u"]
+        *(arrays[k] for k in ("mass", "d", "g", "u", "rough"))
     )
-    results = [evaluate_heldout(db, name, pred, seed, settings) for name in db.keys("heldout")]
-    cv, base = cross_validate(arrays, pred) if cross_validation else ({}, {})
+    results = [evaluate_heldout(db, name, pred, seed, settings, repeats)
+               for name in db.keys("heldout")]  # fmt: skip
+    cv, base, _ = cross_validate(arrays, pred) if cross_validation else ({}, {}, {})
     report = EvaluationReport(results, pred.train_seconds, len(arrays["d"]), cv, base,
                               db.settings.r)  # fmt: skip
     if plot is not None:

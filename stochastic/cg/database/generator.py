@@ -15,6 +15,7 @@ imported only here, inside :func:`generate`.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 import numpy as np
@@ -53,13 +54,15 @@ def _reference_record(ref, extra: dict) -> tuple[dict, dict]:
     return attrs, {"g_aa": ref.g_aa.g, "u_ibi": ref.u_ibi}  # fmt: skip
 
 
-def _do_model(db: Database, done: set[str], index: int) -> int:
-    """Reference run (unless stored) and missing entries of model ``index``; entries written."""
+def _do_model(db: Database, done: set[str], index: int, main: Database | None = None) -> int:
+    """Reference run (unless stored) and missing entries of model ``index``, written to ``db``
+    (a rank's shard under MPI: a stored reference is then read from ``main`` if it is there)."""
     s, seed = db.settings, db.seed
     model = model_of(index, seed)
     key = model_key(index)
     if key in done:
-        attrs, data = db.read("models", key)
+        src = main if main is not None and key in main.keys("models") else db
+        attrs, data = src.read("models", key)
         u_ibi, length = data["u_ibi"], float(attrs["box_length"])
     else:
         ref = reference_run(model, s, unit_seed(seed, index, 0, 1))
@@ -78,9 +81,10 @@ def _do_model(db: Database, done: set[str], index: int) -> int:
             u, pert = u_ibi, {}
         else:
             u, pert = perturb_potential(u_ibi, s.r, kt_of(s), rng)
-        run = run_cg_entry(u, mass, s, length, eseed)
+        rough = float(rng.uniform(0.0, s.rough_max)) * kt_of(s)
+        run = run_cg_entry(u, mass, s, length, eseed, rough=rough)
         attrs = {"model": index, "molecule": model.spec.name, "mass": mass, "seed": eseed,
-                 "box_length": length, "d": run.d.value, "d_err": run.d.error,
+                 "box_length": length, "d": run.d.value, "d_err": run.d.error, "rough": rough,
                  "kind": "ibi" if k == 0 else "perturbed", "perturbation": pert,
                  "wall_time": run.wall_time}  # fmt: skip
         db.write("entries", ekey, attrs, {"u": u, "g": run.g.g})
@@ -134,6 +138,12 @@ def generate(
         Split the units over the ranks of ``MPI.COMM_WORLD`` (run under ``mpiexec``).
     progress
         Show a progress bar (rank 0).
+
+    Returns
+    -------
+    Database
+        The merged database; on rank 0 its ``stats`` attribute holds the units and busy
+        seconds per rank, the merge time and the wall time of this call.
     """
     if n_models < 0:
         raise CGInputError(f"n_models must be >= 0, got {n_models}")
@@ -145,30 +155,57 @@ def generate(
 
         comm = MPI.COMM_WORLD
         rank, size = comm.Get_rank(), comm.Get_size()
+    t0 = time.perf_counter()
     if rank == 0:
         db = Database.create(path, s, seed)
-        for shard in _shards(path):
-            db.merge(Database.open(shard))
-            shard.unlink()
+        _merge_shards(db, path)
     if comm is not None:
         comm.Barrier()
     db = Database.open(path)
     out = db if size == 1 else Database.create(path.with_name(f"{path.stem}.rank{rank}.h5"), s,
                                                seed)  # fmt: skip
     done = _done(db)
-    units = [("heldout", i) for i in range(len(heldout))] + [("model", i) for i in range(n_models)]
-    mine = [u for j, u in enumerate(units) if j % size == rank]
+    mine = _pending(heldout, n_models, done, s)[rank::size]
+    busy = 0.0
     for kind, i in tqdm(mine, disable=not progress or rank != 0, desc="CG database", unit="unit"):
+        t_unit = time.perf_counter()
         if kind == "heldout":
-            if heldout[i] not in done:
-                _do_heldout(out, heldout[i], i)
+            _do_heldout(out, heldout[i], i)
         else:
-            _do_model(out, done | _done(out), i)
+            _do_model(out, done | _done(out), i, db)
+        busy += time.perf_counter() - t_unit
+    t_merge = time.perf_counter()
+    loads = [(len(mine), busy)]
     if comm is not None:
+        loads = comm.gather(loads[0])
         comm.Barrier()
+        t_merge = time.perf_counter()
         if rank == 0:
-            for shard in _shards(path):
-                db.merge(Database.open(shard))
-                shard.unlink()
+            _merge_shards(db, path)
         comm.Barrier()
-    return Database.open(path)
+    result = Database.open(path)
+    if rank == 0:
+        result.stats = {"ranks": size, "units": [n for n, _ in loads],
+                        "busy_seconds": [b for _, b in loads],
+                        "merge_seconds": time.perf_counter() - t_merge,
+                        "wall_seconds": time.perf_counter() - t0}  # fmt: skip
+        log.info("generation: %s", result.stats)
+    return result
+
+
+def _merge_shards(db: Database, path: Path) -> None:
+    """Merge the rank shards next to ``path`` into ``db`` and delete them (rank 0 only)."""
+    for shard in _shards(path):
+        db.merge(Database.open(shard))
+        shard.unlink()
+
+
+def _pending(heldout: tuple[str, ...], n_models: int, done: set[str], s: DatabaseSettings):
+    """Units with work left (finished ones are not dealt out, so that a restart keeps the
+    ranks balanced): held-out liquids first, then models, as ``(kind, index)``."""
+    units = [("heldout", i) for i, name in enumerate(heldout) if name not in done]
+    for i in range(n_models):
+        keys = {model_key(i)} | {entry_key(i, k) for k in range(s.entries_per_model)}
+        if not keys <= done:
+            units.append(("model", i))
+    return units

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.interpolate import CubicSpline
 
 from stochastic.cg.database.schema import DatabaseSettings
 from stochastic.cg.errors import CGConvergenceError
@@ -26,6 +27,7 @@ from stochastic.cg.mapping import Mapping
 from stochastic.cg.sampling import FluidSampler
 from stochastic.cg.tabulated import PairTable, TabulatedPair
 from stochastic.cg.targets import RDF, Estimate, compute_rdf, diffusion_estimate
+from stochastic.md.forcefield import ForceField
 from stochastic.md.init import maxwell_boltzmann
 from stochastic.md.integrators import LangevinBAOAB, VelocityVerlet
 from stochastic.md.liquid import box_length, build_liquid
@@ -74,25 +76,19 @@ def clean_core(g: np.ndarray, g_min: float = G_CORE) -> np.ndarray:
 
 def _aa_trajectory(model: MoleculeModel, s: DatabaseSettings, rng: np.random.Generator):
     """Centre-of-mass frames (F, n_mol, 3) of an NVE run after Langevin equilibration."""
-    liq = build_liquid(model, s.n_molecules, s.temperature, seed=rng, cutoff=s.aa_cutoff, stages=4)
+    liq = build_liquid(model, s.n_molecules, s.temperature, seed=rng, cutoff=s.aa_cutoff,
+                       stages=s.aa_pack_stages, steps=s.aa_pack_steps)  # fmt: skip
     ff = liq.forcefield(s.aa_cutoff, s.aa_cutoff - 0.15)
     v0 = maxwell_boltzmann(liq.system.masses, s.temperature, rng)
     sim = Simulation(ff, LangevinBAOAB(s.aa_dt, s.temperature, 2.0, rng), liq.positions, v0)
     sim.run(s.aa_equil)
     sim.integrator = VelocityVerlet(s.aa_dt)
-    frames: list[np.ndarray] = []
-
-    class _Frames:
-        interval = s.aa_interval
-
-        def report(self, sim_: Simulation) -> None:
-            frames.append(sim_.x.copy())
-
-    sim.run(s.aa_prod, [_Frames()])
+    rec = _Frames(s.aa_interval)
+    sim.run(s.aa_prod, [rec])
     mapping = Mapping.by_molecule(s.n_molecules, [list(range(len(model.spec.sites)))], ["M"],
                                   liq.system.masses)  # fmt: skip
     assert liq.system.box is not None
-    return mapping.map_positions(np.array(frames), liq.system.box), liq.system.box
+    return mapping.map_positions(np.array(rec.x), liq.system.box), liq.system.box
 
 
 def cg_system(mass: float, s: DatabaseSettings, length: float) -> tuple[System, np.ndarray]:
@@ -104,9 +100,45 @@ def cg_system(mass: float, s: DatabaseSettings, length: float) -> tuple[System, 
     return system, grid * (length / side)
 
 
-def potential_table(u: np.ndarray, s: DatabaseSettings) -> PairTable:
-    """Tabulated pair potential from values on the grid (spline, zero at ``r_max``)."""
-    return PairTable.from_potential(s.r, u, s.r_max, r0=float(s.edges[1]), h=0.002)
+def roughness(r: np.ndarray, amplitude: float, s: DatabaseSettings) -> tuple[np.ndarray, ...]:
+    """Sub-bin roughness ``R(r) = t(r) a cos(2 pi r / w) + kT ln I0(a t(r) / kT)`` and its force.
+
+    ``w`` is the RDF bin width and the bin edges are multiples of it, so every bin holds one
+    period; the ``ln I0`` term makes the bin average of ``exp(-R/kT)`` exactly 1 (the identity
+    ``<exp(-x cos)> = I0(x)``), so in the dilute limit the binned g(r) is unchanged while the
+    bead moves on a rough landscape whose barriers slow its diffusion (Zwanzig, Proc. Natl.
+    Acad. Sci. USA 85, 2029 (1988): ``D/D0 ~ exp(-(eps/kT)^2)`` for Gaussian roughness of rms
+    ``eps``). ``t(r)`` is 1 up to ``r_max - 0.1`` nm and falls to 0 at ``r_max`` (half cosine).
+    Returns ``(R, -dR/dr)`` [kJ/mol, kJ/mol/nm] at ``r`` [nm]; ``amplitude`` ``a`` in kJ/mol.
+    """
+    from scipy.special import i0e, i1e
+
+    kt = kt_of(s)
+    r = np.asarray(r, float)
+    width = 0.1
+    x = np.clip((r - (s.r_max - width)) / width, 0.0, 1.0)
+    t = 0.5 * (1.0 + np.cos(np.pi * x))
+    dt = np.where((x > 0) & (x < 1), -0.5 * np.pi / width * np.sin(np.pi * x), 0.0)
+    k = 2.0 * np.pi / s.bin_width
+    c, sn = np.cos(k * r), np.sin(k * r)
+    y = amplitude * t / kt
+    u = amplitude * t * c + kt * (np.log(i0e(y)) + y)
+    du = amplitude * (dt * c - t * k * sn) + amplitude * dt * i1e(y) / i0e(y)
+    return u, -du
+
+
+def potential_table(u: np.ndarray, s: DatabaseSettings, rough: float = 0.0) -> PairTable:
+    """Tabulated pair potential from values ``u`` on the grid (spline, zero at ``r_max``), plus
+    the sub-bin :func:`roughness` of amplitude ``rough`` [kJ/mol] (on a finer table) if > 0."""
+    if rough == 0.0:
+        return PairTable.from_potential(s.r, u, s.r_max, r0=float(s.edges[1]), h=0.002)
+    spline = CubicSpline(s.r, np.asarray(u, float), extrapolate=True)
+
+    def func(r):
+        ru, rf = roughness(r, rough, s)
+        return spline(r) + ru, rf - spline(r, 1)
+
+    return PairTable.from_function(func, float(s.edges[1]), s.r_max, h=s.bin_width / 20)
 
 
 def reference_run(model: MoleculeModel, s: DatabaseSettings, seed: int) -> Reference:
@@ -138,6 +170,32 @@ def reference_run(model: MoleculeModel, s: DatabaseSettings, seed: int) -> Refer
                      float(box.lengths[0]), model.mass, time.perf_counter() - t0)  # fmt: skip
 
 
+class _Frames:
+    """Reporter keeping positions (and the potential energy) every ``interval`` steps."""
+
+    def __init__(self, interval: int):
+        self.interval = int(interval)
+        self.x: list[np.ndarray] = []
+        self.u: list[float] = []
+
+    def report(self, sim: Simulation) -> None:
+        self.x.append(sim.x.copy())
+        self.u.append(sim.potential_energy())
+
+
+def to_mean_energy(sim: Simulation, u_mean: float, kt: float) -> None:
+    """Remove the centre-of-mass velocity and scale the velocities so that the total energy is
+    the canonical mean ``<U> + (3N - 3) kT / 2`` (an NVE run of a few dozen beads started from
+    one canonical microstate would otherwise keep that microstate's energy: its temperature
+    scatters by several per cent from run to run, and D with it)."""
+    m = sim.masses[:, None]
+    sim.v -= (m * sim.v).sum(0) / m.sum()
+    k_target = u_mean + 0.5 * (3 * len(sim.x) - 3) * kt - sim.potential_energy()
+    k_now = sim.kinetic_energy()
+    k_floor = 0.25 * (3 * len(sim.x) - 3) * kt  # never below half the mean kinetic energy
+    sim.v *= np.sqrt(max(k_target, k_floor) / k_now)
+
+
 def run_cg_entry(
     u: np.ndarray,
     mass: float,
@@ -145,21 +203,34 @@ def run_cg_entry(
     length: float,
     seed: int,
     friction: float = 0.0,
+    rough: float = 0.0,
 ) -> CGRun:
-    """CG liquid with potential ``u`` (grid values [kJ/mol]) and bead ``mass`` [amu] in a cubic
-    box of edge ``length`` [nm]: Langevin equilibration (1/ps), then production with velocity
-    Verlet (``friction = 0``) or Langevin ``friction`` [1/ps]; returns g(r) and D."""
+    """CG liquid with potential ``u`` (grid values [kJ/mol]) plus the sub-bin :func:`roughness`
+    of amplitude ``rough`` [kJ/mol] and bead ``mass`` [amu] in a cubic box of edge ``length``
+    [nm]: Langevin equilibration (2/ps, ``cg_equil`` steps), then production with Langevin
+    ``friction`` [1/ps], or for ``friction = 0`` with velocity Verlet started at the mean
+    energy of a further ``cg_equil / 2`` Langevin steps (:func:`to_mean_energy`); g(r), D."""
     t0 = time.perf_counter()
     system, x0 = cg_system(mass, s, length)
     assert system.box is not None
-    term = TabulatedPair(system, {("M", "M"): potential_table(u, s)})
-    sampler = FluidSampler(system, x0, s.temperature, s.cg_dt, int(seed))
-    newton = friction == 0.0
-    smp = sampler.run([term], s.cg_equil, s.cg_prod, s.cg_interval,
-                      friction=1.0 if newton else friction, newtonian=newton)  # fmt: skip
-    g = compute_rdf(smp.frames, system.box, np.arange(s.n_molecules), None, s.r_max,
-                    s.bin_width, ("M", "M"))  # fmt: skip
-    d = diffusion_estimate(smp.frames, smp.frame_dt, *s.d_fit_cg)
+    ff = ForceField(system, [TabulatedPair(system, {("M", "M"): potential_table(u, s, rough)})])
+    rng = np.random.default_rng(int(seed))
+    v0 = maxwell_boltzmann(system.masses, s.temperature, rng)
+    sim = Simulation(ff, LangevinBAOAB(s.cg_dt, s.temperature, 2.0, rng), x0, v0)
+    sim.run(s.cg_equil)
+    if friction == 0.0:
+        energies = _Frames(5)
+        sim.run(s.cg_equil // 2, [energies])
+        to_mean_energy(sim, float(np.mean(energies.u)), kt_of(s))
+        sim.integrator = VelocityVerlet(s.cg_dt)
+    else:
+        sim.integrator = LangevinBAOAB(s.cg_dt, s.temperature, friction, rng)
+    rec = _Frames(s.cg_interval)
+    sim.run(s.cg_prod, [rec])
+    frames = np.array(rec.x)
+    g = compute_rdf(frames, system.box, np.arange(s.n_molecules), None, s.r_max, s.bin_width,
+                    ("M", "M"))  # fmt: skip
+    d = diffusion_estimate(frames, s.cg_dt * s.cg_interval, *s.d_fit_cg)
     return CGRun(g, d, time.perf_counter() - t0)
 
 

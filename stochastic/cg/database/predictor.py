@@ -3,12 +3,22 @@
 Following Bag, Meinel & Mueller-Plathe, J. Chem. Theory Comput. 18, 7108 (2022), a feed-forward
 network (scikit-learn's :class:`~sklearn.neural_network.MLPRegressor`, as used there) maps the
 bead mass, the centre-of-mass RDF on the database grid and the self-diffusion coefficient to
-the pair potential that, with *Newtonian* CG dynamics, reproduces both. Inputs are
-``(mass / 100 amu, log10 D [nm^2/ps], g(r_1..r_n))``, standardised; the target is ``U(r)/kT``
-on the grid, clipped to ``[-3, 12]`` (the core beyond 12 kT is never visited) and compressed to
-its leading principal components (PCA), also standardised. An ensemble of networks with
-different initial weights is averaged. The predicted potential's core (where the target g(r)
-is empty) is replaced by a steep exponential wall continuous in U and force.
+the pair potential that, with *Newtonian* CG dynamics, reproduces both. The potential is a
+smooth part on the database grid plus a sub-bin roughness of amplitude ``a``
+(:func:`stochastic.cg.database.pipeline.roughness`): the smooth part fixes the binned g(r),
+the roughness slows the dynamics (Zwanzig 1988) at nearly unchanged binned g(r), which is how
+a pair potential can reproduce a structure *and* a diffusion coefficient that the smooth
+structure-matched (IBI) potential misses by a factor 1.5-5.
+
+Inputs are ``(log10 D*, g(r_1..r_n))`` with the mass-scaled diffusion coefficient
+``D* = D sqrt(m / 100 amu)`` [nm^2/ps]: with Newtonian dynamics in a fixed potential, time
+scales as ``sqrt(m)``, so ``D*`` depends on the potential only and the bead mass enters through
+it (the random masses of the database entries are then a data augmentation). Targets are
+``U(r)/kT`` on the grid, clipped to ``[-3, 12]`` (the core beyond 12 kT is never visited) and
+compressed to its leading principal components (PCA), and ``a/kT``; inputs and targets are
+standardised. An ensemble of networks with different initial weights is averaged. The
+predicted potential's core (where the target g(r) is empty) is replaced by a steep exponential
+wall continuous in U and force.
 
 Models are saved with :meth:`MobilityPredictor.save` (pickle with a format name and version,
 checked by :meth:`MobilityPredictor.load`; load only files you trust, as with any pickle).
@@ -33,19 +43,25 @@ from stochastic.md.system import KB_KJ_PER_MOL_K
 
 #: Identifier and version of saved predictor files.
 PREDICTOR_FORMAT: str = "poreflux-cg-mobility-predictor"
-PREDICTOR_VERSION: int = 1
+PREDICTOR_VERSION: int = 2
 #: Clipping range of U/kT targets.
 U_CLIP: tuple[float, float] = (-3.0, 12.0)
 
 
+def pmf_kt(g: np.ndarray) -> np.ndarray:
+    """Potential of mean force ``-ln g(r)`` [kT], clipped to :data:`U_CLIP` (empty bins: top)."""
+    return np.clip(-np.log(np.maximum(np.asarray(g, float), 1e-12)), *U_CLIP)
+
+
 def features(mass: np.ndarray, d: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """Input matrix ``(mass/100, log10 D, g...)`` for arrays of entries."""
+    """Input matrix ``(log10 D*, g...)``, ``D* = D sqrt(mass / 100 amu)``, for arrays of
+    entries (mass [amu], D [nm^2/ps], g on the grid)."""
     mass = np.atleast_1d(np.asarray(mass, float))
     d = np.atleast_1d(np.asarray(d, float))
     g = np.atleast_2d(np.asarray(g, float))
     if np.any(mass <= 0) or np.any(d <= 0) or not np.all(np.isfinite(g)):
         raise CGInputError("predictor inputs need mass > 0 amu, D > 0 nm^2/ps and finite g(r)")
-    return np.column_stack([mass / 100.0, np.log10(d), g])
+    return np.column_stack([np.log10(d * np.sqrt(mass / 100.0)), g])
 
 
 def core_wall(u: np.ndarray, r: np.ndarray, g_target: np.ndarray, kt: float) -> np.ndarray:
@@ -67,10 +83,10 @@ def core_wall(u: np.ndarray, r: np.ndarray, g_target: np.ndarray, kt: float) -> 
 
 
 def _compress(x: np.ndarray, g_pca) -> np.ndarray:
-    """``(mass, log D, g...)`` with g replaced by its principal components when ``g_pca``."""
+    """``(log D*, g...)`` with g replaced by its principal components when ``g_pca``."""
     if g_pca is None:
         return x
-    return np.column_stack([x[:, :2], g_pca.transform(x[:, 2:])])
+    return np.column_stack([x[:, :1], g_pca.transform(x[:, 1:])])
 
 
 class MobilityPredictor:
@@ -99,6 +115,10 @@ class MobilityPredictor:
     g_components
         If set, g(r) enters through this many principal components (so that D and the mass
         are not outweighed by 55 correlated g(r) values); None = the raw bins.
+    residual
+        Learn ``U/kT + ln g`` (the potential minus the potential of mean force of the input
+        g(r), i.e. the many-body part that IBI's iterations add to the Boltzmann inversion)
+        instead of ``U/kT`` itself.
     """
 
     def __init__(
@@ -112,6 +132,7 @@ class MobilityPredictor:
         max_iter: int = 500,
         solver: str = "lbfgs",
         g_components: int | None = None,
+        residual: bool = True,
     ):
         if n_components < 1 or n_ensemble < 1 or alpha < 0:
             raise CGInputError("need n_components >= 1, n_ensemble >= 1 and alpha >= 0")
@@ -124,6 +145,7 @@ class MobilityPredictor:
         self.max_iter = int(max_iter)
         self.solver = solver
         self.g_components = g_components
+        self.residual = bool(residual)
         self.fitted: dict | None = None
         self.train_seconds = float("nan")
 
@@ -132,8 +154,12 @@ class MobilityPredictor:
         """k_B T [kJ/mol] of the training temperature."""
         return KB_KJ_PER_MOL_K * self.settings.temperature
 
-    def fit(self, mass: np.ndarray, d: np.ndarray, g: np.ndarray, u: np.ndarray):
-        """Train on entries: masses [amu], D [nm^2/ps], CG g(r) (n, bins), U [kJ/mol] (n, bins)."""
+    def fit(
+        self, mass: np.ndarray, d: np.ndarray, g: np.ndarray, u: np.ndarray,
+        rough: np.ndarray | None = None,
+    ) -> MobilityPredictor:
+        """Train on entries: masses [amu], D [nm^2/ps], CG g(r) (n, bins), smooth U [kJ/mol]
+        (n, bins) and roughness amplitudes [kJ/mol] (n,; default 0)."""
         from sklearn.decomposition import PCA
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.neural_network import MLPRegressor
@@ -141,16 +167,21 @@ class MobilityPredictor:
         from threadpoolctl import threadpool_limits
 
         t0 = time.perf_counter()
-        x = features(mass, d, g)
-        g_pca = PCA(self.g_components).fit(x[:, 2:]) if self.g_components else None
+        x = x_raw = features(mass, d, g)
+        g_pca = PCA(self.g_components).fit(x[:, 1:]) if self.g_components else None
         x = _compress(x, g_pca)
         y = np.clip(np.asarray(u, float) / self.kt, *U_CLIP)
+        if self.residual:
+            y = y - pmf_kt(x_raw[:, 1:])
         if len(x) != len(y) or y.shape[1] != len(self.settings.r):
             raise CGInputError(f"need one potential on the {len(self.settings.r)}-point grid "
                                "per entry")  # fmt: skip
         xs = StandardScaler().fit(x)
         pca = PCA(min(self.n_components, len(y) - 1, y.shape[1])).fit(y)
-        z = pca.transform(y)
+        a = np.zeros(len(y)) if rough is None else np.asarray(rough, float) / self.kt
+        if a.shape != (len(y),) or not np.all(np.isfinite(a)) or np.any(a < 0):
+            raise CGInputError("rough must hold one finite amplitude >= 0 kJ/mol per entry")
+        z = np.column_stack([pca.transform(y), a])
         zs = StandardScaler().fit(z)
         nets = []
         for k in range(self.n_ensemble):
@@ -165,7 +196,8 @@ class MobilityPredictor:
         self.train_seconds = time.perf_counter() - t0
         return self
 
-    def _raw(self, x: np.ndarray) -> np.ndarray:
+    def _raw(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Smooth potentials [kJ/mol] (n, bins) and roughness amplitudes [kJ/mol] (n,)."""
         if self.fitted is None:
             raise CGInputError("the predictor is not trained: call fit() or load() first")
         from threadpoolctl import threadpool_limits
@@ -174,16 +206,23 @@ class MobilityPredictor:
         xs = f["x_scaler"].transform(_compress(x, f["g_pca"]))
         with threadpool_limits(1):
             z = np.mean([np.atleast_2d(n.predict(xs)) for n in f["nets"]], axis=0)
-        return f["pca"].inverse_transform(f["z_scaler"].inverse_transform(z)) * self.kt
+        z = f["z_scaler"].inverse_transform(z)
+        u = f["pca"].inverse_transform(z[:, :-1])
+        if self.residual:
+            u = u + pmf_kt(x[:, 1:])
+        u = u * self.kt
+        return u, np.maximum(z[:, -1], 0.0) * self.kt
 
-    def predict_potential(self, mass: float, g: np.ndarray, d: float) -> np.ndarray:
-        """Potential [kJ/mol] on the grid for one liquid (core wall applied)."""
+    def predict_potential(self, mass: float, g: np.ndarray, d: float) -> tuple[np.ndarray, float]:
+        """Smooth potential [kJ/mol] on the grid (core wall applied) and roughness amplitude
+        [kJ/mol] for one liquid of bead ``mass`` [amu], g(r) on the grid, D [nm^2/ps]; run it
+        with ``run_cg_entry(u, mass, ..., rough=a)`` or :func:`potential_table`."""
         g = np.asarray(g, float)
         if g.shape != self.settings.r.shape:
             n, r_max = len(self.settings.r), self.settings.r_max
             raise CGInputError(f"g(r) must be given on the database grid ({n} bins to {r_max} nm)")
-        u = self._raw(features(mass, d, g))[0]
-        return core_wall(u, self.settings.r, g, self.kt)
+        u, a = self._raw(features(mass, d, g))
+        return core_wall(u[0], self.settings.r, g, self.kt), float(a[0])
 
     def predict(
         self,
@@ -201,13 +240,13 @@ class MobilityPredictor:
         (name, mass), ((pair, rdf),) = next(iter(masses.items())), rdfs.items()
         if not np.allclose(rdf.edges, self.settings.edges):
             raise CGInputError("the RDF must use the database grid (DatabaseSettings.edges)")
-        u = self.predict_potential(mass, rdf.g, diffusion[name])
-        return {pair: potential_table(u, self.settings)}
+        u, a = self.predict_potential(mass, rdf.g, diffusion[name])
+        return {pair: potential_table(u, self.settings, a)}
 
     def _params(self) -> list:
         """Constructor arguments after ``settings`` (save/load, cross-validation copies)."""
         return [self.n_components, self.hidden, self.n_ensemble, self.alpha, self.seed,
-                self.max_iter, self.solver, self.g_components]  # fmt: skip
+                self.max_iter, self.solver, self.g_components, self.residual]  # fmt: skip
 
     def save(self, path: str | Path) -> Path:
         """Write the trained model with its format name and version."""

@@ -23,7 +23,7 @@ from stochastic.cg.errors import CGInputError
 #: Identifier stored in every database file (foreign HDF5 files are refused).
 SCHEMA_NAME: str = "poreflux-cg-mobility-database"
 #: Version of the file layout; files of another version are refused with a clear message.
-SCHEMA_VERSION: int = 1
+SCHEMA_VERSION: int = 2
 #: Training molecules of the seed paper.
 BASE_MOLECULES: tuple[str, ...] = ("3-methylpentane", "2,3,4-trimethylpentane", "ethylbenzene")
 #: Held-out physical liquids (never in the training database).
@@ -48,6 +48,9 @@ class DatabaseSettings:
         RDF / potential grid [nm] (the CG cutoff is ``r_max``).
     aa_cutoff
         All-atom LJ cutoff [nm] (switched from ``aa_cutoff - 0.15``).
+    aa_pack_stages, aa_pack_steps
+        Compression stages and steps per stage of the liquid packing
+        (:func:`stochastic.md.liquid.build_liquid`).
     aa_dt, aa_equil, aa_prod, aa_interval
         All-atom time step [ps], Langevin equilibration and NVE production steps, frame interval.
     cg_dt, cg_equil, cg_prod, cg_interval
@@ -62,6 +65,9 @@ class DatabaseSettings:
         CG entries per all-atom model (the first uses the IBI potential unchanged).
     mass_range
         CG bead masses are drawn uniformly from this range [amu].
+    rough_max
+        Amplitudes of the sub-bin roughness added to the entry potentials are drawn uniformly
+        from ``[0, rough_max]`` kT (:func:`stochastic.cg.database.pipeline.roughness`).
     """
 
     temperature: float = 298.15
@@ -69,6 +75,8 @@ class DatabaseSettings:
     r_max: float = 1.1
     bin_width: float = 0.02
     aa_cutoff: float = 0.9
+    aa_pack_stages: int = 4
+    aa_pack_steps: int = 300
     aa_dt: float = 0.002
     aa_equil: int = 2000
     aa_prod: int = 5000
@@ -82,8 +90,9 @@ class DatabaseSettings:
     ibi_iterations: int = 6
     ibi_equil: int = 500
     ibi_prod: int = 3000
-    entries_per_model: int = 10
+    entries_per_model: int = 20
     mass_range: tuple[float, float] = (20.0, 200.0)
+    rough_max: float = 0.25
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -123,10 +132,12 @@ class DatabaseSettings:
 
 
 def ci_settings() -> DatabaseSettings:
-    """A tiny configuration for tests and CI (32 molecules, sub-ps all-atom runs, 2 entries per
-    model): it exercises every stage in seconds; its numbers are not converged physics."""
+    """A tiny configuration for tests and CI (32 molecules, two-stage packing, sub-ps all-atom
+    runs, 2 entries per model): it exercises every stage in seconds; its numbers are not
+    converged physics."""
     return DatabaseSettings(
-        n_molecules=32, r_max=0.9, aa_cutoff=0.8, aa_equil=200, aa_prod=400, aa_interval=20,
-        cg_equil=200, cg_prod=800, cg_interval=20, d_fit_aa=(0.2, 0.6), d_fit_cg=(0.4, 1.2),
-        ibi_iterations=2, ibi_equil=100, ibi_prod=400, entries_per_model=2,
+        n_molecules=32, r_max=0.9, aa_cutoff=0.8, aa_pack_stages=2, aa_pack_steps=100,
+        aa_equil=200, aa_prod=400, aa_interval=20, cg_equil=200, cg_prod=800, cg_interval=20,
+        d_fit_aa=(0.2, 0.6), d_fit_cg=(0.4, 1.2), ibi_iterations=2, ibi_equil=100,
+        ibi_prod=400, entries_per_model=2,
     )  # fmt: skip

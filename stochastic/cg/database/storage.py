@@ -5,7 +5,7 @@ Layout (one file)::
     /                     attrs: schema, schema_version, settings (JSON), seed
     /models/m0007         attrs: molecule, seed, parameters (JSON), d_aa, d_aa_err, ...
                           datasets: g_aa, u_ibi
-    /entries/m0007_e03    attrs: model, molecule, mass, seed, d, d_err, kind, ...
+    /entries/m0007_e03    attrs: model, molecule, mass, seed, d, d_err, rough, kind, ...
                           datasets: u (potential on the grid), g (CG RDF)
     /heldout/<molecule>   like a model (reference data of a held-out liquid)
 
@@ -60,6 +60,8 @@ class Database:
         self.path = Path(path)
         self.settings = settings
         self.seed = int(seed)
+        #: Timings of the last :func:`~stochastic.cg.database.generator.generate` call.
+        self.stats: dict[str, Any] = {}
 
     @classmethod
     def create(cls, path: str | Path, settings: DatabaseSettings, seed: int) -> Database:
@@ -154,6 +156,29 @@ class Database:
                         n += 1
         return n
 
+    def import_references(self, path: str | Path) -> int:
+        """Copy the all-atom references (``/models``, ``/heldout``) of an older database at
+        ``path`` (any schema version of this layout) that this file lacks, so that only the CG
+        entries are regenerated; the seed and every setting the references depend on (all but
+        ``entries_per_model`` and ``rough_max``) must agree. Returns the groups copied."""
+        h5py = _h5py()
+        with h5py.File(path, "r") as src:
+            if src.attrs.get("schema") != SCHEMA_NAME:
+                raise DatabaseError(f"{path} is not a poreflux CG database")
+            old = json.loads(str(src.attrs["settings"]))
+            new = json.loads(self.settings.to_json())
+            keep = set(old) - {"entries_per_model", "rough_max"}
+            if int(src.attrs["seed"]) != self.seed or any(old[k] != new.get(k) for k in keep):
+                raise DatabaseError(f"{path}: references of other settings or seed")
+            n = 0
+            with self._transaction() as f:
+                for group in ("models", "heldout"):
+                    for key in src[group]:
+                        if key not in f[group]:
+                            src.copy(src[group][key], f[group], name=key)
+                            n += 1
+        return n
+
     # --- reading ----------------------------------------------------------------------------
     def keys(self, group: str) -> list[str]:
         """Names in ``group`` (models, entries, heldout), sorted."""
@@ -170,13 +195,15 @@ class Database:
             return attrs, {k: g[k][()] for k in g}
 
     def training_arrays(self) -> dict[str, np.ndarray]:
-        """All entries as arrays: mass, d, model, molecule (n,), g and u (n, bins)."""
-        out: dict[str, list] = {"mass": [], "d": [], "g": [], "u": [], "model": [], "molecule": []}
+        """All entries as arrays: mass, d, rough, model, molecule (n,), g and u (n, bins)."""
+        out: dict[str, list] = {"mass": [], "d": [], "g": [], "u": [], "model": [], "molecule": [],
+                                "rough": []}  # fmt: skip
         with _h5py().File(self.path, "r") as f:
             for key in sorted(f["entries"]):
                 e = f["entries"][key]
                 out["mass"].append(float(e.attrs["mass"]))
                 out["d"].append(float(e.attrs["d"]))
+                out["rough"].append(float(e.attrs.get("rough", 0.0)))
                 out["model"].append(int(e.attrs["model"]))
                 out["molecule"].append(str(_decode(e.attrs["molecule"])))
                 out["g"].append(e["g"][()])
