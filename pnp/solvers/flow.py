@@ -35,6 +35,7 @@ from pnp.forms import stokes as sforms
 from pnp.problems.flow import PA_TO_SOLVER, FlowProblem
 from pnp.problems.transport import PNPProblem
 from pnp.results.flow import FlowSolution, flow_solution
+from pnp.solvers.ion_fields import StericEndForms
 from pnp.solvers.newton import NewtonSolver
 from pnp.solvers.options import Params, SolverOptions
 from pnp.solvers.steady import SteadyPNPSolver
@@ -201,6 +202,8 @@ class SteadyPNPStokesSolver(SteadyPNPSolver):
             install_flow_fieldsplit(self)
         if opts.max_update is not None and opts.variables == "log":
             self._install_damping(float(opts.max_update), kind)
+        if self.ions.steric:  # end currents from the steric flux (pnp.results.currents)
+            self._end_forms = StericEndForms(self)
 
     def _install_damping(self, limit: float, kind: str) -> None:
         """Cap the Newton change of ``psi`` and ``ln c`` (not of velocity/pressure) at ``limit``."""
