@@ -1,6 +1,6 @@
-"""PNP-Stokes flow rate and current that must not depend on the number of MPI ranks (run by
-test_pnp_stokes_mpi.py, which also calls :func:`measure` in its own process). Prints one JSON
-line (rank 0)."""
+"""PNP-Stokes flow rate and current (monolithic and segregated couplings) that must not depend on
+the number of MPI ranks (run by test_pnp_stokes_mpi.py, which also calls :func:`measure` in its
+own process). Prints one JSON line (rank 0)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from meshes.channel import build_channel, cylindrical_pore
 from pnp.problems.flow import FlowProblem
 from pnp.problems.transport import channel_problem
 from pnp.solvers.flow import SteadyPNPStokesSolver
+from pnp.solvers.flow_segregated import SegregatedPNPStokesSolver
 from pnp.solvers.options import SolverOptions
 
 
@@ -24,11 +25,17 @@ def measure(comm: MPI.Comm) -> dict:
     pb = channel_problem(cm, poreflux.salt("KCl", 100.0), voltage=50.0, surface_charge=-0.05)
     solver = SteadyPNPStokesSolver(cm, pb, FlowProblem(2e4), SolverOptions(linear_solver="lu"))
     sol = solver.solve()
+    # the segregated coupling (Anderson mixing over the ranks, Schur-complement Stokes steps)
+    seg = SegregatedPNPStokesSolver(
+        cm, pb, FlowProblem(2e4), SolverOptions(linear_solver="lu"), stokes_solver="schur"
+    ).solve()
     return {
         "size": comm.size,
         "flow_rate": [sol.flow_rate_top, sol.flow_rate_bottom],
         "current": list(sol.pnp.species_currents_top) + list(sol.pnp.species_currents_bottom),
         "convective": list(sol.convective_currents_top),
+        "segregated": [seg.flow_rate, seg.current],
+        "monolithic": [sol.flow_rate, sol.current],
     }
 
 
