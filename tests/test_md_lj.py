@@ -14,7 +14,7 @@ from stochastic.md.init import fcc_lattice, maxwell_boltzmann, random_positions
 from stochastic.md.integrators import LangevinBAOAB, VelocityVerlet
 from stochastic.md.lj import LennardJones, lj_reference
 from stochastic.md.neighbors import NeighborList
-from stochastic.md.observers import EnergyReporter, block_average
+from stochastic.md.observers import EnergyReporter
 from stochastic.md.reference_data import LAMMPS_LJ_EPAIR_STEP0, NIST_LJ_RC3
 from stochastic.md.simulation import Simulation
 from stochastic.md.system import Box, ParticleType, System, reduced_temperature_to_kelvin
@@ -139,6 +139,28 @@ def test_nve_energy_drift_500_particle_liquid():
     assert 0.5 < np.mean(a["temperature"]) / t_kelvin < 1.5  # it is a liquid near T* = 1
 
 
+class _PairsInsideCutoff:
+    """Reporter: the number of pairs closer than ``rc`` (from the force field's list)."""
+
+    def __init__(self, ff: ForceField, rc: float, interval: int = 10):
+        self.ff, self.rc2, self.interval, self.counts = ff, rc * rc, interval, []
+
+    def report(self, sim: Simulation) -> None:
+        pairs = self.ff.nlist.pairs()
+        d = sim.x[pairs[:, 0]] - sim.x[pairs[:, 1]]
+        d -= sim.system.box.lengths_array() * np.rint(d * sim.system.box.inverse_periodic())
+        self.counts.append(int(np.count_nonzero(np.einsum("ij,ij->i", d, d) < self.rc2)))
+
+
+def _reweighted_blocks(x, log_w, n_blocks):
+    """Mean and standard error of ``x`` under weights ``exp(log_w)`` from block ratio means."""
+    w = np.exp(log_w - log_w.max())
+    m = len(x) // n_blocks
+    xb = (x * w)[: m * n_blocks].reshape(n_blocks, m).sum(1)
+    wb = w[: m * n_blocks].reshape(n_blocks, m).sum(1)
+    return float(xb.sum() / wb.sum()), float(np.std(xb / wb, ddof=1) / math.sqrt(n_blocks))
+
+
 def _lj_state_point(
     t_star: float,
     rho: float,
@@ -148,7 +170,17 @@ def _lj_state_point(
     seed: int,
     dt: float = 0.005,
     kinetic_ideal: bool = False,
+    to_truncated_mc: bool = False,
+    n_blocks: int = 10,
 ):
+    """U/N and P (mean, standard error) of the LJ fluid, rc = 3, tail corrections.
+
+    ``to_truncated_mc``: MD with a plainly truncated potential has no impulsive force at rc, so
+    it samples the *shifted* potential, exp(-U_shift/kT), while Monte Carlo (NIST's tables)
+    samples the truncated one, U_trunc = U_shift + u(rc) N_in with N_in the number of pairs
+    inside rc (Allen & Tildesley, *Computer Simulation of Liquids*, 2nd ed., section 2.8).
+    The MD samples are reweighted exactly to the MC ensemble by exp(-u(rc) N_in / kT).
+    """
     cells = round((n / 4) ** (1 / 3))
     pos, box = fcc_lattice(cells, rho)
     sys_ = System.from_counts([AR], [len(pos)], box)
@@ -158,16 +190,21 @@ def _lj_state_point(
     sim = Simulation(ff, LangevinBAOAB(dt, t_k, 1.0, seed=seed + 1), pos, v)
     sim.run(n_eq)
     rep = EnergyReporter(interval=10)
-    sim.run(n_prod, [rep])
+    inside = _PairsInsideCutoff(ff, 3.0)
+    sim.run(n_prod, [rep, inside] if to_truncated_mc else [rep])
     a = rep.arrays()
     n_part = len(pos)
-    u = block_average(a["E_lj"] / n_part, 10)
     # pressure with the ideal part at the bath temperature (the MC convention rho T), or as
     # Simulation.pressure() gives it, from the instantaneous kinetic energy
     p_inst = a["pressure"]
     if not kinetic_ideal:
         p_inst = p_inst - 2 * a["E_kinetic"] / (3 * box.volume) + rho * t_star
-    p = block_average(p_inst, 10)
+    log_w = np.zeros(len(p_inst))
+    if to_truncated_mc:
+        u_rc = 4.0 * (3.0**-12 - 3.0**-6)  # epsilon = 1, so u/kT = u / T*
+        log_w = -u_rc / t_star * (np.array(inside.counts, dtype=float) - np.mean(inside.counts))
+    u = _reweighted_blocks(a["E_lj"] / n_part, log_w, n_blocks)
+    p = _reweighted_blocks(p_inst, log_w, n_blocks)
     return u, p
 
 
@@ -203,21 +240,31 @@ def test_lj_fluid_short_check_against_nist():
 @pytest.mark.slow
 @pytest.mark.parametrize(("t_star", "rho"), sorted(NIST_LJ_RC3))
 def test_lj_fluid_matches_nist_srsw(t_star, rho):
-    """U/N and P within 2 standard errors (block averages) of the NIST SRSW MC values."""
+    """U/N and P within 3 standard errors of the NIST SRSW Monte Carlo values.
+
+    The MD samples are reweighted to the truncated-potential ensemble of the MC tables (see
+    :func:`_lj_state_point`): without it P comes out low by 0.008 at rho* = 0.776 (measured
+    over four 1e5-step runs at T* = 0.85 and 0.9, about 1.5 standard errors; the earlier 2 SE
+    test failed there). Standard errors come from 50 blocks of 2000 steps (10 tau, much
+    longer than the pressure's correlation time), and 3 SE keeps the chance that one of the 12
+    comparisons fails by chance near 3 % (2 SE from 10 blocks: about 60 %).
+    """
     if rho < 0.01:
         # dilute gas: U comes from rare close pairs; dt* = 0.005 biases it by ~ -3 % (BAOAB
         # error in the short, hard collisions), so use dt* = 0.002 and more particles
         args = {"n": 1372, "n_eq": 20_000, "n_prod": 400_000, "dt": 0.002}
     else:
         args = {"n": 500, "n_eq": 20_000, "n_prod": 100_000}
-    (u, su), (p, sp) = _lj_state_point(t_star, rho, seed=int(1000 * rho), **args)
+    (u, su), (p, sp) = _lj_state_point(
+        t_star, rho, seed=int(1000 * rho), to_truncated_mc=True, n_blocks=50, **args
+    )
     u_ref, p_ref = NIST_LJ_RC3[(t_star, rho)]
     print(
         f"T*={t_star} rho*={rho}: U/N {u:.5f} +- {su:.5f} (NIST {u_ref}); "
         f"P {p:.6f} +- {sp:.6f} (NIST {p_ref})"
     )
-    assert abs(u - u_ref) < 2 * su
-    assert abs(p - p_ref) < 2 * sp
+    assert abs(u - u_ref) < 3 * su
+    assert abs(p - p_ref) < 3 * sp
 
 
 # --- bad input -------------------------------------------------------------------------------
