@@ -9,8 +9,9 @@ section 5.3), kept in numba:
   particle sit close to it in memory. User-visible arrays keep the original order: forces are
   scattered back through the permutation ``order`` (sorted index -> original index);
 - the sorted copy is the position minus the periodic image it had at the build (``image``).
-  Between builds every particle moves by less than skin/2, so a pair found *without* a periodic
-  shift needs no minimum image until the next build. Each row of the half list is split into
+  Between builds every particle moves by less than ``dcap`` (:func:`list_expired`), which keeps
+  ``rc + rlist + 2 dcap`` below the box length, so a pair found *without* a periodic shift
+  needs no minimum image until the next build. Each row of the half list is split into
   these *interior* partners ``nbr[start[i]:mid[i]]`` (plain differences, no rounding) and the
   *boundary* partners ``nbr[mid[i]:end[i]]`` (minimum image);
 - cells are about ``rlist / reach`` wide and the stencil is the half shell of reach ``reach``

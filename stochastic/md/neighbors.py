@@ -33,7 +33,7 @@ def minimum_image(d: np.ndarray, lengths: np.ndarray, inv: np.ndarray) -> np.nda
 
 
 class NeighborList:
-    """Half Verlet list of pairs within ``cutoff + skin``, rebuilt when any particle moved > skin/2.
+    """Half Verlet list of pairs within ``cutoff + skin``, rebuilt before a pair can be missed.
 
     On the cell-list path (boxes of at least three list radii per periodic axis, more than 64
     particles) the particles are sorted by cell at every build and the list is kept in that
@@ -268,7 +268,12 @@ class NeighborList:
         self._top = np.zeros((int(np.prod(nco)), 2))
 
     def update(self, positions: np.ndarray) -> bool:
-        """Rebuild if needed (first call, or a particle moved more than skin/2); True if rebuilt."""
+        """Rebuild if needed; True if rebuilt.
+
+        Rebuilt on the first call and, on the plain path, when a particle moved more than
+        skin/2; on the sorted path when two particles that can meet have moved a skin between
+        them (:func:`~stochastic.md.cell_kernels.list_expired`).
+        """
         if self._ref is None or self._ref.shape != positions.shape:
             self.build(positions)
             return True
