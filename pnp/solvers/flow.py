@@ -18,7 +18,9 @@ whose PNP part is the solver's multiplicative split and whose Stokes part is a S
 with the pressure mass matrix over the viscosity (``"fieldsplit"``; see
 :mod:`pnp.solvers.flow_pc`). Continuation, warm starts, the secant/chord predictors and the
 restoration of the fields on failure are those of the PNP solver (velocity and pressure are saved
-and restored with the other fields).
+and restored with the other fields). The reference solver; on large meshes the segregated
+coupling of :mod:`pnp.solvers.flow_segregated` (same discrete equations, same answers) is
+several times faster. Both get their flow terms from :func:`add_flow_terms`.
 """
 
 from __future__ import annotations
