@@ -5,7 +5,12 @@ Writes ``bench/results/examples.json``: ``{"examples": {name: seconds}, ...}`` w
 the wall-clock seconds, the CPU seconds of the example's processes (children included: a run that
 uses two processes on an idle 2-core machine takes about ``max(wall, cpu / 2)``), the exit status,
 and the machine's 1-minute load average before and after (the machine is shared: compare wall
-times only between runs at a similar load, and prefer the CPU times).
+times only between runs at a similar load, and prefer the CPU times). An example that writes a
+``summary.json`` with a ``timings`` table (``{stage: {"wall_s", "cpu_s"}}``, as
+``hierarchy_chain.py`` does) has it copied into ``stages``, and an idle 2-core estimate
+``idle_2core_estimate_s``: the CPU seconds of its stages, those run in several processes
+(``process(es)`` in the name) divided by 2. ``over_a_minute`` lists the examples whose wall or CPU
+time exceeds 60 s.
 
 Run: ``python bench/examples.py [--only NAME ...] [--timeout SECONDS]`` (results are merged into
 the file after every example, so ``--only`` refreshes some entries and keeps the others).
@@ -51,6 +56,23 @@ def _command(path: Path, out: Path) -> list[str]:
     return [sys.executable, str(path), *args]
 
 
+def _stages(out: Path) -> dict:
+    """The example's own stage table (``summary.json`` -> ``timings``) and the idle estimate."""
+    found = sorted(out.rglob("summary.json"))
+    if not found:
+        return {}
+    try:
+        timings = json.loads(found[0].read_text()).get("timings")
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(timings, dict):
+        return {}
+    stages = {k: v for k, v in timings.items() if k != "total" and "cpu_s" in v}
+    top = {k: v for k, v in stages.items() if not v.get("detail")}  # details are inside stages
+    idle = sum(v["cpu_s"] / (2.0 if "process(es)" in k else 1.0) for k, v in top.items())
+    return {"stages": timings, "idle_2core_estimate_s": round(idle, 2)}
+
+
 def _children_cpu() -> float:
     use = resource.getrusage(resource.RUSAGE_CHILDREN)
     return use.ru_utime + use.ru_stime
@@ -72,10 +94,11 @@ def run_example(path: Path, timeout: float) -> dict:
             status, tail = f"timeout after {timeout:g} s", []
         wall = time.perf_counter() - t0
         cpu = _children_cpu() - cpu0
+        stages = _stages(out)
     return {"command": " ".join(Path(c).name if c == sys.executable else c for c in cmd),
             "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "status": status,
             "load_before": round(load, 2), "load_after": round(os.getloadavg()[0], 2),
-            "error_tail": tail}  # fmt: skip
+            "error_tail": tail, **stages}  # fmt: skip
 
 
 def _save(details: dict) -> None:
@@ -85,6 +108,9 @@ def _save(details: dict) -> None:
     result = {
         "examples": {k: v["wall_s"] for k, v in merged.items()},
         "cpu_seconds": {k: v["cpu_s"] for k, v in merged.items()},
+        "over_a_minute": sorted(
+            k for k, v in merged.items() if max(v["wall_s"], v["cpu_s"]) > 60.0
+        ),
         "details": merged,
         "machine": {
             "cpus": os.cpu_count(),

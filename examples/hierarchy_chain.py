@@ -46,15 +46,22 @@ Writes to ``--out`` (default ``hierarchy-output``): ``summary.json``, ``transpor
 umbrella windows (``umbrella/<ion>/``).
 """
 
+# ruff: noqa: E402 (the clock starts before the imports: they are the first stage timed)
 from __future__ import annotations
 
+import time
+
+#: Wall and CPU clocks at start-up (the first call of :func:`main` times the imports from here).
+_START = [time.perf_counter(), time.process_time()]
+
 import argparse
+import contextlib
 import dataclasses
 import json
 import multiprocessing
 import os
+import resource
 import sys
-import time
 import warnings
 from concurrent.futures import Future, ProcessPoolExecutor
 from functools import partial
@@ -93,9 +100,63 @@ QUICK_SAMPLING = {
     "n_windows": 31,
     "kappa": 700.0,
 }
+#: PNP mesh size in the pore [nm] and the digits its currents resolve: halving h_pore from 0.01 nm
+#: changes them by 0.15 % (PNP) and 0.5 % (PNP + PMF); from 0.02 nm, by 0.3 % and 1.9 %.
+H_PORE, PNP_DIGITS = 0.01, 3
 #: The restrained-ion run at the site that measures the friction kernel (tau_mem).
 MEMORY_RUN = {"n_walkers": 128, "n_steps": 3000, "n_groups": 8}
 QUICK_MEMORY_RUN = {"n_walkers": 64, "n_steps": 1000, "n_groups": 8}
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of its finished (reaped) child processes."""
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + kids.ru_utime + kids.ru_stime
+
+
+class StageClock:
+    """Wall and CPU seconds of each stage of the run: the table printed at the end (and the
+    ``timings`` entry of ``summary.json``) tells where the time went.
+
+    CPU seconds include the child processes of the particle level; on an idle machine a stage
+    run in ``n`` processes takes about ``max(wall, CPU / n)``.
+    """
+
+    def __init__(self, start: tuple[float, float]):
+        self.start = start[0]
+        self.rows: list[tuple[str, float, float]] = []
+        self.add("Python imports (numpy, scipy, numba, stochastic)", time.perf_counter() - start[0],
+                 time.process_time() - start[1])  # fmt: skip
+
+    def add(self, name: str, wall: float, cpu: float) -> None:
+        """Record a stage (or a detail, name starting with spaces) measured elsewhere."""
+        self.rows.append((name, float(wall), float(cpu)))
+
+    @contextlib.contextmanager
+    def stage(self, name: str):
+        """Time the ``with`` block as one stage (listed before the details added inside it)."""
+        wall, cpu, at = time.perf_counter(), _cpu_seconds(), len(self.rows)
+        try:
+            yield
+        finally:
+            self.rows.insert(at, (name, time.perf_counter() - wall, _cpu_seconds() - cpu))
+
+    def table(self) -> str:
+        """The stages, their wall and CPU seconds and the total."""
+        lines = [f"{'stage':<58} {'wall [s]':>9} {'CPU [s]':>9}"]
+        lines += [f"{n:<58} {w:9.2f} {c:9.2f}" for n, w, c in self.rows]
+        total = time.perf_counter() - self.start
+        cpu = sum(c for n, _, c in self.rows if not n.startswith(" "))
+        lines.append(f"{'total':<58} {total:9.2f} {cpu:9.2f}")
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict:
+        """``{stage: {"wall_s", "cpu_s"}}`` for ``summary.json`` (details: ``"detail": True``)."""
+        rows = {
+            n.strip(): {"wall_s": w, "cpu_s": c, **({"detail": True} if n[0] == " " else {})}
+            for n, w, c in self.rows
+        }
+        return {**rows, "total": {"wall_s": time.perf_counter() - self.start}}
 
 
 def _rescaled_diffusion(pore: ModelPore, ion: str, result: Any) -> Any:
@@ -115,12 +176,12 @@ def _tasks(pore: ModelPore, out: Path, quick: bool, seed: int, progress: bool) -
     opts = QUICK_SAMPLING if quick else {}
     mem = QUICK_MEMORY_RUN if quick else MEMORY_RUN
     tasks = {}
-    for k, ion in enumerate(IONS):
-        folder = out / "umbrella" / ion
+    for k, ion in enumerate(IONS):  # the long umbrella runs first: one per process
         tasks[ion, "pmf"] = partial(
-            pore_pmf, pore, ion, folder, seed=seed + k, temperature=TEMPERATURE,
+            pore_pmf, pore, ion, out / "umbrella" / ion, seed=seed + k, temperature=TEMPERATURE,
             progress=progress, **opts,
         )  # fmt: skip
+    for k, ion in enumerate(IONS):
         tasks[ion, "memory"] = partial(
             site_memory, pore, ion, temperature=TEMPERATURE, seed=seed + 10 + k, **mem
         )
@@ -147,11 +208,15 @@ def _run_tasks(tasks: dict, jobs: int, t0: float, quick: bool) -> dict:
     return done
 
 
-def sample_all(pore: ModelPore, out: Path, quick: bool, seed: int, t0: float, jobs: int = 1):
+def sample_all(
+    pore: ModelPore, out: Path, quick: bool, seed: int, t0: float, jobs: int = 1,
+    clock: StageClock | None = None,
+):  # fmt: skip
     """Levels 1-2: W(z), D(z) and the site's friction kernel of every ion.
 
     Returns ``({ion: (PorePMF, DiffusionProfile)}, {ion: SiteMemory})``; the umbrella sampling of
-    the ions and the kernel runs go to ``jobs`` processes.
+    the ions and the kernel runs go to ``jobs`` processes. ``clock`` receives the umbrella
+    runs' own sampling and estimation times (measured in the worker processes).
     """
     print(f"Model pore: radius {pore.radius} nm, length {pore.length} nm, site {pore.site}")
     print(f"particle level: umbrella sampling and the site's friction kernel ({jobs} process(es))")
@@ -167,6 +232,13 @@ def sample_all(pore: ModelPore, out: Path, quick: bool, seed: int, t0: float, jo
         memory[ion] = done[ion, "memory"]
         w0, s0 = result.value_at(pore.site.z)
         print(f"  {ion}: W(site) = {w0:+.2f} +- {s0:.2f} kT")
+        tm = result.timings
+        if clock is not None and tm:
+            new = f"{tm['new_samples']} new samples" if tm["new_samples"] else "all resumed"
+            clock.add(f"    {ion}: umbrella MD, in its process ({new})", tm["sampling_wall_s"],
+                      tm["sampling_cpu_s"])  # fmt: skip
+            clock.add(f"    {ion}: MBAR W(z) + Hummer D(z), in its process", tm["estimate_wall_s"],
+                      tm["estimate_cpu_s"])  # fmt: skip
     return sampled, memory
 
 
@@ -198,8 +270,8 @@ def ion_alone_iv(chain: HierarchyChain, ion: str):
     return chain_iv_pnp(alone, VOLTAGES, bath, bath, n_boot=N_BOOT, seed=BOOT_SEED)
 
 
-def memory_level(chain: HierarchyChain, memory: dict, summary: dict) -> dict:
-    """tau_mem (the site's kernel) / tau_hop (the chain's MFPT) per ion, with errors.
+def memory_level(memory: dict, hops: dict, summary: dict) -> dict:
+    """tau_mem (the site's kernel) / tau_hop (the chain's MFPT, ``hops``) per ion, with errors.
 
     Returns ``{ion: pnp.hierarchy.TimeScales}``; K+'s goes to the diagnostics of the PNP level.
     """
@@ -210,7 +282,7 @@ def memory_level(chain: HierarchyChain, memory: dict, summary: dict) -> dict:
     for ion in IONS:
         site: SiteMemory = memory[ion]
         tau = site.memory_time(n_boot=N_BOOT, seed=BOOT_SEED)
-        hop = chain.mfpt_ns(ion, n_boot=N_BOOT, seed=BOOT_SEED)
+        hop = hops[ion]
         ts = scales[ion] = time_scales(
             site.t, site.kernels, None, hopping_method="MFPT across the pore",
             hopping_time_ns=hop.value, hopping_sigma_ns=hop.std, n_boot=N_BOOT, seed=BOOT_SEED,
@@ -239,12 +311,17 @@ def memory_level(chain: HierarchyChain, memory: dict, summary: dict) -> dict:
     return scales
 
 
-def chain_level(chain: HierarchyChain, pore: ModelPore, sampled: dict, summary: dict) -> dict:
-    """Level 3 results: MFPTs, each ion's I-V (PNP conventions) and the selectivity."""
-    iv = {}
+def chain_level(
+    chain: HierarchyChain, pore: ModelPore, sampled: dict, summary: dict
+) -> tuple[dict, dict]:
+    """Level 3 results: MFPTs, each ion's I-V (PNP conventions) and the selectivity.
+
+    Returns ``({ion: ChainIV}, {ion: MFPT across the pore [ns], Uncertain})``.
+    """
+    iv, hops = {}, {}
     for ion in IONS:
         curve = iv[ion] = ion_alone_iv(chain, ion)
-        mfpt = chain.mfpt_ns(ion, n_boot=100, seed=1)
+        mfpt = hops[ion] = chain.mfpt_ns(ion, n_boot=N_BOOT, seed=BOOT_SEED)
         res, diffusion = sampled[ion]
         w0, s0 = res.value_at(pore.site.z)
         summary["ions"][ion] = {
@@ -275,48 +352,51 @@ def chain_level(chain: HierarchyChain, pore: ModelPore, sampled: dict, summary: 
         f"selectivity I_Na/I_K at V = +100 mV: {sel.value:.3g} "
         f"(95% [{sel.low:.3g}, {sel.high:.3g}])"
     )
-    return iv
+    return iv, hops
 
 
-def pnp_level(pore: ModelPore, chain: HierarchyChain, summary: dict, scales: dict) -> Any:
+def pnp_level(
+    pore: ModelPore, chain: HierarchyChain, summary: dict, scales: dict, clock: StageClock
+) -> Any:
     """Level 4: PNP on the matching channel, without and with the PMF, next to the chain.
 
     The diagnostics get K+'s tau_mem and tau_hop (``scales``) for their non-Markovian check.
     """
+    from meshes.channel import build_channel
     from pnp.hierarchy import channel_geometry, compare_with_pnp
 
     print("\ncontinuum level: PNP on the matching channel (mesh, then 2 x 2 solves)", flush=True)
     geometry = channel_geometry(
-        pore, bath_radius=5.0, bath_height=5.0, protein_thickness=0.0, h_pore=0.02, h_bath=0.5
+        pore, bath_radius=5.0, bath_height=5.0, protein_thickness=0.0, h_pore=H_PORE, h_bath=0.5
     )
+    with clock.stage("continuum: channel mesh (gmsh, or the on-disk mesh cache)"):
+        cmesh = build_channel(geometry, dim=2)
     area_pore = pore.cross_section  # bare-pore A(z): PNP resolves the geometry itself
-    comparison = compare_with_pnp(
-        chain,
-        geometry,
-        poreflux.salt("KCl", BATH_mM),
-        [-100.0, 100.0],
-        missing="ignore",  # Cl- was not sampled: the chain carries K+ only
-        pmf_options={
-            "confinement_area": lambda z: area_pore(z, TEMPERATURE),
-            "reference_area_nm2": chain.area_nm2,
-        },
-        n_boot=N_BOOT,
-        seed=BOOT_SEED,
-        diagnose_options=scales["K+"].diagnostic_inputs(),
-    )
+    with clock.stage("continuum: PNP solves (2 models x 2 voltages), diagnostics"):
+        comparison = compare_with_pnp(
+            chain, geometry, poreflux.salt("KCl", BATH_mM), [-100.0, 100.0], cmesh=cmesh,
+            missing="ignore",  # Cl- was not sampled: the chain carries K+ only
+            pmf_options={
+                "confinement_area": lambda z: area_pore(z, TEMPERATURE),
+                "reference_area_nm2": chain.area_nm2,
+            },
+            n_boot=N_BOOT, seed=BOOT_SEED, diagnose_options=scales["K+"].diagnostic_inputs(),
+        )  # fmt: skip
     print("\nKCl through the pore: 1D chain (K+ only) vs PNP without and with the PMF as mu_ex")
     print(f"({CONVENTION})")
-    print(comparison.table())
+    print(comparison.table(digits=PNP_DIGITS))
     print(f"\n{'V [mV]':>8} {'I_K chain [pA]':>18} " + " ".join(
         f"{'I_K ' + m + ' [pA]':>16}" for m in comparison.models if m != "chain"
     ))  # fmt: skip
     k_std = comparison.chain_std.get("K+")
     for i, v in enumerate(comparison.voltages):
-        chain_k = f"{comparison.currents['chain']['K+'][i]:.5g}"
+        chain_k = f"{comparison.currents['chain']['K+'][i]:.{PNP_DIGITS}g}"
         if k_std is not None:
             chain_k += f" +- {k_std[i]:.2g}"
         others = " ".join(
-            f"{comparison.currents[m]['K+'][i]:16.5g}" for m in comparison.models if m != "chain"
+            f"{comparison.currents[m]['K+'][i]:16.{PNP_DIGITS}g}"
+            for m in comparison.models
+            if m != "chain"
         )
         print(f"{v:8.1f} {chain_k:>18} {others}")
     markov = next(f for f in comparison.reports["pnp"].findings if f.check == "non_markovian")
@@ -333,8 +413,8 @@ def pnp_level(pore: ModelPore, chain: HierarchyChain, summary: dict, scales: dic
     return comparison
 
 
-def write_outputs(out: Path, pore: ModelPore, sampled: dict, iv: dict, comparison, summary):
-    """The figures and ``summary.json``; returns the written paths."""
+def write_figures(out: Path, pore: ModelPore, sampled: dict, iv: dict, comparison) -> list:
+    """The figures; returns the written paths."""
     from pnp.hierarchy import plot_comparison
     from pnp.results import plots
 
@@ -357,8 +437,7 @@ def write_outputs(out: Path, pore: ModelPore, sampled: dict, iv: dict, compariso
         ),
         *plot_comparison(comparison, out, membrane=membrane),
     ]
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
-    return [*written, out / "summary.json"]
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -373,20 +452,33 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    start = (_START[0], _START[1]) if _START else (time.perf_counter(), time.process_time())
+    _START.clear()  # a second call in the same process has no imports to time
+    clock = StageClock(start)
     t0 = time.perf_counter()
-
     pore = ModelPore()
-    # 1-2. particles -> W, D and the site's friction kernel
-    sampled, memory = sample_all(pore, out, args.quick, args.seed, t0, max(1, args.jobs))
-    chain = build_chain(pore, sampled)  # 3. the 1D chain
-    summary: dict = {"quick": args.quick, "area_nm2": chain.area_nm2, "ions": {}}
-    summary["convention"] = CONVENTION
-    iv = chain_level(chain, pore, sampled, summary)
-    scales = memory_level(chain, memory, summary)  # tau_mem / tau_hop per ion
-    comparison = pnp_level(pore, chain, summary, scales)  # 4. PNP on the same pore
-    written = write_outputs(out, pore, sampled, iv, comparison, summary)
-    print("\nwrote " + ", ".join(str(p) for p in written))
-    print(f"done in {time.perf_counter() - t0:.0f} s")
+    jobs = max(1, args.jobs)
+    with clock.stage(f"particle level: umbrella + kernel runs of 2 ions ({jobs} process(es))"):
+        sampled, memory = sample_all(pore, out, args.quick, args.seed, t0, jobs, clock)
+    summary: dict = {"quick": args.quick, "ions": {}, "convention": CONVENTION}
+    with clock.stage("import pnp, meshes (DOLFINx, PETSc, UFL, gmsh), lazily"):
+        import meshes.channel  # noqa: F401 (timed here, used by the chain and continuum levels)
+        import pnp.hierarchy  # noqa: F401
+    with clock.stage("1D chain: MFPT, I-V, selectivity (bootstrap)"):
+        chain = build_chain(pore, sampled)  # 3. the 1D chain
+        summary["area_nm2"] = chain.area_nm2
+        iv, hops = chain_level(chain, pore, sampled, summary)
+    with clock.stage("memory: tau_mem (bootstrap) / tau_hop"):
+        scales = memory_level(memory, hops, summary)
+    comparison = pnp_level(pore, chain, summary, scales, clock)  # 4. PNP on the same pore
+    with clock.stage("figures"):
+        written = write_figures(out, pore, sampled, iv, comparison)
+    print("\nwhere the time went (CPU includes the particle level's processes):")
+    print(clock.table())
+    summary["timings"] = clock.as_dict()
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
+    print("\nwrote " + ", ".join(str(p) for p in [*written, out / "summary.json"]))
+    print(f"done in {time.perf_counter() - start[0]:.0f} s")
     return 0
 
 

@@ -103,8 +103,13 @@ class ChainPNPComparison:
         """Conductance ratio ``G_model / G_reference`` at each voltage."""
         return self.conductance[model] / self.conductance[reference]
 
-    def table(self) -> str:
-        """A printable table: currents and conductances of every model, then the verdicts."""
+    def table(self, digits: int = 5) -> str:
+        """A printable table: currents and conductances of every model, then the verdicts.
+
+        ``digits``: significant digits of the currents and conductances (print no more than the
+        mesh resolves: see the mesh convergence of the worked example, ``docs/hierarchy.md``).
+        """
+        d = int(digits)
         models = [*self.currents, "chain+access"]
         head = f"{'V [mV]':>8} " + " ".join(f"{'I ' + m + ' [pA]':>18}" for m in self.currents)
         head += " " + " ".join(f"{'G ' + m + ' [pS]':>20}" for m in models)
@@ -112,12 +117,12 @@ class ChainPNPComparison:
         for i, v in enumerate(self.voltages):
             cells = []
             for m in self.currents:
-                s = f"{self.currents[m]['total'][i]:.5g}"
+                s = f"{self.currents[m]['total'][i]:.{d}g}"
                 if m == "chain" and "total" in self.chain_std:
                     s += f"+-{self.chain_std['total'][i]:.2g}"
                 cells.append(f"{s:>18}")
             line = f"{v:8.2f} " + " ".join(cells)
-            line += " " + " ".join(f"{self.conductance[m][i]:20.5g}" for m in models)
+            line += " " + " ".join(f"{self.conductance[m][i]:20.{d}g}" for m in models)
             lines.append(line)
         lines.append(f"Hall access conductance 2 kappa a = {self.access_pS:.5g} pS")
         lines.append(f"Ohmic conductance of the water domain = {self.ohmic_pS:.5g} pS")

@@ -58,12 +58,14 @@ from poreflux.species import diffusion_at, get_species
 from poreflux.units import COULOMB_KJ_NM
 from stochastic.md.confinement import CylindricalPore
 from stochastic.md.errors import MDInputError
+from stochastic.md.model_pore_kernels import cylinder_forces, site_forces
 from stochastic.md.neighbors import NeighborList
 from stochastic.md.system import KB_KJ_PER_MOL_K, ParticleType, System
 
 __all__ = [
     "ION_ANALOGUES",
     "BindingSite",
+    "CompiledPore",
     "IonModel",
     "ModelPore",
     "PoreSystem",
@@ -195,7 +197,8 @@ class SiteAtoms:
     force, zero beyond ``r_c``), with Lorentz-Berthelot ``sig_is = (sig_i + sig_s)/2``,
     ``eps_is = sqrt(eps_i eps_s)``, ``ke = 138.935 kJ mol^-1 nm e^-2`` and the Debye length
     ``lambda`` of the implicit electrolyte (Debye-Hueckel). The site atoms are not particles of the
-    system: they do not move and carry no degrees of freedom.
+    system: they do not move and carry no degrees of freedom. Evaluated by the compiled loop
+    :func:`~stochastic.md.model_pore_kernels.site_forces`.
     """
 
     cutoff = None
@@ -216,47 +219,62 @@ class SiteAtoms:
         sig_i = np.array([t.sigma for t in types])
         eps_i = np.array([t.epsilon for t in types])
         q_i = np.array([t.charge for t in types])
-        self.sig = (0.5 * (sig_i + site.sigma))[:, None]
-        self.eps = np.sqrt(eps_i * site.epsilon)[:, None]
-        self.qq = (COULOMB_KJ_NM / site.dielectric * q_i * site.charge)[:, None]
-        self._v_rc, self._dv_rc = self._raw(np.full((len(self.idx), 1), self.rc), slice(None))
+        self.sig = 0.5 * (sig_i + site.sigma)
+        self.eps = np.sqrt(eps_i * site.epsilon)
+        self.qq = COULOMB_KJ_NM / site.dielectric * q_i * site.charge
+        self._v_rc, self._dv_rc = self._at_cutoff()
+        self._energies = np.empty(self.idx.size)
 
-    def _raw(self, r: np.ndarray, rows: slice) -> tuple[np.ndarray, np.ndarray]:
-        """Unshifted pair energy V(r) and dV/dr for the (ion, atom) pairs of ions ``rows``."""
-        sig, eps, qq = self.sig[rows], self.eps[rows], self.qq[rows]
-        sr6 = (sig / r) ** 6
-        screen = np.exp(-r / self.lam)
-        v = 4.0 * eps * (sr6 * sr6 - sr6) + qq * screen / r
-        dv = -24.0 * eps * (2.0 * sr6 * sr6 - sr6) / r - qq * screen * (
-            1.0 / r**2 + 1.0 / (self.lam * r)
+    def _at_cutoff(self) -> tuple[np.ndarray, np.ndarray]:
+        """Unshifted V(r_c) and V'(r_c) of every acted-on particle (the shift of the pair term)."""
+        r, lam = self.rc, self.lam
+        sr6 = (self.sig / r) ** 6
+        screen = math.exp(-r / lam)
+        v = 4.0 * self.eps * (sr6 * sr6 - sr6) + self.qq * screen / r
+        dv = -24.0 * self.eps * (2.0 * sr6 * sr6 - sr6) / r - self.qq * screen * (
+            1.0 / r**2 + 1.0 / (lam * r)
         )
         return v, dv
 
-    def _pair(self, r: np.ndarray, rows: slice = slice(None)) -> tuple[np.ndarray, np.ndarray]:
-        """Shifted-force pair energy and dU/dr (zero beyond the cutoff)."""
-        v, dv = self._raw(r, rows)
-        v_rc, dv_rc = self._v_rc[rows], self._dv_rc[rows]
-        inside = r < self.rc
-        v = np.where(inside, v - v_rc - (r - self.rc) * dv_rc, 0.0)
-        dv = np.where(inside, dv - dv_rc, 0.0)
-        return v, dv
+    def _params(self, rows: np.ndarray) -> tuple[np.ndarray, ...]:
+        return tuple(
+            np.ascontiguousarray(a[rows]) for a in (self.sig, self.eps, self.qq, self._v_rc,
+                                                    self._dv_rc)
+        )  # fmt: skip
 
     def energy_at(self, points: np.ndarray) -> np.ndarray:
         """Site energy [kJ/mol] of the first of the acted-on particles placed at each of
         ``points`` (P, 3) [nm]."""
-        d = np.asarray(points, float)[:, None, :] - self.pos[None, :, :]
-        r = np.sqrt(np.einsum("psk,psk->ps", d, d))
-        return np.sum(self._pair(r, slice(0, 1))[0], axis=1)
+        pts = np.ascontiguousarray(points, dtype=float).reshape(-1, 3)
+        n = pts.shape[0]
+        out = np.empty(n)
+        params = self._params(np.zeros(n, dtype=np.int64))
+        site_forces(pts, np.arange(n), self.pos, *params, self.rc, self.lam, np.empty((0, 3)),
+                    out)  # fmt: skip
+        return out
 
     def compute(
         self, positions: np.ndarray, nlist: NeighborList | None, forces: np.ndarray
     ) -> tuple[float, float]:
         """Add the site forces; return (energy, 0)."""
-        d = positions[self.idx][:, None, :] - self.pos[None, :, :]
-        r = np.sqrt(np.einsum("isk,isk->is", d, d))
-        v, dv = self._pair(r)
-        forces[self.idx] -= np.einsum("is,isk->ik", dv / r, d)
-        return float(np.sum(v)), 0.0
+        energy = site_forces(
+            positions, self.idx, self.pos, self.sig, self.eps, self.qq, self._v_rc, self._dv_rc,
+            self.rc, self.lam, forces, self._energies,
+        )  # fmt: skip
+        return float(energy), 0.0
+
+
+class CompiledPore(CylindricalPore):
+    """:class:`~stochastic.md.confinement.CylindricalPore` evaluated by a compiled loop
+    (:func:`~stochastic.md.model_pore_kernels.cylinder_forces`): same energy and forces."""
+
+    def compute(
+        self, positions: np.ndarray, nlist: NeighborList | None, forces: np.ndarray
+    ) -> tuple[float, float]:
+        """Add the membrane/pore forces; return (energy, 0)."""
+        cx, cy = float(self.center[0]), float(self.center[1])
+        args = (self.radius, self.z_lo, self.z_hi, self.k)
+        return float(cylinder_forces(positions, self.idx, cx, cy, *args, forces)), 0.0
 
 
 def accessible_area(radius: float, k: float, temperature: float) -> float:
@@ -381,29 +399,50 @@ class ModelPore:
         a_b = accessible_area(self.bath_radius, self.wall_k, temperature)
         return -math.log(a_p / a_b)
 
-    def _bare_energy(self, rho: np.ndarray, z: np.ndarray) -> np.ndarray:
-        """Confinement energy [kJ/mol] at radius ``rho`` and height ``z`` (the two
-        :class:`~stochastic.md.confinement.CylindricalPore` terms of :meth:`build_system`)."""
-        d_rad = rho - self.radius
-        d_lo = z - self.z_lo
-        d_hi = self.z_hi - z
-        inside = (d_rad > 0) & (d_lo > 0) & (d_hi > 0)
-        delta = np.where(inside, np.minimum(np.minimum(d_rad, d_lo), d_hi), 0.0)
-        bath = np.maximum(rho - self.bath_radius, 0.0)
-        return 0.5 * self.wall_k * (delta**2 + bath**2)
-
     def _rho_grid(self, temperature: float) -> np.ndarray:
         tail = 8.0 * math.sqrt(KB_KJ_PER_MOL_K * temperature / self.wall_k)
         return np.linspace(0.0, self.bath_radius + tail, 4001)
 
-    def cross_section(self, z: np.ndarray, temperature: float = 298.15) -> np.ndarray:
-        """Boltzmann-weighted open cross-section ``A(z) = int 2 pi rho exp(-U/kT) drho`` [nm^2]
-        of the bare pore (walls only, no site), by quadrature on a fine radial grid."""
-        z = np.atleast_1d(np.asarray(z, dtype=float))
+    def _radial(self, temperature: float) -> tuple[np.ndarray, ...]:
+        """The radial grid and prefix sums of the bare pore's ``rho exp(-U/kT)`` (all sums in
+        ``O(1)`` per height).
+
+        At height z inside the membrane (depth ``d = min(z - z_lo, z_hi - z) > 0``) the wall
+        energy is ``k/2 min(rho - R, d)^2`` beyond the pore radius R: the pore wall's
+        ``k/2 (rho - R)^2`` up to ``rho = R + d``, the membrane face's constant ``k/2 d^2``
+        beyond. With ``f1 = rho exp(-(U_pore + U_bath)/kT)`` and ``f2 = rho exp(-U_bath/kT)``
+        a row of the grid is ``f1`` before index ``m(z)`` and ``exp(-k d^2/2kT) f2`` from it on
+        (outside the membrane: ``f2`` everywhere, ``m = 0``). Returns ``rho, f1, f2, S1, S2`` with
+        ``S[j] = sum_{b < j} f[b]``.
+        """
         rho = self._rho_grid(temperature)
         kt = KB_KJ_PER_MOL_K * temperature
-        w = 2 * np.pi * rho[None, :] * np.exp(-self._bare_energy(rho[None, :], z[:, None]) / kt)
-        return np.trapezoid(w, rho, axis=1)
+        u_bath = 0.5 * self.wall_k * np.maximum(rho - self.bath_radius, 0.0) ** 2
+        u_pore = 0.5 * self.wall_k * np.maximum(rho - self.radius, 0.0) ** 2
+        f1 = rho * np.exp(-(u_pore + u_bath) / kt)
+        f2 = rho * np.exp(-u_bath / kt)
+        s1, s2 = (np.concatenate(([0.0], np.cumsum(f))) for f in (f1, f2))
+        return rho, f1, f2, s1, s2
+
+    def _rows(self, z: np.ndarray, rho: np.ndarray, temperature: float) -> tuple[np.ndarray, ...]:
+        """Split index ``m(z)`` and membrane-face factor ``exp(-k d^2/2kT)`` of grid rows ``z``."""
+        d = np.minimum(z - self.z_lo, self.z_hi - z)
+        inside = d > 0
+        depth = np.where(inside, d, 0.0)
+        m = np.where(inside, np.searchsorted(rho, self.radius + depth, "right"), 0)
+        face = np.exp(-0.5 * self.wall_k * depth**2 / (KB_KJ_PER_MOL_K * temperature))
+        return m, face
+
+    def cross_section(self, z: np.ndarray, temperature: float = 298.15) -> np.ndarray:
+        """Boltzmann-weighted open cross-section ``A(z) = int 2 pi rho exp(-U/kT) drho`` [nm^2]
+        of the bare pore (walls only, no site), by the trapezoidal rule on a fine uniform radial
+        grid (``rho = 0`` at its first point), evaluated from prefix sums (:meth:`_radial`)."""
+        z = np.atleast_1d(np.asarray(z, dtype=float))
+        rho, f1, f2, s1, s2 = self._radial(temperature)
+        m, face = self._rows(z, rho, temperature)
+        total = s1[m] + face * (s2[-1] - s2[m])
+        last = np.where(m >= rho.size, f1[-1], face * f2[-1])
+        return 2 * np.pi * (rho[1] - rho[0]) * (total - 0.5 * (f1[0] + last))
 
     def bare_pmf(self, z: np.ndarray, temperature: float = 298.15) -> np.ndarray:
         """Exact PMF [kT] of an ion in the pore *without* site, zero in the bath:
@@ -434,13 +473,18 @@ class ModelPore:
         kap = window.kappa_kT(temperature)
         sd = 1.0 / math.sqrt(kap)
         z = np.linspace(window.center - 6 * sd, window.center + 6 * sd, 801)
-        rho = self._rho_grid(temperature)
-        kt = KB_KJ_PER_MOL_K * temperature
-        dens = rho[None, :] * np.exp(-self._bare_energy(rho[None, :], z[:, None]) / kt)
-        dens *= np.exp(-0.5 * kap * (z - window.center) ** 2)[:, None]
-        flat = dens.ravel() / dens.sum()
-        pick = rng.choice(flat.size, size=n, p=flat)
-        iz, ir = np.divmod(pick, rho.size)
+        rho, _, _, s1, s2 = self._radial(temperature)
+        m, face = self._rows(z, rho, temperature)
+        row = (s1[m] + face * (s2[-1] - s2[m])) * np.exp(-0.5 * kap * (z - window.center) ** 2)
+        # the grid cell: a row by its weight, then a column by inverse CDF within the row
+        cdf = np.cumsum(row)
+        iz = np.minimum(np.searchsorted(cdf, rng.random(n) * cdf[-1], "right"), z.size - 1)
+        t = rng.random(n) * (s1[m[iz]] + face[iz] * (s2[-1] - s2[m[iz]]))
+        wall = t < s1[m[iz]]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            t2 = s2[m[iz]] + (t - s1[m[iz]]) / face[iz]
+        ir = np.where(wall, np.searchsorted(s1, t, "right"), np.searchsorted(s2, t2, "right")) - 1
+        ir = np.clip(ir, 0, rho.size - 1)
         hz, hr = z[1] - z[0], rho[1] - rho[0]
         zz = z[iz] + hz * (rng.random(n) - 0.5)
         rr = np.abs(rho[ir] + hr * (rng.random(n) - 0.5))
@@ -472,8 +516,8 @@ class ModelPore:
         system = System.from_counts([ptype], [n])
         idx = np.arange(n)
         terms: list = [
-            CylindricalPore(system, self.radius, self.z_lo, self.z_hi, self.wall_k, name="pore"),
-            CylindricalPore(system, self.bath_radius, -1e6, 1e6, self.wall_k, name="bath"),
+            CompiledPore(system, self.radius, self.z_lo, self.z_hi, self.wall_k, name="pore"),
+            CompiledPore(system, self.bath_radius, -1e6, 1e6, self.wall_k, name="bath"),
         ]
         site_term = None
         if self.site is not None:

@@ -32,8 +32,9 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -67,12 +68,17 @@ class PorePMF:
         Hummer D [nm^2/ps] at each window's mean z (x 1000 for nm^2/ns).
     temperature : float
         [K].
+    timings : dict
+        Cost of the call: wall and CPU seconds of the sampling and of the estimators
+        (``sampling_wall_s``, ``sampling_cpu_s``, ``estimate_wall_s``, ``estimate_cpu_s``) and
+        the number of samples drawn (``new_samples``, 0 when every window was resumed).
     """
 
     ion: str
     pmf: PMFResult
     diffusion: DiffusionProfile
     temperature: float
+    timings: dict = field(default_factory=dict, compare=False)
 
     def value_at(self, z: float) -> tuple[float, float]:
         """W and its sigma [kT] in the bin containing ``z`` [nm]."""
@@ -176,6 +182,25 @@ def _estimate(
     return pmf, diffusion_profile(raw, n_blocks=5)
 
 
+def _timed_run(
+    run: UmbrellaSampling, plan: _Plan, bins_per_window: int
+) -> tuple[PMFResult, DiffusionProfile, dict]:
+    """Sample (or resume) and estimate; the wall and CPU seconds of both (``PorePMF.timings``)."""
+    new = int(np.maximum(0, plan.n_samples - run.counts).sum())
+    wall, cpu = time.perf_counter(), time.process_time()
+    raw = run.run(plan.n_samples)
+    sampled = time.perf_counter() - wall, time.process_time() - cpu
+    pmf, diff = _estimate(raw, plan, bins_per_window)
+    timings = {
+        "sampling_wall_s": sampled[0],
+        "sampling_cpu_s": sampled[1],
+        "estimate_wall_s": time.perf_counter() - wall - sampled[0],
+        "estimate_cpu_s": time.process_time() - cpu - sampled[1],
+        "new_samples": new,
+    }
+    return pmf, diff, timings
+
+
 def pore_pmf(
     pore: ModelPore,
     ion: str,
@@ -258,7 +283,7 @@ def pore_pmf(
     run = UmbrellaSampling(
         windows, sampler, folder, seed=seed, dt=sampler.sample_interval, progress=progress
     )
-    pmf, diff = _estimate(run.run(plan.n_samples), plan, bins_per_window)
+    pmf, diff, timings = _timed_run(run, plan, bins_per_window)
     log.info(
         "%s through the model pore: %d windows x %d samples, W(0) = %.2f kT",
         model.species,
@@ -266,4 +291,4 @@ def pore_pmf(
         plan.n_samples,
         float(pmf.pmf[pmf.grid.size // 2]),
     )
-    return PorePMF(model.species, pmf, diff, float(temperature))
+    return PorePMF(model.species, pmf, diff, float(temperature), timings)

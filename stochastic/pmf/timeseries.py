@@ -83,11 +83,58 @@ def subsample_indices(n: int, g: float) -> np.ndarray:
     return np.unique(idx[idx < n])
 
 
+def _suffix_sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """``sum(values[t0:])`` for every ``t0`` in ``starts`` (0 past the end)."""
+    cum = np.concatenate(([0.0], np.cumsum(values)))
+    return cum[-1] - cum[np.minimum(starts, values.size)]
+
+
+def _inefficiencies(a: np.ndarray, starts: np.ndarray, max_lag: int = 64) -> np.ndarray:
+    """:func:`statistical_inefficiency` of ``a[t0:]`` for every ``t0`` in ``starts`` at once.
+
+    The same ``g`` (up to rounding), but the autocovariances of all the sub-series come from one
+    product ``d_i d_{i+t}`` per lag and suffix sums, lag after lag, until every sub-series has
+    reached its first zero crossing: ``O(N x lags)`` in all instead of one FFT per start.
+    Sub-series still positive at ``max_lag`` fall back to :func:`statistical_inefficiency`.
+    """
+    d = a - a.mean()  # the sub-series means are subtracted exactly below; this keeps sums small
+    n = d.size
+    lengths = (n - starts).astype(float)
+    total = _suffix_sums(d, starts)
+    mu = total / lengths
+    c0 = (_suffix_sums(d * d, starts) - lengths * mu * mu) / lengths
+    g = np.ones(starts.size)
+    acc = np.zeros(starts.size)
+    active = c0 > 0.0
+    cum_d = np.concatenate(([0.0], np.cumsum(d)))
+    for t in range(1, min(int(max_lag), n - 1) + 1):
+        if not active.any():
+            break
+        ended = active & (lengths <= t)  # no zero crossing before the end of the sub-series
+        g[ended] = 1.0 + 2.0 * acc[ended]
+        active &= ~ended
+        pairs = lengths - t
+        lead = cum_d[n - t] - cum_d[np.minimum(starts, n - t)]  # sum of d_i, i = t0..n-1-t
+        lag = cum_d[n] - cum_d[np.minimum(starts + t, n)]  # sum of d_{i+t}
+        prod = _suffix_sums(d[:-t] * d[t:], starts)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rho = (prod - mu * (lead + lag) + pairs * mu * mu) / np.where(pairs > 0, pairs, 1.0)
+            rho = rho / np.where(c0 > 0, c0, 1.0)
+        crossed = active & (rho <= 0.0)
+        g[crossed] = 1.0 + 2.0 * acc[crossed]
+        active &= ~crossed
+        acc[active] += (1.0 - t / lengths[active]) * rho[active]
+    for j in np.flatnonzero(active):  # long correlations: the FFT route
+        g[j] = statistical_inefficiency(a[starts[j]:])
+    return np.maximum(g, 1.0)
+
+
 def detect_equilibration(x: np.ndarray, n_candidates: int = 50) -> tuple[int, float, float]:
     """Start of the equilibrated region of a time series.
 
     Tries ``n_candidates`` evenly spaced starts ``t0`` in the first half of the series and keeps
-    the one maximising ``(N - t0)/g(t0)``.
+    the one maximising ``(N - t0)/g(t0)`` (the inefficiencies of all candidates are computed
+    together, see :func:`_inefficiencies`).
 
     Returns
     -------
@@ -101,12 +148,10 @@ def detect_equilibration(x: np.ndarray, n_candidates: int = 50) -> tuple[int, fl
     a = _as_series(x)
     n = a.size
     starts = np.unique(np.linspace(0, n // 2, max(1, int(n_candidates))).astype(int))
-    best = (0, 1.0, -1.0)
-    for t0 in starts:
-        if n - t0 < 3:
-            break
-        g = statistical_inefficiency(a[t0:])
-        neff = (n - t0) / g
-        if neff > best[2]:
-            best = (int(t0), g, neff)
-    return best
+    starts = starts[n - starts >= 3]
+    if starts.size == 0:
+        return 0, 1.0, -1.0
+    g = _inefficiencies(a, starts)
+    neff = (n - starts) / g
+    best = int(np.argmax(neff))  # the first of equal maxima, as a strict ">" scan keeps
+    return int(starts[best]), float(g[best]), float(neff[best])
