@@ -160,10 +160,14 @@ def test_sorted_list_survives_moves_within_the_skin():
     assert nl.update(beyond)
 
 
-def test_overlap_named_in_original_indices():
+@pytest.mark.parametrize("one_type", [False, True])
+def test_overlap_named_in_original_indices(one_type):
     system, pos = _liquid(7, noise=0.0)
+    if one_type:  # the scalar-coefficient loop
+        system = System.from_counts([A], [len(pos)], system.box)
     pos[100] = pos[37] + [0.3, 0.0, 0.0]
     ff = ForceField(system, [LennardJones(system, 2.5)])
+    assert ff.terms[0]._uniform == one_type
     with pytest.raises(OverlapError) as err:
         ff.compute(pos)
     assert set(err.value.pair) == {37, 100}
