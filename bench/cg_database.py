@@ -58,7 +58,7 @@ def _generate(path: Path, ranks: int) -> dict:
     busy = stats["busy_seconds"]
     return {"ranks": ranks, "wall": wall, "load": load, "generate": stats["wall_seconds"],
             "startup": wall - stats["wall_seconds"], "merge": stats["merge_seconds"],
-            "units": stats["units"], "busy": busy,
+            "units": stats["units"], "busy": busy, "cpu": stats["cpu_seconds"],
             "imbalance": max(busy) / (sum(busy) / len(busy))}  # fmt: skip
 
 

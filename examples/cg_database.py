@@ -6,12 +6,15 @@ Usage::
     # models of the held-out liquids n-hexane, toluene and 2,2-dimethylbutane):
     python examples/cg_database.py --out cg_db_eval
 
-    # regenerate it from scratch first (20 all-atom models, 200 CG entries, 3 held-out liquids;
-    # about 20 min on 2 otherwise idle cores with 2 MPI ranks, resumable if interrupted):
+    # regenerate it from scratch first (20 all-atom models, 400 CG entries, 3 held-out liquids;
+    # about 30 min with 2 MPI ranks on a shared 2-core machine, resumable if interrupted):
     mpiexec -n 2 python examples/cg_database.py --regenerate my_db.h5 --mpi --out cg_db_eval
 
-The shipped file ``stochastic/cg/data/cg_mobility_db.h5`` was produced by exactly the second
-command (``--models 20 --seed 0``, default :class:`DatabaseSettings`).
+The shipped file ``stochastic/cg/data/cg_mobility_db.h5`` holds what the second command
+produces (``--models 20 --seed 0``, default :class:`DatabaseSettings`); its all-atom references
+were carried over from the first (schema 1) database and only the CG entries regenerated
+(``python -m stochastic.cg.database generate ... --reuse-references OLD``), see
+docs/cg_database.md.
 """
 
 from __future__ import annotations

@@ -210,20 +210,25 @@ def test_shipped_predictor_slows_n_hexane_to_its_all_atom_mobility(shipped_predi
 
 @pytest.mark.slow
 def test_heldout_evaluation_on_the_shipped_database(tmp_path):
-    """IBI with Newtonian dynamics is faster than the all-atom liquid for every held-out
-    molecule; friction calibration brings D to D_AA within 15 % + 2 standard errors. The
-    predicted potential's numbers are printed (the acceptance target, D within 15 % with g(r)
-    RMS within 1.5x of IBI's, is NOT met by the shipped 200-entry database: see
-    docs/cg_database.md)."""
+    """Full held-out evaluation (3 seeds per Newtonian model). Friction calibration and the
+    predicted potential both give D within 15 % of D_AA widened by twice the combined standard
+    error, for all three liquids; for n-hexane and toluene, whose IBI models are 2.5-5x too fast,
+    the predicted D is closer to D_AA than IBI's. Structure: the predicted g(r) RMS is printed
+    and only guarded at 3x IBI's (the acceptance, 1.5x, is met for 2,2-dimethylbutane only:
+    measured 1.1x, 2.6x, 2.4x; see docs/cg_database.md)."""
     from stochastic.cg.database.evaluation import evaluate_database
 
     report = evaluate_database(_shipped(), seed=0, plot=tmp_path / "eval.png",
                                cross_validation=False)  # fmt: skip
     print(report.table())
     for res in report.results:
-        assert res.ratio("ibi") > 1.0 + 2 * res.d_err["ibi"] / res.d_aa, res.molecule
-        err = math.hypot(res.d_err["friction"] / res.d_aa, res.d_aa_err / res.d_aa)
-        assert abs(res.ratio("friction") - 1.0) < 0.15 + 2 * err, res.molecule
+        for model in ("friction", "predicted"):
+            err = res.ratio_error(model)
+            assert abs(res.ratio(model) - 1.0) < 0.15 + 2 * err, (res.molecule, model)
+        if res.molecule in ("n-hexane", "toluene"):
+            assert res.ratio("ibi") > 1.0 + 2 * res.ratio_error("ibi"), res.molecule
+            assert abs(math.log(res.ratio("predicted"))) < abs(math.log(res.ratio("ibi")))
+        assert res.rms["predicted"] < 3.0 * res.rms["ibi"], res.molecule
         assert np.max(res.g["predicted"]) > 1.0  # still a liquid with a first shell
     assert (tmp_path / "eval.png").stat().st_size > 1000
 
@@ -231,12 +236,12 @@ def test_heldout_evaluation_on_the_shipped_database(tmp_path):
 @pytest.mark.slow
 def test_by_molecule_cross_validation_beats_the_mean_potential(shipped_predictor):
     """Leave one base molecule out: the predicted U/kT is closer to the true entry potentials
-    than the mean training potential (default 3-network predictor; measured 0.81/0.62/0.92 kT
-    vs 1.35/0.84/2.29 kT)."""
+    than the mean training potential (default 3-network predictor; measured 0.52/0.46/0.64 kT
+    vs 1.36/0.87/2.29 kT)."""
     from stochastic.cg.database.evaluation import cross_validate
 
     db, _ = shipped_predictor
-    rms, base = cross_validate(db.training_arrays(), MobilityPredictor(db.settings))
+    rms, base, _ = cross_validate(db.training_arrays(), MobilityPredictor(db.settings))
     print(rms, base)
     for mol in rms:
         assert rms[mol] < base[mol], mol

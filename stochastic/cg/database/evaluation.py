@@ -69,6 +69,7 @@ class EvaluationReport:
     cv_rms: dict[str, float]
     cv_baseline: dict[str, float]
     r: np.ndarray
+    cv_rough: dict[str, float] = field(default_factory=dict)
 
     def table(self) -> str:
         """Plain-text table (one row per liquid and model)."""
@@ -80,7 +81,8 @@ class EvaluationReport:
                              f"{res.ratio_error(m):4.2f}   {res.rms[m]:.4f}")  # fmt: skip
         for mol, v in self.cv_rms.items():
             lines.append(f"CV leave-out {mol}: U/kT RMS {v:.3f} (mean-potential baseline "
-                         f"{self.cv_baseline[mol]:.3f})")  # fmt: skip
+                         f"{self.cv_baseline[mol]:.3f}), roughness RMS "
+                         f"{self.cv_rough.get(mol, float('nan')):.3f} kT")  # fmt: skip
         return "\n".join(lines)
 
     def summary(self) -> dict[str, object]:
@@ -102,6 +104,7 @@ class EvaluationReport:
                                           "friction_per_ps": r.friction}
                              for r in self.results},
             "cv_u_rms_kt": self.cv_rms, "cv_baseline_kt": self.cv_baseline,
+            "cv_rough_rms_kt": self.cv_rough,
         }  # fmt: skip
 
     def plot(self, path: str | Path) -> Path:
@@ -224,9 +227,9 @@ def evaluate_database(
     )
     results = [evaluate_heldout(db, name, pred, seed, settings, repeats)
                for name in db.keys("heldout")]  # fmt: skip
-    cv, base, _ = cross_validate(arrays, pred) if cross_validation else ({}, {}, {})
+    cv, base, rough = cross_validate(arrays, pred) if cross_validation else ({}, {}, {})
     report = EvaluationReport(results, pred.train_seconds, len(arrays["d"]), cv, base,
-                              db.settings.r)  # fmt: skip
+                              db.settings.r, rough)  # fmt: skip
     if plot is not None:
         report.plot(plot)
     return report

@@ -142,8 +142,8 @@ def generate(
     Returns
     -------
     Database
-        The merged database; on rank 0 its ``stats`` attribute holds the units and busy
-        seconds per rank, the merge time and the wall time of this call.
+        The merged database; on rank 0 its ``stats`` attribute holds the units, busy (wall)
+        and CPU seconds per rank, the merge time and the wall time of this call.
     """
     if n_models < 0:
         raise CGInputError(f"n_models must be >= 0, got {n_models}")
@@ -166,7 +166,7 @@ def generate(
                                                seed)  # fmt: skip
     done = _done(db)
     mine = _pending(heldout, n_models, done, s)[rank::size]
-    busy = 0.0
+    busy, cpu0 = 0.0, time.process_time()
     for kind, i in tqdm(mine, disable=not progress or rank != 0, desc="CG database", unit="unit"):
         t_unit = time.perf_counter()
         if kind == "heldout":
@@ -175,7 +175,7 @@ def generate(
             _do_model(out, done | _done(out), i, db)
         busy += time.perf_counter() - t_unit
     t_merge = time.perf_counter()
-    loads = [(len(mine), busy)]
+    loads = [(len(mine), busy, time.process_time() - cpu0)]
     if comm is not None:
         loads = comm.gather(loads[0])
         comm.Barrier()
@@ -185,8 +185,9 @@ def generate(
         comm.Barrier()
     result = Database.open(path)
     if rank == 0:
-        result.stats = {"ranks": size, "units": [n for n, _ in loads],
-                        "busy_seconds": [b for _, b in loads],
+        result.stats = {"ranks": size, "units": [n for n, _, _ in loads],
+                        "busy_seconds": [b for _, b, _ in loads],
+                        "cpu_seconds": [c for _, _, c in loads],
                         "merge_seconds": time.perf_counter() - t_merge,
                         "wall_seconds": time.perf_counter() - t0}  # fmt: skip
         log.info("generation: %s", result.stats)
