@@ -10,8 +10,13 @@ Writes ``bench/results/bd_channel.json``:
   run with ``err ~ 1/sqrt(t)``.
 - ``replica_speedup_2``: wall-clock time of two replicas run one after the other over the time
   of the same two replicas in two warm worker processes (``ReplicaPool``: started and warmed
-  before the clock starts; ``replica_pool_startup_s`` is that start-up), and
+  before the clock starts; ``replica_pool_startup_s`` is that start-up), serial and parallel
+  alternated (median of the rounds' ratios; each round with the load average and the CPU
+  seconds and core share of each worker); ``replica_speedup_2_cpu`` = serial CPU seconds over
+  the larger worker's CPU seconds (the speed-up two free cores would give);
   ``replica_speedup_2_fresh_pool`` with a new ``processes=2`` pool (start-up included).
+
+Run ``--replicas-only`` to re-measure only the speed-up (keeps the other numbers of the JSON).
 
 Run: ``python bench/bd_channel.py [--quick]``.
 """
@@ -42,7 +47,7 @@ from stochastic.bd import (  # noqa: E402
     simulate,
 )
 from stochastic.bd import kernels as K  # noqa: E402
-from stochastic.bd.replicas import ReplicaPool  # noqa: E402
+from stochastic.bd.replicas import ReplicaPool, replica_seeds  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "bd_channel.json"
 TARGET_ION_STEPS = 1e6
@@ -114,43 +119,65 @@ def bench_current(time_ns: float) -> dict:
     }
 
 
-def bench_replicas(time_ns: float) -> dict:
-    """Two replicas in one process after another vs in two warm worker processes.
+def _serial(system: BDSystem, time_ns: float, kw: dict) -> tuple[float, float]:
+    """Wall and CPU seconds of two replicas one after the other in this process."""
+    w0, c0 = time.perf_counter(), time.process_time()
+    run_replicas(system, 2, time_ns, seed=5, processes=1, **kw)
+    return time.perf_counter() - w0, time.process_time() - c0
+
+
+def bench_replicas(time_ns: float, rounds: int = 2) -> dict:
+    """Two replicas in one process after another vs in two warm worker processes, alternated.
 
     Both sides are timed after start-up: the serial run after a warm-up in this process, the
     parallel one in a :class:`ReplicaPool` whose workers were started and warmed (imports,
-    kernels loaded) before the clock starts. The pool's start-up is reported separately, and
-    the speed-up of a fresh ``processes=2`` pool (start-up included) for reference.
+    kernels loaded) before the clock starts. Serial and parallel runs alternate ``rounds``
+    times (the machine's load drifts); each round gives a ratio. The CPU seconds each worker
+    spent on its replica are recorded: ``cpu/wall`` per worker is the share of a core it got,
+    and ``serial CPU / max worker wall`` is the speed-up the work itself allows. The pool's
+    start-up is reported separately, and the speed-up of a fresh ``processes=2`` pool
+    (start-up included) for reference.
     """
     system = channel(2.5, 3.0)
     kw = {"equilibration_ns": 0.1, "block_ns": 0.1, "progress": False}
     run_replicas(system, 1, 0.1, seed=1, processes=1, **kw)  # compile / warm caches
-    w0 = time.perf_counter()
-    run_replicas(system, 2, time_ns, seed=5, processes=1, **kw)
-    serial = time.perf_counter() - w0
+    out: dict = {"replica_rounds": []}
     w0 = time.perf_counter()
     with ReplicaPool(2, warm_with=system) as pool:
-        startup = time.perf_counter() - w0
-        w0 = time.perf_counter()
-        run_replicas(system, 2, time_ns, seed=5, pool=pool, **kw)
-        parallel = time.perf_counter() - w0
+        out["replica_pool_startup_s"] = time.perf_counter() - w0
+        jobs = [(system, time_ns, s, None, kw) for s in replica_seeds(5, 2)]
+        for _ in range(rounds):
+            serial, serial_cpu = _serial(system, time_ns, kw)
+            w0 = time.perf_counter()
+            _, cpu, wall = pool.map_timed(jobs)
+            parallel = time.perf_counter() - w0
+            out["replica_rounds"].append({
+                "serial_s": serial, "serial_cpu_s": serial_cpu, "parallel_s": parallel,
+                "worker_cpu_s": cpu, "worker_wall_s": wall, "speedup": serial / parallel,
+                "worker_core_share": [c / w for c, w in zip(cpu, wall, strict=True)],
+                "load_average_1min": os.getloadavg()[0],
+            })  # fmt: skip
+    r = out["replica_rounds"]
+    out["replica_serial_s"] = min(x["serial_s"] for x in r)
+    out["replica_parallel_s"] = min(x["parallel_s"] for x in r)
+    out["replica_speedup_2"] = float(np.median([x["speedup"] for x in r]))
+    out["replica_speedup_2_cpu"] = float(
+        np.median([x["serial_cpu_s"] / max(x["worker_cpu_s"]) for x in r])
+    )
     w0 = time.perf_counter()
     run_replicas(system, 2, time_ns, seed=5, processes=2, **kw)
-    fresh = time.perf_counter() - w0
-    return {
-        "replica_serial_s": serial,
-        "replica_parallel_s": parallel,
-        "replica_speedup_2": serial / parallel,
-        "replica_pool_startup_s": startup,
-        "replica_fresh_pool_s": fresh,
-        "replica_speedup_2_fresh_pool": serial / fresh,
-    }
+    out["replica_fresh_pool_s"] = time.perf_counter() - w0
+    out["replica_speedup_2_fresh_pool"] = out["replica_serial_s"] / out["replica_fresh_pool_s"]
+    return out
 
 
-def main(quick: bool = False) -> dict:
+def main(quick: bool = False, replicas_only: bool = False) -> dict:
     """Run the benchmarks, print the table and write the JSON."""
-    res = bench_steps(20 if quick else 200)
-    res.update(bench_current(2.0 if quick else 20.0))
+    if replicas_only:
+        res = json.loads(RESULTS.read_text())
+    else:
+        res = bench_steps(20 if quick else 200)
+        res.update(bench_current(2.0 if quick else 20.0))
     res.update(bench_replicas(0.5 if quick else 4.0))
     res["target_ion_steps_per_s"] = TARGET_ION_STEPS
     res["machine"] = machine_info()
@@ -165,4 +192,4 @@ def main(quick: bool = False) -> dict:
 
 
 if __name__ == "__main__":
-    main(quick="--quick" in sys.argv)
+    main(quick="--quick" in sys.argv, replicas_only="--replicas-only" in sys.argv)

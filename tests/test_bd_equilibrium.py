@@ -3,8 +3,11 @@ resumable runs and replicas.
 
 - the net current is zero within 2 standard errors (+ 1 pA: a run with no crossing at all has
   a zero standard error);
-- after the ``mu_ex`` calibration the buffers hold the target salt concentration within 2 %
-  (the two sides and both species pooled) and each species within 2 % + 2 standard errors;
+- after the ``mu_ex`` calibration (Robbins-Monro, :meth:`BDSimulation.equilibrate`) the buffers
+  hold the target salt concentration (the two sides and both species pooled): CI (4 ns + 4 ns)
+  within 2 % + 2 standard errors of the pooled block mean (measured 1.026 +- 0.015: 4 ns of
+  buffers holding ~10 ions per species cannot resolve 2 % on their own), each species within
+  2 % + 2 SE; slow (12 ns + 12 ns): within 2 % with the standard error below 1 %;
 - a run interrupted and restarted from its checkpoint reproduces the uninterrupted run exactly;
 - two replicas pool their blocks.
 """
@@ -23,6 +26,7 @@ from stochastic.bd import (
     run_replicas,
     simulate,
 )
+from stochastic.bd.system import MM_TO_PER_NM3
 
 
 def _system(c_mM: float = 1000.0) -> BDSystem:
@@ -40,8 +44,8 @@ def test_equilibrium_current_zero_and_buffers_at_target():
     for s in range(2):
         assert abs(res.current_pA[s]) < 2 * res.current_err[s] + 1.0
     target = system.targets_mM
-    pooled = res.buffer_mM.mean() / target.mean()
-    assert abs(pooled - 1.0) < 0.02, res.buffer_mM
+    pooled, pooled_err = _pooled_buffer(sim)
+    assert abs(pooled - 1.0) < 0.02 + 2 * pooled_err, (pooled, pooled_err, res.buffer_mM)
     for s in range(2):
         c = res.buffer_mM[s].mean()
         err = np.sqrt(np.sum(res.buffer_err[s] ** 2)) / 2
@@ -50,6 +54,24 @@ def test_equilibrium_current_zero_and_buffers_at_target():
     # (the concentration scales as exp(mu_ex) for a buffer in contact with the reservoir)
     dh = debye_huckel_mu_ex(system)
     assert np.max(np.abs(np.exp(dh - res.mu_ex) - 1.0)) > 0.02, (dh, res.mu_ex)
+
+
+def _pooled_buffer(sim: BDSimulation) -> tuple[float, float]:
+    """Pooled buffer concentration / target (both sides, all species) and its block error."""
+    b = sim.blocks
+    counts = np.asarray(b.buffer) / np.asarray(b.buffer_samples, dtype=float)[:, None, None]
+    conc = counts / (sim.buffers.volumes[None, :, None] * MM_TO_PER_NM3)
+    per_block = conc.mean(axis=(1, 2)) / sim.system.targets_mM.mean()
+    return float(per_block.mean()), float(per_block.std(ddof=1) / np.sqrt(per_block.size))
+
+
+@pytest.mark.slow
+def test_buffers_within_two_percent_with_long_calibration():
+    sim = BDSimulation(_system(), 22)
+    sim.equilibrate(12.0, calibrate=True, rounds=12)
+    sim.run(12.0, block_ns=0.25)
+    pooled, err = _pooled_buffer(sim)
+    assert err < 0.01 and abs(pooled - 1.0) < 0.02, (pooled, err)
 
 
 def test_resume_from_checkpoint_reproduces_the_run(tmp_path):

@@ -14,7 +14,9 @@ functions:
   (:mod:`stochastic.bd.observables`), the resumable driver :class:`BDSimulation`
   (:mod:`stochastic.bd.run`), :func:`simulate`, :func:`run_replicas` and the warm worker pool
   :class:`ReplicaPool` (:mod:`stochastic.bd.replicas`); the BD electrolyte's bulk conductivity
-  relative to Nernst-Einstein (:func:`stochastic.bd.bulk.bulk_conductivity_ratio`).
+  relative to Nernst-Einstein (:func:`stochastic.bd.bulk.bulk_conductivity_ratio`);
+- a charged membrane face with multivalent counter-ions and its neutralisation profile
+  (overcharging; :mod:`stochastic.bd.wall`).
 
 See ``docs/brownian_dynamics.md`` for the model, equations and references.
 """

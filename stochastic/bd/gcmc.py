@@ -125,8 +125,20 @@ class Buffers:
     _labels: np.ndarray | None = None
 
     @classmethod
-    def build(cls, system: BDSystem, model: KernelModel, exchange: str = "mixed") -> Buffers:
-        """Regions, volumes, reference energies and the Debye-Hückel start of ``mu_ex``."""
+    def build(
+        cls,
+        system: BDSystem,
+        model: KernelModel,
+        exchange: str = "mixed",
+        reference: str = "buffer",
+    ) -> Buffers:
+        """Regions, volumes, reference energies and the Debye-Hückel start of ``mu_ex``.
+
+        ``reference="buffer"``: ``u_ref`` is the external energy of the buffer (the reservoir
+        follows the applied potential there); ``"zero"``: ``u_ref = 0``, a reservoir at zero
+        potential, for an external field that is the *unscreened* potential of fixed charges
+        (the ions screen it, so the buffer's true potential is ~0, not the bare field's).
+        """
         g = system.geometry
         ns = len(system.names)
         a_bath = float(np.max(system.radii))  # every species meets the bath walls there
@@ -134,9 +146,14 @@ class Buffers:
         volumes = np.full(ns, g.buffer_volume(a_bath))
         rho = system.targets_mM * MM_TO_PER_NM3
         _check_reachable(system, volumes, rho)
-        u_ref = np.array(
-            [[_reference_energy(model, s, regions[s, k]) for k in range(2)] for s in range(ns)]
-        )
+        if reference == "buffer":
+            u_ref = np.array(
+                [[_reference_energy(model, s, regions[s, k]) for k in range(2)] for s in range(ns)]
+            )
+        elif reference == "zero":
+            u_ref = np.zeros((ns, 2))
+        else:
+            raise BDInputError(f"reference must be 'buffer' or 'zero', got {reference!r}")
         singles = [np.eye(ns, dtype=int)[s] for s in range(ns) if rho[s] > 0]
         if exchange == "ions":
             groups = singles

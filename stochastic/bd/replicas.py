@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -80,6 +83,39 @@ def _worker(args: tuple) -> BDResult:
     return simulate(system, time_ns, seed=seed, checkpoint=folder, **kw)
 
 
+def _timed_worker(args: tuple) -> tuple[BDResult, float, float]:
+    """:func:`_worker` with the worker's CPU and wall seconds for the job."""
+    c0, w0 = time.process_time(), time.perf_counter()
+    res = _worker(args)
+    return res, time.process_time() - c0, time.perf_counter() - w0
+
+
+#: thread-count variables set to 1 in spawned workers (one core per worker, no oversubscription)
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
+@contextmanager
+def single_threaded_children() -> Iterator[None]:
+    """Set the BLAS/OpenMP/numba thread counts to 1 (unless already set) while workers are
+    spawned: a spawned child reads them when it imports numpy and numba, before any task."""
+    saved = {v: os.environ.get(v) for v in THREAD_VARS}
+    for v in THREAD_VARS:
+        os.environ.setdefault(v, "1")
+    try:
+        yield
+    finally:
+        for v, old in saved.items():
+            if old is None:
+                os.environ.pop(v, None)
+            else:
+                os.environ[v] = old
+
+
+def _spawn_pool(processes: int):
+    with single_threaded_children():
+        return mp.get_context("spawn").Pool(processes)
+
+
 def _warm(system: BDSystem) -> int:
     """Compile (or load from numba's cache) the kernels in a worker: a 10-cycle run."""
     sim = BDSimulation(system, 0)
@@ -92,7 +128,10 @@ class ReplicaPool:
 
     A ``spawn`` worker pays for importing numpy/scipy/numba and loading the compiled kernels
     (seconds) before its first step; a pool that lives across calls pays it once. Use as a
-    context manager and pass it as ``run_replicas(..., pool=pool)``.
+    context manager and pass it as ``run_replicas(..., pool=pool)``. Workers are started with
+    one BLAS/OpenMP/numba thread each (:func:`single_threaded_children`), so ``processes``
+    workers use ``processes`` cores; the kernels are loaded from numba's on-disk cache
+    (``cache=True``), not recompiled per worker.
 
     Parameters
     ----------
@@ -107,7 +146,7 @@ class ReplicaPool:
         if isinstance(processes, bool) or int(processes) != processes or processes < 1:
             raise BDInputError(f"processes must be an integer >= 1, got {processes!r}")
         self.processes = int(processes)
-        self._pool = mp.get_context("spawn").Pool(self.processes)
+        self._pool = _spawn_pool(self.processes)
         if warm_with is not None:
             pids = self._pool.map(_warm, [warm_with] * (2 * self.processes), chunksize=1)
             self.warmed = len(set(pids))
@@ -115,6 +154,11 @@ class ReplicaPool:
     def map(self, jobs: list[tuple]) -> list[BDResult]:
         """Run replica jobs in the workers (one job per task)."""
         return self._pool.map(_worker, jobs, chunksize=1)
+
+    def map_timed(self, jobs: list[tuple]) -> tuple[list[BDResult], list[float], list[float]]:
+        """:meth:`map` with each job's CPU seconds and wall seconds in its worker."""
+        out = self._pool.map(_timed_worker, jobs, chunksize=1)
+        return [o[0] for o in out], [o[1] for o in out], [o[2] for o in out]
 
     def close(self) -> None:
         """Shut the workers down cleanly."""
@@ -170,7 +214,7 @@ def run_replicas(
         if nproc == 1:
             results = [_worker(j) for j in jobs]
         else:
-            with mp.get_context("spawn").Pool(nproc) as pool:
+            with _spawn_pool(nproc) as pool:
                 results = pool.map(_worker, jobs, chunksize=1)
                 pool.close()  # a clean shutdown (terminate() would leak the pool's semaphores)
                 pool.join()

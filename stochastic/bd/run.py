@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from poreflux.files import atomic_write_bytes
 from stochastic.bd import kernels as K
 from stochastic.bd.gcmc import Buffers
 from stochastic.bd.geometry import BDInputError
@@ -43,6 +44,9 @@ class BDSimulation:
         ``"mixed"``, or ``"ions"`` for a system without ion-ion forces.
     positions, species
         Optional initial ions (``(n, 3)`` nm, species indices); default: baths at target.
+    reference
+        ``"buffer"`` (default) or ``"zero"``: the reservoir's potential (see
+        :meth:`stochastic.bd.gcmc.Buffers.build`).
     gcmc_every
         BD steps per cycle.
     gcmc_attempts
@@ -59,6 +63,7 @@ class BDSimulation:
         exchange: str | None = None,
         positions: np.ndarray | None = None,
         species: np.ndarray | None = None,
+        reference: str = "buffer",
         gcmc_every: int = 10,
         gcmc_attempts: int = 10,
         bin_width: float = 0.1,
@@ -75,8 +80,8 @@ class BDSimulation:
         self.rng = as_generator(seed)
         if exchange is None:
             exchange = "mixed" if system.interactions else "ions"
-        self.exchange = exchange
-        self.buffers = Buffers.build(system, self.model, exchange)
+        self.exchange, self.reference = exchange, reference
+        self.buffers = Buffers.build(system, self.model, exchange, reference)
         if positions is None:
             self.state = initial_state(system, self.rng)
         else:
@@ -124,15 +129,21 @@ class BDSimulation:
         """Run ``time_ns`` without recording.
 
         With ``calibrate`` the buffers' ``mu_ex`` are adjusted after each of ``rounds`` equal
-        stretches: ``mu_ex += g ln(c_target / c_measured)`` (both buffers pooled) with gain
-        ``g = 1/2`` (a neutral-group move changes both species at once, so the common mode
-        responds twice as strongly: a gain of 1 would oscillate); the final ``mu_ex`` is the
-        average over the last third of the rounds (Polyak averaging of the noisy updates).
+        stretches by stochastic approximation (Robbins & Monro, Ann. Math. Stat. 22, 400 (1951)):
+        ``mu_ex += g_k ln(c_target / c_measured)`` (both buffers pooled). Electroneutrality
+        couples the species: raising one ``mu_ex`` raises the cation and anion concentrations
+        together by half as much, so only the salt (common) mode responds, with slope 1, and
+        the charge mode only shifts the system's potential. The first third of the rounds use
+        the constant gain ``g = 1/2`` to approach the target; the later rounds use ``g_k = 1/k``,
+        k = 1, 2, ... (the optimal Robbins-Monro gain for slope 1), so that the final ``mu_ex``
+        is in effect the average of the measured corrections and its noise falls as
+        ``1/sqrt(time)`` (a constant gain leaves it at the noise of one round: in buffers of a
+        few ions that is several per cent of the concentration).
         """
         n = self._n_cycles(time_ns)
         per = max(1, n // max(1, rounds)) if calibrate else max(n, 1)
         bar = _bar(progress, n * self.cycle_ns, "BD equilibration")
-        done, history = 0, []
+        done, k_round, approach = 0, 0, max(1, rounds // 3)
         while done < n:
             k = min(per, n - done)
             counts = np.zeros(self.buffers.volumes.size)
@@ -141,22 +152,21 @@ class BDSimulation:
                 if calibrate:
                     counts += self.buffers.counts(self.state).sum(axis=1)
             if calibrate:
-                self._calibrate(counts / k)
-                history.append(self.buffers.mu_ex.copy())
+                k_round += 1
+                gain = 0.5 if k_round <= approach else 1.0 / (k_round - approach)
+                self._calibrate(counts / k, gain)
             done += k
             self.equilibrated_ns += k * self.cycle_ns
             bar.update(k * self.cycle_ns)
         bar.close()
-        if len(history) >= 3:
-            self.buffers.mu_ex = np.mean(history[-(len(history) // 3) :], axis=0)
         self.cross[:] = 0.0
 
-    def _calibrate(self, mean_counts: np.ndarray) -> None:
+    def _calibrate(self, mean_counts: np.ndarray, gain: float) -> None:
         b = self.buffers
         expected = 2.0 * b.rho * b.volumes  # both buffers
         ok = expected > 0
         ratio = (expected[ok]) / np.maximum(mean_counts[ok], 0.25)
-        b.mu_ex[ok] += 0.5 * np.clip(np.log(ratio), -1.0, 1.0)
+        b.mu_ex[ok] += gain * np.clip(np.log(ratio), -1.0, 1.0)
 
     def run(self, time_ns: float, *, block_ns: float, progress: bool = False, on_block=None):
         """Production: ``time_ns`` in blocks of ``block_ns`` (``mu_ex`` fixed); ``on_block``
@@ -211,6 +221,7 @@ class BDSimulation:
                 (
                     self.system.names,
                     self.exchange,
+                    self.reference,
                     self.gcmc_every,
                     self.gcmc_attempts,
                     self.z_edges.size,
@@ -220,9 +231,11 @@ class BDSimulation:
         return h.hexdigest()
 
     def save(self, folder: str | os.PathLike) -> Path:
-        """Write the full state atomically to ``folder/state.npz``."""
+        """Write the full state atomically to ``folder/state.npz`` (a temporary file in the
+        folder, fsynced, permissions from the umask, renamed over the old one:
+        :func:`poreflux.files.atomic_write_bytes`); an interrupted write leaves the previous
+        checkpoint intact."""
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
         st, bf = self.state, self.buffers
         data = {
             "positions": st.positions(),
@@ -236,10 +249,7 @@ class BDSimulation:
             "fingerprint": np.array(self.fingerprint()),
             **{f"blocks_{k}": v for k, v in self.blocks.to_arrays().items()},
         }
-        tmp = folder / (CHECKPOINT + ".tmp.npz")
-        np.savez(tmp, **data)
-        os.replace(tmp, folder / CHECKPOINT)
-        return folder / CHECKPOINT
+        return atomic_write_bytes(folder / CHECKPOINT, lambda fh: np.savez(fh, **data))
 
     def restore(self, folder: str | os.PathLike) -> bool:
         """Load ``folder/state.npz`` if present (True); refuses a checkpoint of another model."""
