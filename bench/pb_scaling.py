@@ -3,19 +3,28 @@
 For each mesh of a refinement series and each linear solver (MUMPS LU for the small meshes,
 CG + GAMG for all) this measures: dofs, mesh-build time, form set-up time, assembly time,
 linear-solve time (with the PCSetUp part separately), Newton iterations, Krylov iterations per
-Newton step and peak memory, then ``time_per_dof_ratio`` = (Newton time per dof at the largest
-mesh) / (at the smallest) per dimension and solver. Target: <= 1.5 for CG + GAMG.
+Newton step and peak memory. Per dimension and solver it records the Newton time per dof of the
+largest mesh over that of the smallest (``time_per_dof_ratio``) and over that of the cheapest
+(``time_per_dof_ratio_vs_cheapest``), and the spread max/min of the time per dof over the meshes
+with at least 1e5 dofs (``time_per_dof_spread_from_1e5``). Target (issue 20): CG + GAMG in 3D
+flat within 1.3x from 1e5 to >= 1.2e6 dofs against the cheapest mesh.
+
+Memory: a fresh process builds and solves only the largest 3D mesh (CG + GAMG) and reports its
+peak resident set size (``ru_maxrss``) per unknown: ``peak_rss_kB_per_unknown``, target <= 2.5.
 
 Meshes: the default channel (``meshes.channel``) built by gmsh at a base size, then refined
-uniformly by DOLFINx (``dolfinx.mesh.refine`` with tag transfer) ``level`` times, so every level
-has 4x (2D) / 8x (3D) the cells with the same quality. The build time is gmsh + refinements.
+uniformly ``level`` times, so every level has 4x (2D) / 8x (3D) the cells with the same
+quality. In serial the refinement is DOLFINx's (``dolfinx.mesh.refine``, tags transferred to
+the children): half the peak memory and time of re-meshing through gmsh; under MPI it goes
+through gmsh on rank 0 (:func:`meshes.refine.refine_uniformly`). The build time is gmsh +
+refinements.
 
 Problem: nonlinear PB, 150 mM KCl, -0.05 C/m^2 on the membrane-water interface, 0 mV at both
 bath ends, P1.
 
 Usage::
 
-    python bench/pb_scaling.py            # full series (3D reaches ~1.2e6 dofs; minutes, ~8 GB)
+    python bench/pb_scaling.py            # full series (3D reaches ~1.25e6 dofs; minutes)
     python bench/pb_scaling.py --quick    # small series for a smoke test
     mpiexec -n 2 python bench/pb_scaling.py --quick
 
@@ -26,8 +35,10 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import resource
+import subprocess
 import sys
 import time
 from dataclasses import replace
@@ -49,18 +60,43 @@ from pnp.results.io import write_json
 from pnp.solvers.pb import PBSolver
 
 RESULTS = Path(__file__).resolve().parent / "results" / "pb_scaling.json"
-#: base gmsh sizes (h_pore, h_bath) per dimension
-BASE = {2: (0.1, 1.0), 3: (0.4, 4.0)}
+#: base gmsh sizes (h_pore, h_bath) per dimension (3D: level 3 has ~1.25e6 dofs)
+BASE = {2: (0.1, 1.0), 3: (0.35, 3.5)}
 #: largest global dof count at which the direct solver is run
-DIRECT_MAX = {2: 2_000_000, 3: 200_000}
+DIRECT_MAX = {2: 2_000_000, 3: 30_000}
+#: refinement levels of the series
+LEVELS = {2: [0, 1, 2, 3, 4], 3: [0, 1, 2, 3]}
+QUICK_LEVELS = {2: [0, 1, 2], 3: [0, 1]}
+#: meshes with at least this many dofs enter ``time_per_dof_spread_from_1e5``
+SPREAD_FROM_DOFS = 100_000
+
+
+def _refine_in_serial(cm):
+    """One uniform DOLFINx refinement with the cell and facet tags carried to the children."""
+    import dolfinx  # after pnp/meshes: meshes.backend prepares the bindings
+
+    msh = cm.mesh
+    fdim = msh.topology.dim - 1
+    msh.topology.create_entities(1)
+    msh.topology.create_entities(fdim)
+    fine, parent_cell, parent_facet = dolfinx.mesh.refine(
+        msh, option=dolfinx.mesh.RefinementOption.parent_cell_and_facet
+    )
+    fine.topology.create_entities(fdim)
+    fine.topology.create_connectivity(fdim, fdim + 1)
+    cells = dolfinx.mesh.transfer_meshtag(cm.cell_tags, fine, parent_cell)
+    facets = dolfinx.mesh.transfer_meshtag(cm.facet_tags, fine, parent_cell, parent_facet)
+    return replace(cm, mesh=fine, cell_tags=cells, facet_tags=facets)
 
 
 def build(dim: int, level: int, comm):
+    """The channel mesh of a level and its build time [s] (gmsh base + refinements)."""
     t0 = time.perf_counter()
     hp, hb = BASE[dim]
     cm = build_channel(replace(default_channel(), h_pore=hp, h_bath=hb), dim=dim, comm=comm)
     for _ in range(level):
-        cm = refine_uniformly(cm)
+        cm = _refine_in_serial(cm) if comm.size == 1 else refine_uniformly(cm)
+        gc.collect()  # the coarser mesh goes before the next level is made
     return cm, time.perf_counter() - t0
 
 
@@ -112,30 +148,10 @@ def run_case(cm, build_time: float, solver: str, comm) -> dict:
     return row
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small meshes only (smoke test)")
-    parser.add_argument("--dims", type=int, nargs="+", default=[2, 3])
-    parser.add_argument("--output", type=Path, default=RESULTS)
-    args = parser.parse_args(argv)
-    import dolfinx
-
-    comm = MPI.COMM_WORLD
-    levels = {
-        2: [0, 1, 2] if args.quick else [0, 1, 2, 3, 4],
-        3: [0, 1] if args.quick else [0, 1, 2, 3],
-    }
+def run_series(dims: list[int], levels: dict[int, list[int]], comm) -> list[dict]:
+    """Every (dim, level, solver) case of the series, meshes in increasing size."""
     rows: list[dict] = []
-    load_start = os.getloadavg()
-    # warm-up (not recorded): one-time PETSc/MUMPS/GAMG initialisation and form compilation
-    # would otherwise inflate the time per dof of the smallest mesh and flatter the ratio
-    for dim in args.dims:
-        cm, _ = build(dim, 0, comm)
-        for solver in ("direct", "iterative"):
-            run_case(cm, 0.0, solver, comm)
-        del cm
-        gc.collect()
-    for dim in args.dims:
+    for dim in dims:
         for level in levels[dim]:
             cm, tb = build(dim, level, comm)
             ndofs = cm.mesh.topology.index_map(0).size_global
@@ -158,43 +174,116 @@ def main(argv: list[str] | None = None) -> int:
                     )
             del cm
             gc.collect()
-    ratios = {}
-    for dim in args.dims:
+    return rows
+
+
+def ratios(rows: list[dict], dims: list[int]) -> dict[str, dict]:
+    """Time-per-dof ratios per dimension and solver (see the module docstring)."""
+    out = {}
+    for dim in dims:
         for solver in ("direct", "iterative"):
             sel = [r for r in rows if r["dim"] == dim and r["solver"] == solver]
-            if len(sel) >= 2:
-                small = min(sel, key=lambda r: r["dofs"])
-                large = max(sel, key=lambda r: r["dofs"])
-                per_step = [r["time_per_dof_us"] / r["newton_iterations"] for r in (large, small)]
-                ratios[f"{dim}d_{solver}"] = {
-                    "time_per_dof_ratio": large["time_per_dof_us"] / small["time_per_dof_us"],
-                    "time_per_dof_per_newton_step_ratio": per_step[0] / per_step[1],
-                    "dofs_smallest": small["dofs"],
-                    "dofs_largest": large["dofs"],
-                }
+            if len(sel) < 2:
+                continue
+            small = min(sel, key=lambda r: r["dofs"])
+            large = max(sel, key=lambda r: r["dofs"])
+            cheap = min(sel, key=lambda r: r["time_per_dof_us"])
+            per_step = [r["time_per_dof_us"] / r["newton_iterations"] for r in (large, small)]
+            big = [r["time_per_dof_us"] for r in sel if r["dofs"] >= SPREAD_FROM_DOFS]
+            out[f"{dim}d_{solver}"] = {
+                "time_per_dof_ratio": large["time_per_dof_us"] / small["time_per_dof_us"],
+                "time_per_dof_ratio_vs_cheapest": large["time_per_dof_us"]
+                / cheap["time_per_dof_us"],
+                "time_per_dof_spread_from_1e5": max(big) / min(big) if len(big) >= 2 else None,
+                "time_per_dof_per_newton_step_ratio": per_step[0] / per_step[1],
+                "dofs_smallest": small["dofs"],
+                "dofs_cheapest": cheap["dofs"],
+                "dofs_largest": large["dofs"],
+            }
+    return out
+
+
+def largest_alone(level: int) -> dict:
+    """Build and solve only the largest 3D mesh (CG + GAMG) in a fresh process; its peak RSS."""
+    cmd = [sys.executable, __file__, "--largest-alone", str(level)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"fresh-process run failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _largest_alone_main(level: int) -> int:
+    """The fresh process of :func:`largest_alone`: one JSON line on stdout."""
+    comm = MPI.COMM_WORLD
+    cm, tb = build(3, level, comm)
+    row = {"dim": 3, "level": level, **run_case(cm, tb, "iterative", comm)}
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux
+    row["peak_rss_kB"] = peak_kb
+    row["peak_rss_kB_per_unknown"] = peak_kb / row["dofs"]
+    print(json.dumps(row), flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small meshes only (smoke test)")
+    parser.add_argument("--dims", type=int, nargs="+", default=[2, 3])
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--largest-alone", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.largest_alone is not None:
+        return _largest_alone_main(args.largest_alone)
+    import dolfinx
+
+    comm = MPI.COMM_WORLD
+    levels = QUICK_LEVELS if args.quick else LEVELS
+    load_start = os.getloadavg()
+    # warm-up (not recorded): one-time PETSc/MUMPS/GAMG initialisation and form compilation
+    # would otherwise inflate the time per dof of the smallest mesh and flatter the ratio
+    for dim in args.dims:
+        cm, _ = build(dim, 0, comm)
+        for solver in ("direct", "iterative"):
+            run_case(cm, 0.0, solver, comm)
+        del cm
+        gc.collect()
+    rows = run_series(args.dims, levels, comm)
+    ratio = ratios(rows, args.dims)
+    alone = None
+    if 3 in args.dims and comm.size == 1:
+        alone = largest_alone(max(levels[3]))
     result = {
         "benchmark": "pb_scaling",
         "quick": args.quick,
         "mpi_ranks": comm.size,
         "dolfinx": dolfinx.__version__,
         "problem": "nonlinear PB, default channel, 150 mM KCl, -0.05 C/m^2 membrane wall, P1",
-        "mesh_method": "gmsh base mesh + uniform dolfinx refinement",
+        "mesh_method": "gmsh base mesh + uniform refinement (DOLFINx in serial, gmsh under MPI)",
         "time_per_dof": "Newton wall time (assembly + linear solves) / dofs",
         "meshes": rows,
-        "time_per_dof_ratio": {k: v["time_per_dof_ratio"] for k, v in ratios.items()},
-        "ratio_details": ratios,
-        "target": "time_per_dof_ratio <= 1.5 for the iterative (CG + GAMG) solver",
+        "time_per_dof_ratio": {k: v["time_per_dof_ratio"] for k, v in ratio.items()},
+        "time_per_dof_ratio_vs_cheapest": {
+            k: v["time_per_dof_ratio_vs_cheapest"] for k, v in ratio.items()
+        },
+        "ratio_details": ratio,
+        "largest_3d_fresh_process": alone,
+        "peak_rss_kB_per_unknown": None if alone is None else alone["peak_rss_kB_per_unknown"],
+        "target": "3d_iterative: time per dof flat within 1.3x from 1e5 to >= 1.2e6 dofs "
+        "against the cheapest mesh; peak_rss_kB_per_unknown <= 2.5",
         "load_average_start_end": [load_start, os.getloadavg()],
         "cpu_count": os.cpu_count(),
-        "peak_memory_note": "peak RSS of the process so far (meshes run in increasing size)",
+        "peak_memory_note": "peak_memory_mb_*: peak RSS of the series process so far (meshes "
+        "in increasing size); peak_rss_kB_per_unknown: a fresh process with the largest mesh only",
     }
     write_json(args.output, result, comm)
     if comm.rank == 0:
-        for key, value in ratios.items():
+        for key, value in ratio.items():
             print(
-                f"time_per_dof_ratio {key}: {value['time_per_dof_ratio']:.2f} "
+                f"{key}: time/dof largest/smallest {value['time_per_dof_ratio']:.2f}, "
+                f"largest/cheapest {value['time_per_dof_ratio_vs_cheapest']:.2f} "
                 f"({value['dofs_smallest']} -> {value['dofs_largest']} dofs)"
             )
+        if alone is not None:
+            print(f"largest 3D mesh alone: {alone['peak_rss_kB_per_unknown']:.2f} kB/unknown")
         print(f"wrote {args.output}")
     return 0
 

@@ -27,11 +27,17 @@ from pnp.forms.charges import fixed_charge_terms
 from pnp.forms.measures import (
     build_measures,
     permittivity_field,
+    region_field,
 )
 from pnp.problems.electrostatics import PBProblem
 from pnp.results.observables import assemble_scalar, fixed_charge_energy_kT
 from pnp.results.pb_solution import IonModel, PBSolution
-from pnp.solvers.newton import ContinuationParameter, NewtonSolver
+from pnp.solvers.newton import (
+    AUTO_DIRECT_MAX_DOFS_2D,
+    AUTO_DIRECT_MAX_DOFS_3D,
+    ContinuationParameter,
+    NewtonSolver,
+)
 from pnp.solvers.pb_correlations import correlation_field
 from poreflux.errors import InputError
 from poreflux.units import MOLAR, Scales
@@ -58,6 +64,14 @@ class PBSolver:
         Quadrature degree of the mobile-ion (exponential) term; default ``2 * degree``.
     c0_mM
         Reference concentration of the scaling; default the ionic strength (1 M without ions).
+    lag_preconditioner
+        With the Krylov solver (not LU), set the (GAMG) preconditioner up once per
+        :meth:`solve`, at its first Newton step, and keep it for the later steps (default
+        ``True``). The Newton matrices of PB differ only in the positive reaction term
+        ``K s(psi) u v`` (``s = -d rho_m/d psi``), so the first one preconditions the others
+        well: on the 3D channel at 1.6e4 unknowns the CG iterations per step grew from 7.6 to
+        8.0 while the set-ups fell from five to one. The Krylov solve still uses each step's
+        exact Jacobian, so the solution is unchanged.
     """
 
     def __init__(
@@ -73,6 +87,7 @@ class PBSolver:
         max_it: int = 50,
         quadrature_degree: int | None = None,
         c0_mM: float | None = None,
+        lag_preconditioner: bool = True,
         profile: bool = False,
         name: str = "pb",
     ):
@@ -111,12 +126,16 @@ class PBSolver:
                 cmesh, problem.water(cmesh), mobile, dx_water, weight, degree, ell
             )
             mobile = self.correlations.f  # Poisson sees the smoothed charge
+        dx = self.measures.dx
+        if mobile is not None and self.correlations is None and self._exact_stiffness(degree):
+            dx, mobile = self._single_cell_integral(mobile)
+            dx_water = dx
         self.F = _forms.pb_residual(
             self.psi,
             v,
             eps_r=self.eps_r,
             weight=weight,
-            dx=self.measures.dx,
+            dx=dx,
             coefficient=self.coefficient,
             fixed_source=fixed,
             mobile=mobile,
@@ -133,6 +152,11 @@ class PBSolver:
             residuals = [self.F, self.correlations.residual]
             extra = {"kind": "mpi", "entity_maps": [self.correlations.entity_map]}
             solver = "direct" if solver == "auto" else solver
+        solver = self._linear_solver(solver)
+        self.lag_preconditioner = bool(lag_preconditioner) and solver == "iterative"
+        if self.lag_preconditioner:  # PETSc rebuilds it once (at the first step), then keeps it
+            petsc_options = {"snes_lag_preconditioner": -2} | dict(petsc_options or {})
+        self._solves = 0
         self.newton = NewtonSolver(
             residuals,
             unknowns,
@@ -147,6 +171,14 @@ class PBSolver:
             profile=profile,
             **extra,
         )
+
+    def _linear_solver(self, solver: str) -> str:
+        """``"direct"`` or ``"iterative"`` (``"auto"`` decided by size, as the Newton solver)."""
+        if solver != "auto":
+            return solver
+        msh = self.V.mesh
+        limit = AUTO_DIRECT_MAX_DOFS_2D if msh.topology.dim <= 2 else AUTO_DIRECT_MAX_DOFS_3D
+        return "direct" if self.V.dofmap.index_map.size_global <= limit else "iterative"
 
     def _mobile_ions(
         self, v: Any, quadrature_degree: int | None, degree: int
@@ -171,8 +203,38 @@ class PBSolver:
         nus = [dolfinx.fem.Constant(msh, nu) for nu in problem.volume_fractions]
         mobile = _forms.mobile_charge(self.psi, electrolyte.valences, self.bulk, problem.model, nus)
         qd = quadrature_degree if quadrature_degree is not None else 2 * degree
-        meta = None if problem.model == "linear" else {"quadrature_degree": qd}
-        return mobile, self.measures.region(water, metadata=meta)
+        self._quadrature = None if problem.model == "linear" else {"quadrature_degree": qd}
+        return mobile, self.measures.region(water, metadata=self._quadrature)
+
+    def _single_cell_integral(self, mobile: Any) -> tuple[Any, Any]:
+        """One measure for the stiffness and the mobile-ion term: ``(dx, chi_water * mobile)``.
+
+        Written over ``dx(water)`` next to the stiffness over ``dx``, the mobile-ion term is a
+        second cell integral, and DOLFINx assembles the Jacobian in two passes over the cells,
+        each inserting a full element matrix (the Jacobian assembly is the largest cost of a
+        3D Newton step; one pass saved about a fifth of it on the 3D channel at 1.6e4 P1
+        unknowns). Multiplied by the water indicator (DG0) and integrated with the stiffness
+        under one quadrature rule, both terms form a single kernel. Used only when that rule
+        integrates the stiffness exactly (:meth:`_exact_stiffness`), so the discrete equations
+        are unchanged.
+        """
+        water = self.problem.water(self.cmesh)
+        chi = region_field(self.cmesh, dict.fromkeys(water, 1.0), name="water", default=0.0)
+        dx = self.measures.dx
+        if self._quadrature is not None:
+            dx = dx(metadata=self._quadrature)
+        return dx, chi * mobile
+
+    def _exact_stiffness(self, degree: int) -> bool:
+        """Does the mobile term's quadrature integrate the stiffness exactly?
+
+        The stiffness integrand is a polynomial of degree ``2 (degree - 1)``, +1 with the
+        axisymmetric weight ``2 pi r`` (the permittivity is constant per cell).
+        """
+        if self._quadrature is None:  # degree estimated from the summed integrand: exact
+            return True
+        need = 2 * (degree - 1) + (1 if self.cmesh.axisymmetric else 0)
+        return self._quadrature["quadrature_degree"] >= need
 
     def _dirichlet_conditions(self) -> tuple[list[Any], dict[str, tuple[Any, float]]]:
         """Dirichlet potentials as scaled constants (so that a voltage can be continued)."""
@@ -233,6 +295,9 @@ class PBSolver:
         if self.correlations is not None:
             self.correlations.f.x.array[:] = 0.0  # Newton's first step makes it consistent
         path = self.continuation_path() if continuation is None else continuation
+        if self.lag_preconditioner and self._solves > 0:
+            self.newton.snes.getKSP().getPC().reset()  # a new preconditioner for this solve
+        self._solves += 1
         report = self.newton.solve(path)
         energy_scaled = (
             assemble_scalar(self._energy_form, self.cmesh.comm)
