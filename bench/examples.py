@@ -8,9 +8,9 @@ and the machine's 1-minute load average before and after (the machine is shared:
 times only between runs at a similar load, and prefer the CPU times). An example that writes a
 ``summary.json`` with a ``timings`` table (``{stage: {"wall_s", "cpu_s"}}``, as
 ``hierarchy_chain.py`` does) has it copied into ``stages``, and an idle 2-core estimate
-``idle_2core_estimate_s``: the CPU seconds of its stages, those run in several processes
-(``process(es)`` in the name) divided by 2. ``over_a_minute`` lists the examples whose wall or CPU
-time exceeds 60 s.
+``idle_2core_estimate_s``: the CPU seconds of its stages, those run in n processes (``(n
+process(es))`` in the name) divided by min(n, 2). ``over_a_minute`` lists the examples whose wall
+or CPU time exceeds 60 s.
 
 Run: ``python bench/examples.py [--only NAME ...] [--timeout SECONDS]`` (results are merged into
 the file after every example, so ``--only`` refreshes some entries and keeps the others).
@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import subprocess
 import sys
@@ -56,6 +57,12 @@ def _command(path: Path, out: Path) -> list[str]:
     return [sys.executable, str(path), *args]
 
 
+def _processes(stage: str) -> float:
+    """Processes (at most 2, the cores assumed) of a stage named "... (n process(es))"."""
+    found = re.search(r"\((\d+) process", stage)
+    return float(min(2, int(found.group(1)))) if found else 1.0
+
+
 def _stages(out: Path) -> dict:
     """The example's own stage table (``summary.json`` -> ``timings``) and the idle estimate."""
     found = sorted(out.rglob("summary.json"))
@@ -69,7 +76,7 @@ def _stages(out: Path) -> dict:
         return {}
     stages = {k: v for k, v in timings.items() if k != "total" and "cpu_s" in v}
     top = {k: v for k, v in stages.items() if not v.get("detail")}  # details are inside stages
-    idle = sum(v["cpu_s"] / (2.0 if "process(es)" in k else 1.0) for k, v in top.items())
+    idle = sum(v["cpu_s"] / _processes(k) for k, v in top.items())
     return {"stages": timings, "idle_2core_estimate_s": round(idle, 2)}
 
 
@@ -79,7 +86,8 @@ def _children_cpu() -> float:
 
 
 def run_example(path: Path, timeout: float) -> dict:
-    """Run one example in a fresh temporary folder; wall and CPU seconds and the status."""
+    """Run one example in a fresh temporary folder (also its working directory); wall and CPU
+    seconds, the status and, if it writes them, its stage timings."""
     with tempfile.TemporaryDirectory(prefix=f"bench-{path.stem}-") as tmp:
         out = Path(tmp) / "out"
         out.mkdir()  # some scripts write into it without creating it
@@ -87,7 +95,9 @@ def run_example(path: Path, timeout: float) -> dict:
         load = os.getloadavg()[0]
         cpu0, t0 = _children_cpu(), time.perf_counter()
         try:
-            proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+            # run in the temporary folder: scripts that write to the working directory
+            # (cg_methods.py's figures) must not litter the checkout
+            proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, timeout=timeout)
             status = "ok" if proc.returncode == 0 else f"exit {proc.returncode}"
             tail = proc.stderr.strip().splitlines()[-3:] if proc.returncode else []
         except subprocess.TimeoutExpired:

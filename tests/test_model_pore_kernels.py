@@ -225,3 +225,19 @@ def test_model_pore_site_beyond_cutoff_and_bad_site_input():
         site = pore.build_system(ion, n_copies=2, temperature=T).terms[-1]
         far = np.array([[0.0, 0.0, 0.1 + 0.8 + 0.1 + 0.05], [0.3, 0.0, -1.2]])
         assert np.all(site.energy_at(far) == 0.0)
+
+
+def test_walker_umbrella_slice_and_gather_paths_agree():
+    """The bias on consecutive walkers (a slice) and on scattered ones (a gather) both give
+    ``-k (x - c)`` on the tagged coordinate only and ``k/2 sum (x - c)^2``."""
+    from stochastic.pmf.md_sampler import WalkerUmbrella
+
+    x = _positions(40, 4)
+    for idx in (np.arange(3, 23), np.array([30, 2, 17, 5, 9])):
+        forces = np.zeros_like(x)
+        energy, _ = WalkerUmbrella(idx, 2, 700.0, 0.4, "u").compute(x, None, forces)
+        dev = x[idx, 2] - 0.4
+        expected = np.zeros_like(x)
+        expected[idx, 2] = -700.0 * dev
+        np.testing.assert_array_equal(forces, expected)
+        assert energy == pytest.approx(350.0 * float(dev @ dev), rel=1e-14)

@@ -95,8 +95,11 @@ def site_forces(
             dx = pos[i, 0] - atoms[s, 0]
             dy = pos[i, 1] - atoms[s, 1]
             dz = pos[i, 2] - atoms[s, 2]
-            r = math.sqrt(dx * dx + dy * dy + dz * dz)
-            if not r < rc:
+            r2 = dx * dx + dy * dy + dz * dz
+            if not r2 < rc * rc:
+                continue
+            r = math.sqrt(r2)
+            if not r < rc:  # the definition's test, on r (rc^2 may round the other way)
                 continue
             v, dv = _site_pair(r, sig[j], eps[j], qq[j], lam)
             e += v - v_rc[j] - (r - rc) * dv_rc[j]

@@ -97,13 +97,17 @@ class WalkerUmbrella:
     def __init__(self, tagged: np.ndarray, axis: int, k: float, center: float, name: str):
         self.idx = np.asarray(tagged, dtype=np.int64)
         self.axis, self.k, self.center, self.name = int(axis), float(k), float(center), name
+        # consecutive walkers (the usual layout): a slice, a view instead of a gather/scatter
+        first = int(self.idx[0]) if self.idx.size else 0
+        consecutive = np.array_equal(self.idx, np.arange(first, first + self.idx.size))
+        self._rows = slice(first, first + self.idx.size) if consecutive else self.idx
 
     def compute(
         self, positions: np.ndarray, nlist: NeighborList | None, forces: np.ndarray
     ) -> tuple[float, float]:
         """Add the bias forces; return (energy, 0) [kJ/mol]."""
-        dev = positions[self.idx, self.axis] - self.center
-        forces[self.idx, self.axis] -= self.k * dev
+        dev = positions[self._rows, self.axis] - self.center
+        forces[self._rows, self.axis] -= self.k * dev
         return 0.5 * self.k * float(dev @ dev), 0.0
 
 
