@@ -77,35 +77,52 @@ def test_states_must_agree():
         StatePoint("c", 100.0, a.targets, a.simulate, weight=0.0)
 
 
-def _lj_state(t_star, seed):
-    fl = lj_fluid(3, 0.776, t_star)
-    ref = fl.sampler(seed=seed).run([fl.lj_term()], 500, 3000, 10)
-    sim = table_simulator(fl, seed=seed + 1, n_equil=200, n_prod=1500, bin_width=0.05)
+def _lj_state(t_star, seed, cells=3, n_ref=3000, n_cg=1500):
+    fl = lj_fluid(cells, 0.776, t_star)
+    ref = fl.sampler(seed=seed).run([fl.lj_term()], 500, n_ref, 10)
+    sim = table_simulator(fl, seed=seed + 1, n_equil=200, n_prod=n_cg, bin_width=0.05)
     state = StatePoint(f"T*={t_star}", fl.temperature, {PAIR: fl.rdf(ref, 0.05)}, sim,
                        pressure=pressure_estimate(ref.pressure, 8))  # fmt: skip
     return fl, ref, state
 
 
-def test_ci_two_temperature_fit_transfers_to_a_held_out_temperature():
-    """Relative entropy fitted at T* = 0.85 and 1.25 (108 LJ particles) reproduces g(r) at the
-    held-out T* = 1.05 within 1.5x the error of a fit at T* = 1.05 itself (+ its noise floor)."""
+def _transfer(cells, n_ref, n_cg, n_check, iterations):
+    """Held-out T* = 1.05 RDF rms of a fit at T* = 0.85 + 1.25 and of a fit at T* = 1.05."""
     fits = {}
-    (_, _, lo), (_, _, hi) = _lj_state(0.85, 1), _lj_state(1.25, 3)
-    fl_mid, ref_mid, mid = _lj_state(1.05, 5)
-    s = RelEntSettings(n_knots=12, max_iterations=3, min_iterations=3)
+    (_, _, lo), (_, _, hi) = (_lj_state(0.85, 1, cells, n_ref, n_cg),
+                              _lj_state(1.25, 3, cells, n_ref, n_cg))  # fmt: skip
+    fl_mid, ref_mid, mid = _lj_state(1.05, 5, cells, n_ref, n_cg)
+    s = RelEntSettings(n_knots=12, max_iterations=iterations, min_iterations=iterations)
     fits["two"] = RelativeEntropy([lo, hi], s).run()
     fits["own"] = RelativeEntropy([mid], s).run()
     errs = {}
     for name, res in fits.items():
-        cg = fl_mid.sampler(seed=9).run([fl_mid.table_term(res.tables[PAIR])], 300, 3000, 10)
+        term = fl_mid.table_term(res.tables[PAIR])
+        cg = fl_mid.sampler(seed=9).run([term], 300, n_check, 10)
         held = validate(mid.label, ref_mid, cg, lambda smp: fl_mid.rdf(smp, 0.05),
                         held_out=(name == "two"))  # fmt: skip
         errs[name] = held.rdf_rms
     noise = float(np.sqrt(2 * np.mean(mid.targets[PAIR].g_error ** 2)))
-    print(f"held-out T*=1.05 RDF rms: two-state fit {errs['two']:.4f}, own fit {errs['own']:.4f}"
-          f", noise floor {noise:.4f}")  # fmt: skip
-    assert errs["two"] < 1.5 * errs["own"] + noise
+    print(f"held-out T*=1.05 ({4 * cells**3} particles) RDF rms: two-state fit {errs['two']:.4f}"
+          f", own fit {errs['own']:.4f}, noise floor {noise:.4f}")  # fmt: skip
     assert reduced_temperature_to_kelvin(1.05) == pytest.approx(mid.temperature)
+    return errs["two"], errs["own"], noise
+
+
+def test_ci_two_temperature_fit_transfers_to_a_held_out_temperature():
+    """Acceptance, CI size: relative entropy fitted at T* = 0.85 and 1.25 (108 LJ particles)
+    reproduces g(r) at the held-out T* = 1.05 within 1.5x the error of a fit at T* = 1.05
+    itself, plus the noise floor of the comparison (measured 0.018 vs 0.031, noise 0.013)."""
+    two, own, noise = _transfer(3, 3000, 1500, 3000, 3)
+    assert two < 1.5 * own + noise
+
+
+@pytest.mark.slow
+def test_two_temperature_fit_transfers_to_a_held_out_temperature():
+    """Acceptance, full size: 256 particles, 20000-step references, 5000-step CG runs and six
+    iterations; the same criterion with the (smaller) noise floor of these runs."""
+    two, own, noise = _transfer(4, 20000, 5000, 10000, 6)
+    assert two < 1.5 * own + noise
 
 
 def test_force_matching_pools_state_points():

