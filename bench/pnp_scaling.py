@@ -309,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     comm = MPI.COMM_WORLD
     PETSc.Log.begin()  # event times for the split (also on during the Poisson reference)
+    load_start = list(os.getloadavg())
     series = QUICK if args.quick else SERIES
     variants = [v for v in args.variants.split(",") if v]
     rows = []
@@ -356,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
         "poisson_reference": POISSON_REFERENCE,
         "mpi_speedup_2": speedup,
         "serial_reference": args.serial_reference,
+        "load_average_start": load_start,
         "load_average": list(os.getloadavg()),
         "meshes": rows,
         "robustness_grid": grid,
@@ -363,8 +365,10 @@ def main(argv: list[str] | None = None) -> int:
         "robustness_grids": grids,
         "flow_meshes": flow_rows,
         "note": (
-            "times on a shared 2-core machine; ratios measured in one run. Warm step = one "
-            "chord predictor step (previous Jacobian, no assembly) + warm_newton_iterations."
+            "times on a shared 2-core machine (load averages at start and end); ratios "
+            "measured in one run, wall and CPU time of this process (*_cpu). Warm step = one "
+            "chord predictor step (previous Jacobian, no assembly) + warm_newton_iterations; "
+            "Newton steps after a 50x residual drop keep the Jacobian (jacobian_reuses)."
         ),
         "numpy": np.__version__,
     }
