@@ -245,7 +245,7 @@ def test_lj_fluid_matches_nist_srsw(t_star, rho):
     The MD samples are reweighted to the truncated-potential ensemble of the MC tables (see
     :func:`_lj_state_point`): without it P comes out low by 0.008-0.010 at rho* = 0.776
     (four 1e5-step runs at T* = 0.85 and 0.9 on the sorted and the reference path: 0.8-2.6
-    standard errors low, 0.9 SE to +0.4 SE after reweighting; the earlier 2 SE test failed
+    standard errors low, -0.9 to +0.4 SE after reweighting; the earlier 2 SE test failed
     there). Standard errors come from 50 blocks of 2000 steps (10 tau, much
     longer than the pressure's correlation time in the liquid; 10 longer blocks in the dilute
     gas), and 3 SE keeps the chance that one of the 12 comparisons fails by chance near 3 %
