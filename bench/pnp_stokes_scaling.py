@@ -54,10 +54,12 @@ RESULTS = Path(__file__).resolve().parent / "results" / "pnp_stokes_scaling.json
 
 
 def _coupling_columns(solver, prefix: str) -> dict:
-    """Coupling iterations and Stokes Krylov iterations of a segregated solve."""
+    """Coupling iterations, chord steps of the PNP fields (their Krylov iterations are in
+    ``linear_iterations``) and Stokes Krylov iterations of a segregated solve."""
     its = list(getattr(solver, "stokes_iterations", []))
     return {
         f"{prefix}coupling_iterations": getattr(solver, "coupling_iterations", None),
+        f"{prefix}pnp_chord_steps": solver.stats.predictor_steps,
         f"{prefix}stokes_krylov_per_solve": sum(its) / len(its) if its else None,
     }
 
