@@ -187,8 +187,8 @@ def test_shipped_predictor_slows_n_hexane_to_its_all_atom_mobility(shipped_predi
     """CI-sized held-out check (one CG run per model): for n-hexane, whose IBI model with
     Newtonian dynamics is several times too fast, the predicted potential gives D within the
     acceptance band of 15 % of D_AA widened by twice the combined standard error (the all-atom
-    D_AA of 64 molecules has ~15 % error), and g(r) keeps its first peak within a bin of the
-    all-atom one."""
+    D_AA of 64 molecules has ~15 % error), and its g(r) RMS from the all-atom g(r) is within the
+    acceptance, 1.5x IBI's (both single runs of 24 ps, so both carry the sampling noise)."""
     from stochastic.cg.database.pipeline import run_cg_entry
 
     db, pred = shipped_predictor
@@ -204,7 +204,7 @@ def test_shipped_predictor_slows_n_hexane_to_its_all_atom_mobility(shipped_predi
           f"g RMS {rms[0]:.3f} (IBI {rms[1]:.3f}), roughness {a / KT:.3f} kT")
     assert ratio_ibi > 2.0
     assert abs(ratio - 1.0) < 0.15 + 2.0 * err
-    assert abs(int(np.argmax(run.g.g)) - int(np.argmax(g_aa))) <= 1
+    assert rms[0] < 1.5 * rms[1]
 
 
 @pytest.mark.slow
