@@ -5,7 +5,8 @@ T* = 1.8) and 108 LJ triangles at 0.25 molecules/sigma^3 (T* = 1.5), each molecu
 its centre of mass. Per method: wall time of the fit, g(r) RMS and its noise floor, neighbour
 angular-distribution RMS, pressure error (with its standard error) and D_CG/D_ref at the fitted
 state and (dimers) the held-out state. Also the ML force evaluation rate (``ml_bead_steps_per_s``,
-one core, 108 and 256 beads). Writes ``bench/results/cg_methods.json``.
+one core, 108 and 256 beads, wall and CPU time). Writes ``bench/results/cg_methods.json``
+(``CG_METHODS_ML_RATE_ONLY=1`` only re-measures the ML rates and updates them in that file).
 
 Sizes are set by ``CG_METHODS_SCALE`` (default 1; the reference runs 10000 x scale steps).
 """
@@ -33,24 +34,30 @@ OUT = Path(__file__).resolve().parent / "results" / "cg_methods.json"
 SCALE = float(os.environ.get("CG_METHODS_SCALE", "1"))
 
 
-def ml_rate(n_cells: int) -> float:
-    """Bead-steps per second of the ML force term alone (random-weight network, LJ fluid)."""
+def ml_rate(n_cells: int, n_steps: int = 200) -> dict[str, float]:
+    """Bead-steps per second of the ML force term alone along an LJ-fluid MD trajectory.
+
+    A random-weight network (cutoff 2 sigma, 32x32 hidden) evaluated on ``n_steps`` consecutive
+    MD configurations (dt* = 0.005), so that its neighbour table is rebuilt as in a CG run;
+    wall and CPU (process) time, after one compiling call.
+    """
     from stochastic.cg.ml.descriptors import DescriptorSpec
     from stochastic.cg.ml.force_term import MLForceTerm
     from stochastic.cg.ml.model import NetworkEnergy
     from stochastic.cg.testsystems import lj_fluid
 
     fl = lj_fluid(n_cells, 0.776, 0.85)
+    traj = fl.sampler(seed=0).run([fl.lj_term()], 1000, n_steps, 1).frames
     net = NetworkEnergy.create(DescriptorSpec(r_cut=2.0), (32, 32))
     term = MLForceTerm(fl.system, net)
-    x = fl.positions + np.random.default_rng(0).normal(0, 0.02, fl.positions.shape)
-    f = np.zeros_like(x)
-    term.compute(x, None, f)  # compile
-    n = 50
-    t0 = time.perf_counter()
-    for _ in range(n):
+    f = np.zeros_like(traj[0])
+    term.compute(traj[0], None, f)  # compile
+    t0, c0 = time.perf_counter(), time.process_time()
+    for x in traj:
         term.compute(x, None, f)
-    return n * len(x) / (time.perf_counter() - t0)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    n = len(traj) * len(traj[0])
+    return {"wall": n / wall, "cpu": n / cpu, "builds_per_step": term.n_builds / len(traj)}
 
 
 def run_system(n_sites: int, density: float, held_out: float | None) -> dict:
@@ -84,13 +91,24 @@ def run_system(n_sites: int, density: float, held_out: float | None) -> dict:
 
 
 def main() -> None:
+    r108, r256 = ml_rate(3), ml_rate(4)
     result = {
         "scale": SCALE,
-        "ml_bead_steps_per_s": ml_rate(3),
-        "ml_bead_steps_per_s_256": ml_rate(4),
+        "ml_bead_steps_per_s": r108["wall"],
+        "ml_bead_steps_per_s_cpu": r108["cpu"],
+        "ml_bead_steps_per_s_256": r256["wall"],
+        "ml_bead_steps_per_s_256_cpu": r256["cpu"],
+        "ml_table_builds_per_step": r108["builds_per_step"],
+        "load_average_1min_ml": os.getloadavg()[0],
     }
-    print(f"ML force term: {result['ml_bead_steps_per_s']:.0f} bead-steps/s (108 beads)",
-          flush=True)  # fmt: skip
+    print(f"ML force term: {result['ml_bead_steps_per_s']:.0f} bead-steps/s wall, "
+          f"{result['ml_bead_steps_per_s_cpu']:.0f} CPU (108 beads)", flush=True)  # fmt: skip
+    if os.environ.get("CG_METHODS_ML_RATE_ONLY"):  # update the rates in the stored results
+        old = json.loads(OUT.read_text()) if OUT.exists() else {}
+        OUT.write_text(json.dumps({**old, **{k: v for k, v in result.items() if k != "scale"}},
+                                  indent=2))  # fmt: skip
+        print(f"updated the ML rates in {OUT}")
+        return
     result["dimer"] = run_system(2, 0.3, 1.8)
     result["trimer"] = run_system(3, 0.25, None)
     result.update(python=sys.version.split()[0], machine=platform.machine(),
