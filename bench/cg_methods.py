@@ -79,7 +79,7 @@ def run_system(n_sites: int, density: float, held_out: float | None) -> dict:
             m.figures.update(cmp.evaluate(held[0], held[1], m, int(4000 * SCALE), "heldout",
                                           r_shell))  # fmt: skip
         print(m.name, f"{m.fit_seconds:.1f} s", m.figures, flush=True)
-    keys = ["fit_rdf_rms", "fit_angle_rms", "fit_pressure_error", "fit_d_ratio"]
+    keys = ["fit_rdf_rms", "fit_angle_rms", "fit_angle_noise", "fit_pressure_error", "fit_d_ratio"]
     keys += ["heldout_rdf_rms"] if held is not None else []
     print(cmp.table(methods, keys))
     return {

@@ -64,7 +64,13 @@ def main() -> None:
         g = mf.rdf(ref.frames)
         r_shell = cmp.first_shell(g)
         methods = cmp.fit_methods(mf, ref, n_cg, ml_steps=int(400 * args.scale))
-        keys = ["fit_rdf_rms", "fit_angle_rms", "fit_pressure_error", "fit_d_ratio"]
+        keys = [
+            "fit_rdf_rms",
+            "fit_angle_rms",
+            "fit_angle_noise",
+            "fit_pressure_error",
+            "fit_d_ratio",
+        ]
         for m in methods:
             m.figures.update(cmp.evaluate(mf, ref, m, int(4000 * args.scale), "fit", r_shell))
         if held_t is not None:
