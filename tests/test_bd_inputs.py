@@ -175,3 +175,26 @@ def test_neutral_groups_of_mixtures():
     assert {tuple(int(v) for v in nu) for nu in groups} == {(1, 0, 1), (0, 1, 2)}
     for nu in groups:
         assert int(np.dot(nu, q)) == 0
+
+
+def test_mixed_precision_pair_forces_match_the_float64_sum():
+    """The float32 pair sum (kernels.pair_forces) against a float64 numpy sum: a lattice of
+    ~500 ions of alternating sign with random offsets, no overlaps (nearest pair >= 0.28 nm)."""
+    from stochastic.bd import kernels as K
+
+    rng = np.random.default_rng(5)
+    grid = np.stack(np.meshgrid(*[np.arange(8) * 0.45] * 3, indexing="ij"), -1).reshape(-1, 3)
+    pos = grid + rng.uniform(-0.08, 0.08, grid.shape)
+    n = pos.shape[0]
+    q = np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
+    a = np.where(q > 0, 0.138, 0.181)
+    d = pos[:, None, :] - pos[None, :, :]
+    r = np.linalg.norm(d, axis=-1)
+    np.fill_diagonal(r, np.inf)
+    qq, s = q[:, None] * q[None, :], a[:, None] + a[None, :]
+    ref = np.einsum("ij,ijk->ki", 0.7 / r**3 * (qq + np.abs(qq) * (s / r) ** 8), d)
+    out = np.zeros((3, n))
+    K.pair_forces(*pos.T.copy(), q, a, n, 0.7, *out)
+    err = np.linalg.norm(out - ref, axis=0)
+    assert np.max(err) < 1e-4 * np.sqrt(np.mean(ref**2)), np.max(err)
+    assert np.median(err / np.linalg.norm(ref, axis=0)) < 1e-5

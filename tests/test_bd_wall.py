@@ -5,13 +5,14 @@ over the face charge) monotonic and at most 1 (maximum principle, :mod:`stochast
 BD with explicit trivalent counter-ions (LaCl3 at 300 mM, sigma = -1.83 e/nm^2 = -0.29 C/m^2,
 coupling Xi = 2 pi q^3 l_B^2 |sigma| ~ 150) binds more than the face charge in the first
 layer: eta peaks above 1 and relaxes to 1 further out (charge inversion; Torrie & Valleau 1980,
-Grosberg, Nguyen & Shklovskii 2002). Measured (6 ns, 12 blocks): eta_max = 1.146 +- 0.007 at
-0.3 nm, eta = 1.00 +- 0.01 from 1.5 nm on.
+Grosberg, Nguyen & Shklovskii 2002). Measured at 0.3 nm: 1.146 +- 0.007 (seed 1, 2 + 6 ns),
+1.096 +- 0.009 (this test's seed, 2 + 6 ns), 1.075 +- 0.013 (1 + 2 ns): run-to-run spread larger
+than the block errors (the layer relaxes slowly), every run above 1 by > 5 SE.
 
 - the charged-disc potential against its closed forms (axis, rim, far field) and a direct 2D
   quadrature (1e-8 relative);
-- CI (0.5 ns equilibration, 1.5 ns): eta_max > 1 + 3 standard errors within 0.8 nm of the
-  face, and eta(1.5 nm) within 3 SE + 0.05 of 1; slow (2 + 6 ns): eta_max > 1.08 + 3 SE.
+- CI (1 ns equilibration, 2 ns): eta_max > 1 + 3 standard errors within 0.8 nm of the
+  face, and eta(1.5 nm) within 3 SE + 0.05 of 1; slow (2 + 6 ns): eta_max > 1.05 + 3 SE.
   CaCl2 at the same face (Xi ~ 45) measured eta_max = 1.004 +- 0.008 (no inversion resolved).
 """
 
@@ -58,7 +59,7 @@ def _eta(equilibration_ns: float, time_ns: float):
 
 
 def test_trivalent_counterions_overcharge_the_face():
-    nz = _eta(0.5, 1.5)
+    nz = _eta(1.0, 2.0)
     x, peak, err = nz.peak
     assert x < 0.8 and peak > 1 + 3 * err, (x, peak, err)
     far = int(np.searchsorted(nz.x, 1.5))
@@ -68,4 +69,4 @@ def test_trivalent_counterions_overcharge_the_face():
 @pytest.mark.slow
 def test_trivalent_overcharging_full_run():
     x, peak, err = _eta(2.0, 6.0).peak
-    assert x < 0.8 and peak > 1.08 + 3 * err, (x, peak, err)
+    assert x < 0.8 and peak > 1.05 + 3 * err, (x, peak, err)

@@ -133,17 +133,19 @@ class BDSimulation:
         ``mu_ex += g_k ln(c_target / c_measured)`` (both buffers pooled). Electroneutrality
         couples the species: raising one ``mu_ex`` raises the cation and anion concentrations
         together by half as much, so only the salt (common) mode responds, with slope 1, and
-        the charge mode only shifts the system's potential. The first third of the rounds use
-        the constant gain ``g = 1/2`` to approach the target; the later rounds use ``g_k = 1/k``,
-        k = 1, 2, ... (the optimal Robbins-Monro gain for slope 1), so that the final ``mu_ex``
-        is in effect the average of the measured corrections and its noise falls as
-        ``1/sqrt(time)`` (a constant gain leaves it at the noise of one round: in buffers of a
+        the charge mode only shifts the system's potential. The first two thirds of the rounds
+        use the constant gain ``g = 1/2`` (it forgets the start-up transient of the baths); the
+        last third uses ``g_k = min(1/2, 1/k)``, k = 1, 2, ... (Robbins-Monro; 1/k is the
+        optimal gain for slope 1, capped so one noisy round cannot move ``mu_ex`` by more than
+        half its clipped log ratio), so that the final ``mu_ex`` is in effect the average of the
+        last third's measured corrections and its noise falls as ``1/sqrt(time)`` (a constant
+        gain leaves it at the noise of one round: in buffers of a
         few ions that is several per cent of the concentration).
         """
         n = self._n_cycles(time_ns)
         per = max(1, n // max(1, rounds)) if calibrate else max(n, 1)
         bar = _bar(progress, n * self.cycle_ns, "BD equilibration")
-        done, k_round, approach = 0, 0, max(1, rounds // 3)
+        done, k_round, approach = 0, 0, max(1, (2 * rounds) // 3)
         while done < n:
             k = min(per, n - done)
             counts = np.zeros(self.buffers.volumes.size)
@@ -153,7 +155,7 @@ class BDSimulation:
                     counts += self.buffers.counts(self.state).sum(axis=1)
             if calibrate:
                 k_round += 1
-                gain = 0.5 if k_round <= approach else 1.0 / (k_round - approach)
+                gain = 0.5 if k_round <= approach else min(0.5, 1.0 / (k_round - approach))
                 self._calibrate(counts / k, gain)
             done += k
             self.equilibrated_ns += k * self.cycle_ns
