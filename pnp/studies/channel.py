@@ -168,8 +168,8 @@ class ChannelPNPModel:
     profile_points
         Number of cross-sections of an axial profile (``profiles=True`` runs).
     flow
-        Solve PNP-Stokes (electro-osmosis, :class:`pnp.solvers.flow.SteadyPNPStokesSolver`;
-        water viscosity at the point's temperature) instead of PNP.
+        Solve PNP-Stokes instead of PNP (electro-osmosis; the segregated coupling of
+        :mod:`pnp.solvers.flow_segregated`, water viscosity at the point's temperature).
     pressure_difference_Pa
         ``p_top - p_bottom`` [Pa] (needs ``flow``); an axis of the same name overrides it.
     """
@@ -504,10 +504,10 @@ class ChannelPNPModel:
 
         if self.flow:
             from pnp.problems.flow import FlowProblem
-            from pnp.solvers.flow import SteadyPNPStokesSolver
+            from pnp.solvers.flow_segregated import SegregatedPNPStokesSolver
 
             problem, options = self.problem(mesh, point), self.solver_options()
-            return SteadyPNPStokesSolver(mesh, problem, FlowProblem(), options)
+            return SegregatedPNPStokesSolver(mesh, problem, FlowProblem(), options)
         return SteadyPNPSolver(mesh, self.problem(mesh, point), self.solver_options())
 
     def solve(self, solver: Any, point: StudyPoint, warm: Any | None) -> PointResult:
