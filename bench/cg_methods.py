@@ -68,7 +68,7 @@ def run_system(n_sites: int, density: float, held_out: float | None) -> dict:
     print(f"{n_sites}-site reference: {time.perf_counter() - t0:.1f} s", flush=True)
     g = mf.rdf(ref.frames)
     r_shell = cmp.first_shell(g)
-    methods = cmp.fit_methods(mf, ref, n_cg, ml_steps=int(400 * SCALE))
+    methods = cmp.fit_methods(mf, ref, n_cg, ml_steps=int(1500 * SCALE))
     held = None
     if held_out is not None:
         held_mf = cmp.molecule_fluid(n_sites, 3, density, held_out)

@@ -63,7 +63,7 @@ def main() -> None:
         ref = cmp.reference(mf, 2000, n_ref)
         g = mf.rdf(ref.frames)
         r_shell = cmp.first_shell(g)
-        methods = cmp.fit_methods(mf, ref, n_cg, ml_steps=int(400 * args.scale))
+        methods = cmp.fit_methods(mf, ref, n_cg, ml_steps=int(1500 * args.scale))
         keys = [
             "fit_rdf_rms",
             "fit_angle_rms",

@@ -196,7 +196,7 @@ def bead_simulator(mf: MoleculeFluid, x0: np.ndarray, n_prod: int, seed: int = 2
     return simulate
 
 
-def fit_methods(mf: MoleculeFluid, ref: Observed, n_prod: int, ml_steps: int = 300) -> list:
+def fit_methods(mf: MoleculeFluid, ref: Observed, n_prod: int, ml_steps: int = 1500) -> list:
     """Fit IBI (+pressure), MS-CG, relative entropy and (if JAX is installed) the ML model.
 
     Short CG runs of a dilute molecular fluid give pair-count covariances too noisy for IMC
@@ -244,7 +244,7 @@ def _fit_ml(mf: MoleculeFluid, ref: Observed, prior: PairTable, steps: int, t0: 
     spec = DescriptorSpec(r_cut=2.0, n_radial=8, r_start=0.8, n_angular_radial=2, n_cos=3)
     pf = pair_prior_forces(ref.frames, mf.beads, {PAIR: prior})
     res = train_force_matching(ref.frames, ref.forces, mf.beads.box.lengths_array(), spec, pf,
-                               hidden=(32, 32), steps=steps, batch_frames=4)  # fmt: skip
+                               hidden=(32, 32), steps=steps, batch_frames=8)  # fmt: skip
     net = res.network
 
     def terms(beads):
