@@ -79,6 +79,15 @@ def test_hierarchy_example_end_to_end(tmp_path, capsys):
         for v, i in zip(entry["voltages_mV"], entry["current_pA"], strict=True):
             assert i * v > 0, (ion, v, i)
 
+    # where the time went: every stage's wall and CPU seconds, the umbrella runs' own share
+    stages = summary["timings"]
+    assert stages["total"]["wall_s"] > 0
+    particle = next(v for k, v in stages.items() if k.startswith("particle level"))
+    umbrella = [v for k, v in stages.items() if "umbrella MD" in k]
+    assert len(umbrella) == 2 and all(v["detail"] and v["cpu_s"] > 0 for v in umbrella)
+    assert particle["cpu_s"] >= sum(v["cpu_s"] for v in umbrella)  # the workers' CPU is counted
+    assert "where the time went" in text
+
     # a second run reuses every umbrella window (resumable) and reproduces the summary
     assert example.main(["--quick", "--out", str(tmp_path)]) == 0
     again = json.loads((tmp_path / "summary.json").read_text())
