@@ -18,7 +18,10 @@ mass                   -                            amu (g/mol)
 temperature            K                            K
 =====================  ===========================  ==================================
 
-Constants come from :mod:`scipy.constants` (CODATA). Temperature is always an argument.
+Constants are the CODATA 2022 values (the SI-defining e, k_B, N_A exactly; eps0 and the atomic
+mass constant as measured), written out here so that importing poreflux does not load
+:mod:`scipy.constants` (a tenth of a second of every script's start); the tests check them
+against :mod:`scipy.constants`. Temperature is always an argument.
 
 Inside the finite-element solvers lengths are scaled by ``L0`` (1 nm), potentials by the thermal
 voltage ``kT/e`` and concentrations by a reference ``c0``; the Poisson equation then reads::
@@ -33,19 +36,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy import constants as _c
-
 from poreflux.validation import check_temperature
 from poreflux.water import EPS_WATER_25C
 
 # --- fundamental constants (SI) ------------------------------------------------------------------
-E_CHARGE: float = _c.e  #: elementary charge [C]
-K_B: float = _c.k  #: Boltzmann constant [J/K]
-N_A: float = _c.N_A  #: Avogadro constant [1/mol]
-EPS0: float = _c.epsilon_0  #: vacuum permittivity [F/m]
-R_GAS: float = _c.R  #: molar gas constant [J/(mol K)]
-FARADAY: float = _c.physical_constants["Faraday constant"][0]  #: [C/mol]
-AMU: float = _c.atomic_mass  #: atomic mass unit [kg]
+E_CHARGE: float = 1.602176634e-19  #: elementary charge [C] (exact)
+K_B: float = 1.380649e-23  #: Boltzmann constant [J/K] (exact)
+N_A: float = 6.02214076e23  #: Avogadro constant [1/mol] (exact)
+EPS0: float = 8.8541878188e-12  #: vacuum permittivity [F/m] (CODATA 2022)
+R_GAS: float = N_A * K_B  #: molar gas constant [J/(mol K)] (exact)
+FARADAY: float = N_A * E_CHARGE  #: Faraday constant [C/mol] (exact)
+AMU: float = 1.66053906892e-27  #: atomic mass constant [kg] (CODATA 2022)
 
 # --- API unit -> SI factors ----------------------------------------------------------------------
 NM: float = 1e-9  #: nm -> m

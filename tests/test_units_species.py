@@ -18,6 +18,32 @@ def test_thermal_quantities_at_room_temperature():
     assert u.kj_per_mol_to_kT(u.kT_to_kj_per_mol(3.0, 310.0), 310.0) == pytest.approx(3.0)
 
 
+def test_constants_are_scipys_codata_values():
+    from scipy import constants as c
+
+    for ours, theirs in (
+        (u.E_CHARGE, c.e),
+        (u.K_B, c.k),
+        (u.N_A, c.N_A),
+        (u.R_GAS, c.R),
+        (u.FARADAY, c.physical_constants["Faraday constant"][0]),
+    ):  # the SI-defining constants and their products: exact
+        assert ours == pytest.approx(theirs, rel=1e-15)
+    # measured constants: equal to scipy's CODATA edition (2022); a later edition moves them by
+    # ~1e-10 relative, far below anything poreflux computes
+    assert abs(u.EPS0 / c.epsilon_0 - 1) < 1e-9
+    assert abs(u.AMU / c.atomic_mass - 1) < 1e-9
+
+
+def test_importing_poreflux_does_not_load_scipy_constants():
+    import subprocess
+    import sys
+
+    code = "import sys, poreflux, poreflux.units; print('scipy.constants' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def test_coulomb_constant_in_md_units():
     # GROMACS/OpenMM ONE_4PI_EPS0 = 138.935458 kJ mol^-1 nm e^-2
     coulomb = u.COULOMB_KJ_NM
