@@ -110,6 +110,18 @@ def bath_osmotic_pressure(solver: Any, conc_mM: Sequence[float]) -> float:
     return solver.pressure_scale * total
 
 
+def restore_flow(solver: Any, solution: Any) -> Any:
+    """Copy the velocity and pressure of a flow solution (a :class:`FlowSolution` or a study's
+    ``FlowPNPSolution``) into ``solver``; return the PNP part for ``set_state``. A plain PNP
+    solution leaves the flow fields as they are."""
+    if isinstance(solution, FlowSolution):
+        solution = solution.pnp
+    if getattr(solution, "velocity", None) is not None:  # FlowPNPSolution (study states)
+        solver.velocity.x.array[:] = solution.velocity.x.array
+        solver.pressure.x.array[:] = solution.reduced_pressure.x.array
+    return solution
+
+
 def set_end_pressures(solver: Any, p: Params) -> None:
     """Reduced end pressures ``p_end - Pi_end`` [MPa] at the parameters ``p``."""
     fld = solver.flow_fields
@@ -247,12 +259,7 @@ class SteadyPNPStokesSolver(SteadyPNPSolver):
         """Use a previous solution of this mesh as the next guess: a
         :class:`pnp.results.flow.FlowSolution` (all fields), or a PNP solution (its potential and
         concentrations; velocity and pressure keep their current values)."""
-        if isinstance(solution, FlowSolution):
-            solution = solution.pnp
-        if getattr(solution, "velocity", None) is not None:  # FlowPNPSolution (study states)
-            self.velocity.x.array[:] = solution.velocity.x.array
-            self.pressure.x.array[:] = solution.reduced_pressure.x.array
-        super().set_state(solution)
+        super().set_state(restore_flow(self, solution))
 
     def _apply(self, p: Params) -> None:
         """Set the PNP constants and the reduced end pressures ``p_end - Pi_end`` [MPa]."""

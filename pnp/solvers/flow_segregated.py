@@ -33,7 +33,7 @@ from mpi4py import MPI
 from pnp.problems.flow import FlowProblem
 from pnp.problems.transport import PNPProblem
 from pnp.results.flow import FlowSolution, flow_solution
-from pnp.solvers.flow import add_flow_terms, set_end_pressures
+from pnp.solvers.flow import add_flow_terms, restore_flow, set_end_pressures
 from pnp.solvers.options import Params, SolverOptions, SolveStats, parameter_changes
 from pnp.solvers.steady import SteadyPNPSolver
 from pnp.solvers.stokes_linear import STOKES_METHODS, StokesLinearSolver
@@ -145,12 +145,7 @@ class SegregatedPNPStokesSolver(SteadyPNPSolver):
     def set_state(self, solution: Any) -> None:
         """Next guess from a :class:`pnp.results.flow.FlowSolution` (all fields) or a PNP
         solution (potential and concentrations; the flow keeps its current values)."""
-        if isinstance(solution, FlowSolution):
-            solution = solution.pnp
-        if getattr(solution, "velocity", None) is not None:  # FlowPNPSolution (study states)
-            self.velocity.x.array[:] = solution.velocity.x.array
-            self.pressure.x.array[:] = solution.reduced_pressure.x.array
-        super().set_state(solution)
+        super().set_state(restore_flow(self, solution))
 
     def _apply(self, p: Params) -> None:
         super()._apply(p)
