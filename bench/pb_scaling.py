@@ -49,7 +49,7 @@ from mpi4py import MPI
 import poreflux
 from meshes import names
 from meshes.channel import build_channel, default_channel
-from meshes.refine import refine_uniformly
+from meshes.refine import refine_in_dolfinx, refine_uniformly
 from pnp.problems.electrostatics import (
     DirichletPotential,
     Electrostatics,
@@ -71,31 +71,13 @@ QUICK_LEVELS = {2: [0, 1, 2], 3: [0, 1]}
 SPREAD_FROM_DOFS = 100_000
 
 
-def _refine_in_serial(cm):
-    """One uniform DOLFINx refinement with the cell and facet tags carried to the children."""
-    import dolfinx  # after pnp/meshes: meshes.backend prepares the bindings
-
-    msh = cm.mesh
-    fdim = msh.topology.dim - 1
-    msh.topology.create_entities(1)
-    msh.topology.create_entities(fdim)
-    fine, parent_cell, parent_facet = dolfinx.mesh.refine(
-        msh, option=dolfinx.mesh.RefinementOption.parent_cell_and_facet
-    )
-    fine.topology.create_entities(fdim)
-    fine.topology.create_connectivity(fdim, fdim + 1)
-    cells = dolfinx.mesh.transfer_meshtag(cm.cell_tags, fine, parent_cell)
-    facets = dolfinx.mesh.transfer_meshtag(cm.facet_tags, fine, parent_cell, parent_facet)
-    return replace(cm, mesh=fine, cell_tags=cells, facet_tags=facets)
-
-
 def build(dim: int, level: int, comm):
     """The channel mesh of a level and its build time [s] (gmsh base + refinements)."""
     t0 = time.perf_counter()
     hp, hb = BASE[dim]
     cm = build_channel(replace(default_channel(), h_pore=hp, h_bath=hb), dim=dim, comm=comm)
     for _ in range(level):
-        cm = _refine_in_serial(cm) if comm.size == 1 else refine_uniformly(cm)
+        cm = refine_in_dolfinx(cm) if comm.size == 1 else refine_uniformly(cm)
         gc.collect()  # the coarser mesh goes before the next level is made
     return cm, time.perf_counter() - t0
 
