@@ -151,7 +151,7 @@ def _hermite(r, r0, h, u, f):
     return e, -du / h
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True)  # no fastmath: bit-identical forces from a fresh compile and the cache
 def _table_half(
     pos, lengths, inv, types, tid, r0, h, utab, ftab, rc2, rmin2, start, nbr, forces, bad
 ):
