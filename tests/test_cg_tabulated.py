@@ -55,7 +55,6 @@ def test_bad_tables_raise():
         TabulatedPair(fl.system, {})
 
 
-
 _FORCES_SCRIPT = """
 import sys
 import numpy as np
