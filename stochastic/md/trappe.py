@@ -96,6 +96,11 @@ CATALOGUE: dict[str, MoleculeSpec] = {
                      ((0, 1), (1, 2), (2, 3), (1, 4), (1, 5)), 0.644),
         MoleculeSpec("n-pentane", ("CH3", "CH2", "CH2", "CH2", "CH3"),
                      tuple((i, i + 1) for i in range(4)), 0.621),
+        MoleculeSpec("n-octane", ("CH3",) + ("CH2",) * 6 + ("CH3",),
+                     tuple((i, i + 1) for i in range(7)), 0.699),
+        MoleculeSpec("benzene", ("CHar",) * 6, _RING, 0.874),
+        MoleculeSpec("p-xylene", ("Car", "CHar", "CHar", "Car", "CHar", "CHar", "CH3", "CH3"),
+                     (*_RING, (0, 6), (3, 7)), 0.857),
     )
 }  # fmt: skip
 

@@ -141,17 +141,36 @@ def potential_table(u: np.ndarray, s: DatabaseSettings, rough: float = 0.0) -> P
     return PairTable.from_function(func, float(s.edges[1]), s.r_max, h=s.bin_width / 20)
 
 
-def reference_run(model: MoleculeModel, s: DatabaseSettings, seed: int) -> Reference:
-    """All-atom run, COM mapping, target g(r), D_AA and IBI (see the module docstring)."""
+def _aa_targets(model: MoleculeModel, s: DatabaseSettings, rng: np.random.Generator,
+                replicas: int) -> tuple[RDF, Estimate, np.ndarray, Box]:
+    """Target g(r) and D_AA from ``replicas`` independent all-atom runs (packing, velocities
+    and trajectory each drawn anew): g is their mean, D their mean with the run-to-run standard
+    error (one run: its own block estimate); also the last COM frame and the box."""
+    gs, ds = [], []
+    for k in range(replicas):
+        sub = rng if k == 0 else np.random.default_rng(rng.integers(2**63))
+        com, box = _aa_trajectory(model, s, sub)
+        idx = np.arange(s.n_molecules)
+        gs.append(compute_rdf(com, box, idx, None, s.r_max, s.bin_width, ("M", "M")))
+        ds.append(diffusion_estimate(com, s.aa_dt * s.aa_interval, *s.d_fit_aa))
+        if k == 0:
+            last, box0 = com[-1], box
+    g = RDF(gs[0].edges, clean_core(np.mean([x.g for x in gs], axis=0)), ("M", "M"))
+    if replicas == 1:
+        return g, ds[0], last, box0
+    d = np.array([x.value for x in ds])
+    return g, Estimate(float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d)))), last, box0
+
+
+def reference_run(model: MoleculeModel, s: DatabaseSettings, seed: int,
+                  replicas: int = 1) -> Reference:
+    """All-atom run(s), COM mapping, target g(r), D_AA and IBI (see the module docstring);
+    ``replicas`` independent all-atom runs give g(r) and D_AA (see :func:`_aa_targets`)."""
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
-    com, box = _aa_trajectory(model, s, rng)
-    frame_dt = s.aa_dt * s.aa_interval
-    g = compute_rdf(com, box, np.arange(s.n_molecules), None, s.r_max, s.bin_width, ("M", "M"))
-    g = RDF(g.edges, clean_core(g.g), ("M", "M"))
-    d_aa = diffusion_estimate(com, frame_dt, *s.d_fit_aa)
+    g, d_aa, last, box = _aa_targets(model, s, rng, int(replicas))
     system, _ = cg_system(model.mass, s, box.lengths[0])
-    sampler = FluidSampler(system, com[-1], s.temperature, s.cg_dt, int(rng.integers(2**31)))
+    sampler = FluidSampler(system, last, s.temperature, s.cg_dt, int(rng.integers(2**31)))
 
     def simulate(tables):
         smp = sampler.run([TabulatedPair(system, tables)], s.ibi_equil, s.ibi_prod, s.cg_interval)
