@@ -54,6 +54,48 @@ def test_newton_step_is_the_imc_step():
     assert np.mean(re.design @ (new - lam)) > 0
 
 
+def test_pressure_constrained_newton_step():
+    """Synthetic Poisson ensemble: the virial gradient ``<T> - beta Cov(W, S)`` equals central
+    finite differences of the reweighted mean virial, and one constrained Newton step (the KKT
+    step) moves the linearised pressure exactly onto the target while minimising the quadratic
+    model: its residual ``H step + grad`` is parallel to the constraint gradient."""
+    from stochastic.cg.relative_entropy import _Ensemble
+    from stochastic.cg.targets import Estimate
+
+    edges = np.linspace(0, 2.5, 51)
+    r = 0.5 * (edges[1:] + edges[:-1])
+    g = np.where(r > 0.9, 1.0 + 0.3 * np.exp(-((r - 1.1) ** 2) / 0.02), 0.0)
+    ideal = np.full(len(r), 40.0)
+    rng = np.random.default_rng(5)
+    frames = rng.poisson(g * ideal * 1.02, size=(4000, len(r))).astype(float)
+    cg = RDF(edges, frames.mean(0) / ideal, PAIR, frames.sum(0), frames, ideal)
+    target = RDF(edges, g, PAIR)
+    temp = 1.0 / 0.0083144626181532
+    s = RelEntSettings(n_knots=8, smoothness=0.0, reweight_steps=1, step_max_kt=1e9,
+                       pressure_constraint=True)  # fmt: skip
+    state = StatePoint("s", temp, {PAIR: target}, lambda t: ({PAIR: cg}, 0.0),
+                       pressure=Estimate(0.5, 0.01), volume=300.0)  # fmt: skip
+    re = RelativeEntropy([state], s)
+    ens = _Ensemble({PAIR: cg}, {PAIR: target}, re.design, 1.0, re.virial)
+    ens.pressure = 0.8
+    lam = 0.1 * rng.standard_normal(re.n_basis)
+    d = 1e-4 * rng.standard_normal(re.n_basis)
+    dw0, grad_w = ens.virial_change(lam, np.zeros_like(lam))
+    fd = (ens.virial_change(lam, d)[0] - ens.virial_change(lam, -d)[0]) / 2
+    assert abs(dw0) < 1e-12 * np.abs(ens.t @ lam).max()
+    assert fd == pytest.approx(grad_w @ d, rel=1e-6)
+    new, _ = re.newton(lam, [ens])
+    step = new - lam
+    p_new = ens.pressure + grad_w @ step / (3 * 300.0)
+    assert p_new == pytest.approx(0.5, abs=1e-9)
+    grad, hess, _ = re._gradient_hessian([ens], np.zeros_like(lam))
+    res = (hess + 1e-6 * np.mean(np.diag(hess)) * np.eye(re.n_basis)) @ step + grad
+    assert np.allclose(res, (res @ grad_w) / (grad_w @ grad_w) * grad_w, atol=1e-8 * np.abs(
+        grad).max())  # fmt: skip
+    with pytest.raises(CGInputError, match="volume"):
+        RelativeEntropy([StatePoint("s", temp, {PAIR: target}, state.simulate)], s)
+
+
 @pytest.fixture(scope="module")
 def lj_small():
     fl = lj_fluid(3, 0.776, 0.85)

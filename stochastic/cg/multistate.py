@@ -56,7 +56,11 @@ class StatePoint:
     weight
         Relative weight of this state in the fit (> 0).
     pressure
-        Reference pressure [kJ/mol/nm^3] with its error, if known (reports only).
+        Reference pressure [kJ/mol/nm^3] with its error, if known (reports; the pressure
+        constraint of relative entropy).
+    volume
+        Volume [nm^3] of the CG simulation box (needed by the pressure constraint of relative
+        entropy, which turns virial changes into pressure changes).
     """
 
     label: str
@@ -65,6 +69,7 @@ class StatePoint:
     simulate: Simulate
     weight: float = 1.0
     pressure: Estimate | None = None
+    volume: float | None = None
 
     def __post_init__(self) -> None:
         if not (np.isfinite(self.temperature) and self.temperature > 0):
@@ -73,6 +78,10 @@ class StatePoint:
             raise CGInputError(f"state {self.label!r}: weight must be > 0, got {self.weight}")
         if not self.targets:
             raise CGInputError(f"state {self.label!r} has no target RDF")
+        if self.volume is not None and not (np.isfinite(self.volume) and self.volume > 0):
+            raise CGInputError(f"state {self.label!r}: volume must be > 0 nm^3, got {self.volume}")
+        if self.pressure is not None and not np.isfinite(self.pressure.value):
+            raise CGInputError(f"state {self.label!r}: reference pressure must be finite")
 
 
 def check_states(states: Sequence[StatePoint]) -> None:

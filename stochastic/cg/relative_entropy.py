@@ -80,6 +80,11 @@ class RelEntSettings:
         Grid spacing [nm] of the tables handed to the engine.
     strict
         Raise :class:`CGConvergenceError` when the criteria are never met.
+    pressure_constraint
+        Constrain every Newton step to keep each state's CG pressure, linearised in lambda
+        through the virial of the reweighted ensemble, at the state's reference pressure
+        (``StatePoint.pressure``; needs ``StatePoint.volume``). The RDF of a dense liquid barely
+        constrains a slowly varying potential error, the pressure pins exactly that direction.
     """
 
     n_knots: int = 24
@@ -94,6 +99,7 @@ class RelEntSettings:
     g_min: float = 1e-3
     table_spacing: float = 0.002
     strict: bool = False
+    pressure_constraint: bool = False
 
     def __post_init__(self) -> None:
         if self.n_knots < 4 or self.max_iterations < 1 or self.reweight_steps < 1:
@@ -151,10 +157,15 @@ class RelEntResult:
 
 
 class _Ensemble:
-    """Per-frame basis sums S_f (F, K) of one state's CG run and the AA target means."""
+    """Per-frame basis sums S_f (F, K) of one state's CG run and the AA target means.
 
-    def __init__(self, rdfs: dict[Pair, RDF], targets: dict[Pair, RDF], design, beta: float):
-        blocks, want = [], []
+    With ``virial`` (the bin matrix of ``-r dB_k/dr``) also the per-frame virial basis sums
+    T_f (F, K), so that the frame's pair virial is ``W_f = T_f . lambda``.
+    """
+
+    def __init__(self, rdfs: dict[Pair, RDF], targets: dict[Pair, RDF], design, beta: float,
+                 virial: np.ndarray | None = None):  # fmt: skip
+        blocks, want, vir = [], [], []
         for p, t in targets.items():
             g = rdfs.get(p)
             if g is None or g.frame_counts is None or g.ideal is None:
@@ -165,9 +176,31 @@ class _Ensemble:
             t.check_same_grid(g)
             blocks.append(g.frame_counts @ design)
             want.append((t.g * g.ideal) @ design)
+            if virial is not None:
+                vir.append(g.frame_counts @ virial)
         self.s = np.hstack(blocks)
         self.s_aa = np.concatenate(want)
         self.beta = beta
+        self.t = np.hstack(vir) if vir else None
+        self.pressure = float("nan")  # the CG run's mean pressure, set by the driver
+
+    def weights(self, dlam: np.ndarray) -> np.ndarray:
+        """Normalised reweighting factors of the frames for parameters ``lambda + dlam``."""
+        lw = self.log_weights(dlam)
+        w = np.exp(lw - lw.max())
+        return w / w.sum()
+
+    def virial_change(self, lam: np.ndarray, dlam: np.ndarray) -> tuple[float, np.ndarray]:
+        """``<W>_{lam+dlam} - <W>_lam`` [kJ/mol] and its gradient in ``dlam``.
+
+        ``d<W>/d lambda = <T> - beta Cov(W, S)`` on the reweighted ensemble.
+        """
+        assert self.t is not None
+        w = self.weights(dlam)
+        wf = self.t @ (lam + dlam)
+        mean_w = float(w @ wf)
+        grad = w @ self.t - self.beta * ((wf - mean_w) * w) @ (self.s - w @ self.s)
+        return mean_w - float(np.mean(self.t @ lam)), grad
 
     def log_weights(self, dlam: np.ndarray) -> np.ndarray:
         """``-beta dlambda . S_f`` (unnormalised log weights of the reweighted ensemble)."""
@@ -175,9 +208,7 @@ class _Ensemble:
 
     def moments(self, dlam: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """Reweighted mean, covariance and effective sample size fraction of S."""
-        lw = self.log_weights(dlam)
-        w = np.exp(lw - lw.max())
-        w /= w.sum()
+        w = self.weights(dlam)
         mean = w @ self.s
         d = self.s - mean
         cov = (d * w[:, None]).T @ d
@@ -226,6 +257,7 @@ class RelativeEntropy:
         full[self.r < r_min] = 0.0
         self.design = full
         self.n_basis = n_basis
+        self.virial = self._virial_design(r_min) if s.pressure_constraint else None
         d2 = np.diff(np.eye(n_basis), 2, axis=0)
         self.penalty = np.kron(np.eye(len(self.pairs)), d2.T @ d2)
         self.workdir = Path(workdir) if workdir is not None else None
@@ -233,6 +265,21 @@ class RelativeEntropy:
             self.workdir.mkdir(parents=True, exist_ok=True)
         self._pending_delta = 0.0  # forward S_rel estimate of the step after the last iteration
         self._next = np.zeros(0)
+
+    def _virial_design(self, r_min: float) -> np.ndarray:
+        """Bin matrix of ``-r dB_k/dr`` (pair virial per pair at each bin centre and basis)."""
+        missing = [st.label for st in self.states if st.pressure is None or st.volume is None]
+        if missing:
+            raise CGInputError(
+                f"pressure_constraint needs StatePoint.pressure and StatePoint.volume; states "
+                f"{missing} lack one of them"
+            )
+        rr = np.clip(self.r, r_min, self.r_cut)
+        eye = np.eye(len(self.knots) - 4)
+        d = np.array([BSpline(self.knots, eye[k], 3).derivative()(rr)
+                      for k in range(self.n_basis)]).T  # fmt: skip
+        d[self.r < r_min] = 0.0
+        return -self.r[:, None] * d
 
     @classmethod
     def single(cls, targets, simulate, temperature, settings=None, workdir=None):
@@ -293,7 +340,7 @@ class RelativeEntropy:
         for sub in range(s.reweight_steps):
             grad, hess, _ = self._gradient_hessian(ensembles, dlam)
             grad = grad + mu * self.penalty @ (lam + dlam)
-            step = -np.linalg.solve(hess + mu * self.penalty + ridge, grad)
+            step = self._step(hess + mu * self.penalty + ridge, grad, lam, dlam, ensembles)
             size = max(np.max(np.abs(self.design @ step[k : k + self.n_basis]))
                        for k in range(0, len(lam), self.n_basis))  # fmt: skip
             if size > u_max:
@@ -304,6 +351,21 @@ class RelativeEntropy:
             dlam, ess = dlam + step, e
         return lam + dlam, ess
 
+    def _step(self, a, grad, lam, dlam, ensembles) -> np.ndarray:
+        """Newton step ``-a^-1 grad``; with the pressure constraint the step of the KKT system
+        keeping each state's linearised pressure ``P + dW / (3V)`` at its reference."""
+        if self.virial is None:
+            return -np.linalg.solve(a, grad)
+        rows, rhs = [], []
+        for st, ens in zip(self.states, ensembles, strict=True):
+            dw, gw = ens.virial_change(lam, dlam)
+            scale = 1.0 / (3.0 * st.volume)
+            rows.append(gw * scale)
+            rhs.append(st.pressure.value - (ens.pressure + dw * scale))
+        g = np.array(rows).T
+        kkt = np.block([[a, g], [g.T, np.zeros((g.shape[1], g.shape[1]))]])
+        return np.linalg.solve(kkt, np.concatenate([-grad, rhs]))[: len(grad)]
+
     # --- loop ----------------------------------------------------------------------------
     def _simulate(self, k: int, lam: np.ndarray):
         """Run every state with ``lam``; the iteration record (S_rel nan) and the ensembles."""
@@ -313,7 +375,9 @@ class RelativeEntropy:
         for st in self.states:
             rdfs, p = st.simulate(tables)
             pressure = pressure_and_error(p) if pressure is None else pressure
-            ensembles.append(_Ensemble(rdfs, st.targets, self.design, 1.0 / _kt(st.temperature)))
+            ens = _Ensemble(rdfs, st.targets, self.design, 1.0 / _kt(st.temperature), self.virial)
+            ens.pressure = pressure_and_error(p)[0]
+            ensembles.append(ens)
             for pair, t in st.targets.items():
                 d = (rdf_rms(rdfs[pair], t), rdf_noise(rdfs[pair], t))
                 dists[st.label] = max(dists.get(st.label, -1.0), d[0])
