@@ -94,6 +94,10 @@ class SolverOptions:
         cold solve assembles 5 of 6 Jacobians and a warm I-V step 1 of 3; the cold current
         equals plain Newton's to 5e-10 relative on 1 and 2 ranks. 0.02 reused a poorer step
         before the last one and left the current 7e-7 off.
+    csr_assembly
+        Assemble the Krylov solvers' nest Jacobian blocks through DOLFINx's CSR matrices, handing
+        PETSc the values in one COO call (:mod:`pnp.solvers.csr_assembly`; the same matrices to
+        rounding); ``False`` inserts element by element into PETSc (the former path).
     """
 
     variables: str = "log"
@@ -111,6 +115,7 @@ class SolverOptions:
     predictor: bool = True
     space_charge: bool = True
     reuse_jacobian: float | None = 0.01
+    csr_assembly: bool = True
 
     def __post_init__(self) -> None:
         transport.check_variables(self.variables)

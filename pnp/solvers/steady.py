@@ -315,6 +315,7 @@ class SteadyPNPSolver:
             entity_maps=[self.entity_map],
             constant_blocks=constant_blocks,
             reuse_jacobian=opts.reuse_jacobian,
+            csr_assembly=kind == "nest" and opts.csr_assembly,
         )
         if kind_name == "krylov":
             self._install_electrochemical_pc()
