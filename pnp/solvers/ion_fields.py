@@ -250,6 +250,7 @@ def update_cap(solver: Any, limit: float) -> Any:
     n_skip = 0
     if solver.ions.correlations:
         n_skip = solver.F_space.dofmap.index_map.size_local
+    comm = solver.comm  # not ``solver``: the SNES keeping this callback must not keep the solver
 
     def norm(y: Any) -> float:
         if n_skip == 0:
@@ -258,7 +259,7 @@ def update_cap(solver: Any, limit: float) -> Any:
             return max(v.norm(PETSc.NormType.NORM_INFINITY) for v in y.getNestSubVecs()[:-1])
         arr = y.getArray(readonly=True)[: y.getLocalSize() - n_skip]
         local = float(np.max(np.abs(arr), initial=0.0))
-        return solver.comm.allreduce(local, op=MPI.MAX)
+        return comm.allreduce(local, op=MPI.MAX)
 
     def damp(x: Any, y: Any) -> None:
         # x_new = x - lambda * y: cap the largest change of psi (kT/e) or of a log unknown

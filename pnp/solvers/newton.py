@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -150,6 +151,15 @@ def _check_settings(
 
 def _as_list(u: Any) -> list[Any]:
     return list(u) if isinstance(u, (list, tuple)) else [u]
+
+
+def _weak_monitor(solver: Any) -> Any:
+    """SNES monitor recording residual norms in ``solver._history`` (``solver`` a weak proxy)."""
+
+    def monitor(_snes: Any, _it: int, norm: float) -> None:
+        solver._history.append(float(norm))
+
+    return monitor
 
 
 class NewtonSolver:
@@ -289,7 +299,7 @@ class NewtonSolver:
         self._constant_ready = False
         self._linear_ready = False  # a Newton step has set up the linear solver
         self._history: list[float] = []
-        self.snes.setMonitor(lambda _snes, _it, norm: self._history.append(float(norm)))
+        self.snes.setMonitor(_weak_monitor(weakref.proxy(self)))
         self._assembly_time = 0.0
         self._install_timers()
         self._profile = profile
@@ -300,26 +310,31 @@ class NewtonSolver:
     def _install_timers(self) -> None:
         b, (ffunc, fargs, fkw) = self.snes.getFunction()
         A, P, (jfunc, jargs, jkw) = self.snes.getJacobian()
+        # The SNES keeps its callbacks alive, and the SNES is kept by this solver: callbacks that
+        # held ``self`` would form a cycle that Python's garbage collector cannot see through
+        # PETSc, so the solver (and its MPI communicators) would never be freed. They hold a
+        # weak proxy instead.
+        me = weakref.proxy(self)
 
         def residual(snes, x, bvec, *args, **kw):
             t0 = time.perf_counter()
             ffunc(snes, x, bvec, *args, **kw)
-            self._assembly_time += time.perf_counter() - t0
+            me._assembly_time += time.perf_counter() - t0
 
         def jacobian(snes, x, Amat, Pmat, *args, **kw):
-            if self._keep_jacobian():
-                self.jacobian_reuses += 1
-                self._reused_in_attempt += 1
+            if me._keep_jacobian():
+                me.jacobian_reuses += 1
+                me._reused_in_attempt += 1
                 return
-            self._prior_ratio = None
-            self.jacobian_evaluations += 1
-            self._have_jacobian = True
+            me._prior_ratio = None
+            me.jacobian_evaluations += 1
+            me._have_jacobian = True
             t0 = time.perf_counter()
-            if self._constant_blocks or self._csr_assembly:
-                self._nest_jacobian(x, Amat)
+            if me._constant_blocks or me._csr_assembly:
+                me._nest_jacobian(x, Amat)
             else:
                 jfunc(snes, x, Amat, Pmat, *args, **kw)
-            self._assembly_time += time.perf_counter() - t0
+            me._assembly_time += time.perf_counter() - t0
 
         self.snes.setFunction(residual, b, args=fargs, kargs=fkw)
         self.snes.setJacobian(jacobian, A, P, args=jargs, kargs=jkw)
