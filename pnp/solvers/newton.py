@@ -491,10 +491,11 @@ class NewtonSolver:
     def close(self) -> None:
         """Destroy the PETSc objects (SNES, matrices, vectors) now; the solver is unusable after.
 
-        The SNES holds the residual and Jacobian callbacks, which reference the problem: a cycle
-        that Python's garbage collector cannot see through PETSc, so an unclosed solver keeps its
-        MPI communicators until the process ends (MPICH allows 2048 per process). Long-running
-        code that makes many solvers (studies over geometries) should close each one.
+        A solver that goes out of scope is freed as well (its SNES callbacks hold only weak
+        references to it, so no reference cycle runs through PETSc); ``close`` frees the
+        matrices and the MPI communicators (MPICH allows about 2048 per process) at once instead
+        of at the next garbage collection, which matters in parallel, where PETSc destroys
+        objects collectively.
         """
         for asm in self._assemblers.values():
             asm.destroy()
