@@ -39,12 +39,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import dolfinx
-import dolfinx.fem.petsc
+import dolfinx.fem
 import numpy as np
 import ufl
 from petsc4py import PETSc
 
 from pnp.forms import nernst_planck
+from pnp.solvers.csr_assembly import CSRAssembler
 from poreflux.errors import InputError
 
 __all__ = [
@@ -178,6 +179,7 @@ class ElectrochemicalPreconditioner:
             self.ksps.append(ksp)
         self._configured = False
         self._work: dict[str, Any] = {}
+        self._screening: CSRAssembler | None = None
         self.A = None
 
     def setUp(self, pc: Any) -> None:  # petsc4py calls it by this name
@@ -187,12 +189,14 @@ class ElectrochemicalPreconditioner:
         a00 = A.getNestSubMatrix(0, 0)
         if self.S is None:
             self.S = a00.duplicate(copy=True)
+            self._screening = CSRAssembler(self.form)
         else:
             a00.copy(self.S, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
-        # + K sum z^2 c M on the water cells (rows/columns of the potential's Dirichlet dofs
-        # skipped: they keep A's identity rows)
-        dolfinx.fem.petsc.assemble_matrix(self.S, self.form, bcs=self.bcs, diag=1.0)
-        self.S.assemble()
+        # + K sum z^2 c M on the water cells, assembled through DOLFINx's CSR matrix (rows and
+        # columns of the potential's Dirichlet dofs zeroed, 0 on their diagonal: they keep A's
+        # identity rows); its pattern (water cells) is a subset of A's (all cells)
+        screening = self._screening.assemble(self.bcs, diag=0.0)
+        self.S.axpy(1.0, screening, structure=PETSc.Mat.Structure.SUBSET_NONZERO_PATTERN)
         self.ksps[0].setOperators(self.S)
         for i in range(1, len(self.ksps)):
             self.ksps[i].setOperators(A.getNestSubMatrix(i, i))
@@ -250,6 +254,9 @@ class ElectrochemicalPreconditioner:
         for obj in (self.S, self.T, *self._work.values()):
             if obj is not None:
                 obj.destroy()
+        if self._screening is not None:
+            self._screening.destroy()
+            self._screening = None
         self.ksps, self._work, self.S, self.T, self.A = [], {}, None, None, None
 
 
