@@ -30,7 +30,6 @@ import logging
 import math
 from dataclasses import dataclass, replace
 
-import gmsh
 from mpi4py import MPI
 
 from meshes import names
@@ -285,6 +284,8 @@ def _region_polygons(g: ChannelGeometry) -> dict[str, list[list[tuple[float, flo
 
 
 def _make_model(g: ChannelGeometry, dim: int, model) -> None:
+    import gmsh
+
     occ = model.occ
     inputs: list[tuple[int, int]] = []
     owner: list[str] = []

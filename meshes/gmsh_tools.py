@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import dolfinx
-import gmsh
+import dolfinx.io.gmsh as dgmsh
 from mpi4py import MPI
 
 from meshes.cache import load_cached, store_cached
-from meshes.distribute import model_to_mesh
+from meshes.distribute import MeshArrays, extract_arrays, mesh_from_arrays
 from meshes.record import ChannelMesh
 from poreflux.errors import InputError, MeshTagError, PorefluxError
 
@@ -75,6 +75,8 @@ def gmsh_model(name: str, verbosity: int = 0) -> Iterator[Any]:
     ------
     The ``gmsh.model`` module, with ``name`` as the current model.
     """
+    import gmsh  # here, not at module level: a cached mesh never loads gmsh
+
     owner = not gmsh.isInitialized()
     if owner:
         gmsh.initialize(interruptible=False)
@@ -99,6 +101,8 @@ def gmsh_model(name: str, verbosity: int = 0) -> Iterator[Any]:
 
 def use_size_field(field: int) -> None:
     """Make ``field`` the background mesh size and switch off the other size sources."""
+    import gmsh
+
     gmsh.model.mesh.field.setAsBackgroundMesh(field)
     gmsh.option.setNumber("Mesh.MeshSizeExtendFromBoundary", 0)
     gmsh.option.setNumber("Mesh.MeshSizeFromPoints", 0)
@@ -138,6 +142,8 @@ def distance_threshold_field(
     -------
     The tag of the Threshold field.
     """
+    import gmsh
+
     fm = gmsh.model.mesh.field
     dist = fm.add("Distance")
     key = {0: "PointsList", 1: "CurvesList", 2: "SurfacesList"}[dim]
@@ -198,22 +204,50 @@ def recipe_of(mesh: Any) -> MeshRecipe | None:
         return None
 
 
-def _model_on_rank0(model: Any, recipe: MeshRecipe) -> tuple[str, str, int]:
-    """Build (or load from the cache) and refine the gmsh model; return the status triple."""
-    try:
-        if not load_cached(recipe.cache_key, recipe.refinements):
-            recipe.make_model(model)
-            for _ in range(recipe.refinements):
-                gmsh.option.setNumber("Mesh.SecondOrderLinear", 1)  # midpoints: nested meshes
-                model.mesh.refine()
-            store_cached(recipe.cache_key, recipe.refinements)
-        dim = recipe.gdim() if callable(recipe.gdim) else int(recipe.gdim)
-        return ("", "", dim)
-    except Exception as exc:  # gmsh raises bare Exception
-        kind = "InputError" if isinstance(exc, InputError) else "gmsh"
-        kind = "MeshTagError" if isinstance(exc, MeshTagError) else kind
-        msg = str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
-        return (kind, msg, 0)
+def _arrays_on_rank0(model: Any, recipe: MeshRecipe) -> tuple[MeshArrays | None, int]:
+    """Build and refine the gmsh model, then take its arrays (None: DOLFINx's importer)."""
+    import gmsh
+
+    recipe.make_model(model)
+    for _ in range(recipe.refinements):
+        gmsh.option.setNumber("Mesh.SecondOrderLinear", 1)  # midpoints: nested meshes
+        model.mesh.refine()
+    dim = recipe.gdim() if callable(recipe.gdim) else int(recipe.gdim)
+    return extract_arrays(model), dim
+
+
+def _status(exc: Exception) -> tuple[str, str]:
+    """(kind, message) of an exception raised on rank 0, to be raised again on every rank."""
+    kind = "InputError" if isinstance(exc, InputError) else "gmsh"
+    kind = "MeshTagError" if isinstance(exc, MeshTagError) else kind
+    msg = str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
+    return kind, msg
+
+
+def _build_rank0(comm: MPI.Comm, recipe: MeshRecipe, partitioner: Callable) -> Any:
+    """Rank 0's side of :func:`build_on_rank0`: the cache, else gmsh; then the collective part.
+
+    Every path broadcasts one status ``(kind, message, gdim, arrays?)`` to the other ranks.
+    """
+    key = None if callable(recipe.gdim) else recipe.cache_key
+    arrays = load_cached(key, recipe.refinements)
+    if arrays is not None:
+        comm.bcast(("", "", int(recipe.gdim), True), root=0)
+        return mesh_from_arrays(arrays, comm, 0, int(recipe.gdim), partitioner)
+    with gmsh_model(recipe.name) as model:
+        start = time.perf_counter()
+        try:
+            arrays, dim = _arrays_on_rank0(model, recipe)
+        except Exception as exc:  # gmsh raises bare Exception
+            kind, msg = _status(exc)
+            comm.bcast((kind, msg, 0, False), root=0)
+            _raise(recipe.name, kind, msg)
+        comm.bcast(("", "", dim, arrays is not None), root=0)
+        if arrays is None:  # not a one-type simplex mesh: DOLFINx's importer, gmsh still open
+            return dgmsh.model_to_mesh(model, comm, 0, gdim=dim, partitioner=partitioner)
+        store_cached(key, recipe.refinements, arrays, time.perf_counter() - start)
+    # gmsh is finalized here, so its copy of the mesh is freed before DOLFINx builds its own
+    return mesh_from_arrays(arrays, comm, 0, dim, partitioner)
 
 
 def build_on_rank0(
@@ -224,15 +258,16 @@ def build_on_rank0(
     *,
     refinements: int = 0,
     cache_key: str | None = None,
-) -> dolfinx.io.gmsh.MeshData:
+) -> dgmsh.MeshData:
     """Run ``make_model(gmsh.model)`` on rank 0 in a fresh session and distribute the mesh.
 
     ``make_model`` must create (or load) the geometry, the physical groups (with names) and the
     mesh. Collective on ``comm``. ``gdim`` may be a callable evaluated on rank 0 after
     ``make_model`` (for files whose dimension is read from the file). ``refinements`` uniform
     gmsh refinements follow (this is how :func:`meshes.refine.refine_uniformly` refines under
-    MPI). With a ``cache_key`` the gmsh mesh is read from / written to the on-disk mesh cache
-    (:mod:`meshes.cache`), so the same geometry is meshed once.
+    MPI). With a ``cache_key`` (and an integer ``gdim``) the mesh is read from / written to the
+    on-disk mesh cache (:mod:`meshes.cache`), so the same geometry is meshed once, and a cached
+    mesh is read without starting (or importing) gmsh.
 
     Raises
     ------
@@ -244,24 +279,22 @@ def build_on_rank0(
     recipe = MeshRecipe(name, make_model, gdim, int(refinements), cache_key)
     partitioner = shared_facet_partitioner()
     if comm.rank == 0:
-        with gmsh_model(name) as model:
-            status = _model_on_rank0(model, recipe)
-            comm.bcast(status, root=0)
-            if status[0]:
-                _raise(name, status[0], status[1])
-            data = model_to_mesh(gmsh.model, comm, 0, gdim=status[2], partitioner=partitioner)
+        data = _build_rank0(comm, recipe, partitioner)
     else:
-        kind, msg, dim = comm.bcast(None, root=0)
+        kind, msg, dim, fast = comm.bcast(None, root=0)
         if kind:
             _raise(name, kind, msg)
-        data = model_to_mesh(None, comm, 0, gdim=dim, partitioner=partitioner)
+        if fast:
+            data = mesh_from_arrays(None, comm, 0, dim, partitioner)
+        else:
+            data = dgmsh.model_to_mesh(None, comm, 0, gdim=dim, partitioner=partitioner)
     with contextlib.suppress(TypeError):
         _RECIPES[data.mesh] = recipe
     return data
 
 
 def model_to_channel_mesh(
-    data: dolfinx.io.gmsh.MeshData,
+    data: dgmsh.MeshData,
     *,
     axisymmetric: bool,
     water_regions: Sequence[str],

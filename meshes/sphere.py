@@ -26,6 +26,7 @@ import numpy as np
 from mpi4py import MPI
 
 from meshes import names
+from meshes.cache import cache_key
 from meshes.gmsh_tools import Timer, build_on_rank0, model_to_channel_mesh, use_size_field
 from meshes.profile import check_positive
 from meshes.record import ChannelMesh
@@ -258,7 +259,14 @@ def build_sphere(
     refine = None if refine_at is None else _refinement_points(g, dim, refine_at, refine_size)
     timer = Timer()
     make = _make_2d if dim == 2 else _make_3d
-    data = build_on_rank0(comm, f"sphere{dim}d", lambda m: make(g, m, refine), gdim=dim)
+    key_of = (g, None) if refine is None else (g, refine[0].tolist(), refine[1])
+    data = build_on_rank0(
+        comm,
+        f"sphere{dim}d",
+        lambda m: make(g, m, refine),
+        gdim=dim,
+        cache_key=cache_key(__file__, "sphere", key_of, dim),
+    )
     cm = model_to_channel_mesh(
         data,
         axisymmetric=(dim == 2),

@@ -42,7 +42,7 @@ def cache_folder(tmp_path, monkeypatch):
 
 def test_cached_mesh_is_the_built_mesh(cache_folder, monkeypatch):
     first = build_channel(_geometry(), dim=2)
-    files = list(cache_folder.glob("*.msh"))
+    files = list(cache_folder.glob("*.npz"))
     assert len(files) == 1
     # a second build must not mesh: make meshing impossible and build again
     import meshes.channel as channel
@@ -51,6 +51,12 @@ def test_cached_mesh_is_the_built_mesh(cache_folder, monkeypatch):
         raise AssertionError("meshed again although the mesh is cached")
 
     monkeypatch.setattr(channel, "_make_model", no_meshing)
+    import gmsh
+
+    def no_gmsh(*args, **kwargs):
+        raise AssertionError("gmsh started although the mesh is cached")
+
+    monkeypatch.setattr(gmsh, "initialize", no_gmsh)
     second = build_channel(_geometry(), dim=2)
     cells1, tags1 = _sorted_cells(first)
     cells2, tags2 = _sorted_cells(second)
@@ -69,11 +75,13 @@ def test_cache_key_follows_every_parameter(cache_folder):
 
 def test_unreadable_cache_file_is_rebuilt(cache_folder):
     build_channel(_geometry(), dim=2)
-    (path,) = cache_folder.glob("*.msh")
-    path.write_bytes(b"not a mesh")
-    again = build_channel(_geometry(), dim=2)
-    assert again.mesh.topology.index_map(2).size_global > 100
-    assert path.read_bytes()[:11] == b"$MeshFormat"  # replaced by a good file
+    (path,) = cache_folder.glob("*.npz")
+    good = path.read_bytes()
+    for bad in (b"not a mesh", good[: len(good) // 2]):  # foreign and truncated files
+        path.write_bytes(bad)
+        again = build_channel(_geometry(), dim=2)
+        assert again.mesh.topology.index_map(2).size_global > 100
+        assert path.read_bytes()[:2] == b"PK"  # replaced by a good (zip) file
 
 
 def test_cache_can_be_switched_off(tmp_path, monkeypatch):
@@ -81,7 +89,7 @@ def test_cache_can_be_switched_off(tmp_path, monkeypatch):
     monkeypatch.setattr(cache, "MIN_BUILD_SECONDS", 0.0)
     assert cache.cache_dir() is None
     build_channel(_geometry(), dim=2)
-    assert not list(tmp_path.rglob("*.msh"))
+    assert not list(tmp_path.rglob("*.npz")) and not list(tmp_path.rglob("*.msh"))
 
 
 def _area(cm, tag):
