@@ -177,12 +177,17 @@ def first_shell(g: RDF) -> float:
 
 @dataclass
 class MethodResult:
-    """One method's fitted model (force terms factory) and figures."""
+    """One method's fitted model (force terms factory), figures and evaluated curves.
+
+    ``curves[label]`` holds the g(r) (``"r"``, ``"g"``) and neighbour-angle density
+    (``"angles"``, 20 bins in cos theta) of the :func:`evaluate` run with that label.
+    """
 
     name: str
     fit_seconds: float
     make_terms: Callable[[System], list]
     figures: dict[str, float] = field(default_factory=dict)
+    curves: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
 def bead_simulator(mf: MoleculeFluid, x0: np.ndarray, n_prod: int, seed: int = 2):
@@ -258,11 +263,16 @@ def _fit_ml(mf: MoleculeFluid, ref: Observed, prior: PairTable, steps: int, t0: 
 
 def evaluate(mf: MoleculeFluid, ref: Observed, method: MethodResult, n_prod: int, label: str,
              r_shell: float, seed: int = 7) -> dict[str, float]:  # fmt: skip
-    """Run the CG model (Langevin equilibration, Newtonian production) and compare."""
+    """Run the CG model (Langevin equilibration, Newtonian production) and compare.
+
+    The run's g(r) and neighbour-angle density are kept in ``method.curves[label]`` (plots).
+    """
     smp = FluidSampler(mf.beads, ref.frames[-1], mf.temperature, dt=0.004, seed=seed).run(
         method.make_terms(mf.beads), 1000, n_prod, 20, newtonian=True
     )
     g_ref, g_cg = mf.rdf(ref.frames), mf.rdf(smp.frames)
+    angles = neighbour_angles(smp.frames[::2], mf.beads.box, r_shell)
+    method.curves[label] = {"r": g_cg.r, "g": g_cg.g, "angles": angles}
     a_rms, a_noise = angle_distance(smp.frames, ref.frames, mf.beads.box, r_shell)
     p_ref, p_cg = pressure_estimate(ref.pressure, 8), pressure_estimate(smp.pressure, 8)
     span = min(len(ref.frames) * ref.frame_dt, len(smp.frames) * smp.frame_dt)
