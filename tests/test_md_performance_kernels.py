@@ -99,17 +99,19 @@ def test_one_type_scalar_loop_equals_reference(mode):
     assert np.abs(f - f_np).max() <= 1e-10 * np.abs(f_np).max()
 
 
-def test_rebuild_only_when_two_particles_that_can_meet_moved_a_skin():
+@pytest.mark.parametrize("blocks", [None, 2])
+def test_rebuild_only_when_two_particles_that_can_meet_moved_a_skin(blocks):
     """The list stays exact while no two nearby particles have moved a skin between them.
 
     One particle moved 0.26 (> skin/2 = 0.15, the old rule would rebuild): the list still has
     every pair within the cutoff, so no rebuild and exact forces; a neighbour of it moved 0.05
     more (0.31 together > skin): rebuilt. Two particles far apart (different, non-adjacent
-    coarse cells) moved 0.2 each: not rebuilt.
+    coarse cells) moved 0.2 each: not rebuilt. With two blocks (threads, when numba has two)
+    the largest move comes from the threaded first pass (``max_move2``).
     """
     system, pos = _liquid(8)
     lj = LennardJones(system, 2.5)
-    nl = NeighborList(system, 2.5, 0.3)
+    nl = NeighborList(system, 2.5, 0.3, blocks=blocks)
     nl.build(pos)
     assert nl._ncoarse.min() >= 4 and nl._dcap == pytest.approx(0.3)  # not all cells adjacent
     moved = pos.copy()

@@ -19,7 +19,11 @@ section 5.3), kept in numba:
 - rows are split into ``n_chunks`` contiguous blocks processed by ``numba.prange``; each block
   writes its own region of the pair array (so the build needs one pass) and its own force
   buffer (so the Newton's-third-law updates of a half list never race). The reduction over the
-  buffers is ordered, so results do not depend on thread scheduling.
+  buffers is ordered, so results do not depend on thread scheduling;
+- few distinct kernels: a process loads each one from numba's cache at its first call (a few
+  ms each, after numba's one-off target set-up), so the sort also fills the coarse cells of the
+  rebuild test and one LJ call gathers, computes and scatters. The serial path never loads a
+  ``parallel=True`` kernel (nor numba's threading layer).
 """
 
 from __future__ import annotations
@@ -52,12 +56,16 @@ def half_stencil(reach: int) -> np.ndarray:
 
 
 @njit(cache=True)
-def cell_sort(pos, lengths, inv, origin, csize, ncell, order, image, spos, cstart):
-    """Counting sort of particles by cell; fills ``order``, ``image``, ``spos`` and ``cstart``.
+def cell_sort(pos, lengths, inv, origin, csize, ncell, order, image, spos, cstart, cwidth,
+              ncoarse, ccell):  # fmt: skip
+    """Counting sort of particles by cell (also fills the coarse cells of the rebuild test).
 
     ``image`` (sorted order) is the periodic image removed from each particle (``L floor(x/L)``
     on periodic axes, 0 elsewhere); ``spos = pos[order] - image``; ``cstart`` (ncells + 1) is
-    the CSR of the cells in the sorted order.
+    the CSR of the cells in the sorted order; ``ccell`` the coarse cell (``cwidth`` wide,
+    ``ncoarse`` per axis, same origin, clamped) of each sorted particle, for
+    :func:`list_expired`. One kernel for all of it: each distinct kernel costs a cache load
+    when a process starts.
     """
     n = pos.shape[0]
     cell_of = np.empty(n, dtype=np.int64)
@@ -79,10 +87,14 @@ def cell_sort(pos, lengths, inv, origin, csize, ncell, order, image, spos, cstar
         k = fill[cell_of[i]]
         fill[cell_of[i]] += 1
         order[k] = i
+        cidx = 0
         for d in range(3):
             img = lengths[d] * math.floor(pos[i, d] * inv[d])
             image[k, d] = img
             spos[k, d] = pos[i, d] - img
+            c = int((spos[k, d] - origin[d]) / cwidth[d])
+            cidx = cidx * ncoarse[d] + min(max(c, 0), ncoarse[d] - 1)
+        ccell[k] = cidx
 
 
 @njit(cache=True)
@@ -222,20 +234,6 @@ def _gather_one(k, pos, order, image, spos):
         spos[k, d] = pos[i, d] - image[k, d]
 
 
-@njit(cache=True, parallel=True)
-def gather_sorted(pos, order, image, spos):
-    """``spos[k] = pos[order[k]] - image[k]`` (the sorted working copy of the positions)."""
-    for k in prange(order.shape[0]):
-        _gather_one(k, pos, order, image, spos)
-
-
-@njit(cache=True)
-def gather_sorted_serial(pos, order, image, spos):
-    """Serial twin of :func:`gather_sorted` (no thread launch: small systems, one block)."""
-    for k in range(order.shape[0]):
-        _gather_one(k, pos, order, image, spos)
-
-
 @njit(cache=True, inline="always")
 def _scatter_one(k, fbuf, order, forces):
     i = order[k]
@@ -244,20 +242,6 @@ def _scatter_one(k, fbuf, order, forces):
         for b in range(fbuf.shape[0]):
             acc += fbuf[b, k, d]
         forces[i, d] += acc
-
-
-@njit(cache=True, parallel=True)
-def scatter_forces(fbuf, order, forces):
-    """``forces[order[k]] += sum_b fbuf[b, k]`` (blocks summed in a fixed order)."""
-    for k in prange(order.shape[0]):
-        _scatter_one(k, fbuf, order, forces)
-
-
-@njit(cache=True)
-def scatter_forces_serial(fbuf, order, forces):
-    """Serial twin of :func:`scatter_forces`."""
-    for k in range(order.shape[0]):
-        _scatter_one(k, fbuf, order, forces)
 
 
 @njit(cache=True, fastmath=True, inline="always")
@@ -398,26 +382,36 @@ def _lj_block(b, spos, stypes, c12, c6, eshift, rmin2, rc2, mode, rsw, lengths, 
 
 
 @njit(cache=True, parallel=True)
-def lj_sorted(spos, stypes, c12, c6, eshift, rmin2, rc2, mode, rsw, lengths, inv, start, mid,
-              end, nbr, fbuf, ew, uniform):  # fmt: skip
+def lj_sorted(pos, order, image, spos, stypes, c12, c6, eshift, rmin2, rc2, mode, rsw, lengths,
+              inv, start, mid, end, nbr, fbuf, ew, uniform, forces):  # fmt: skip
     """LJ over the split half list in row blocks (one force buffer ``fbuf[b]`` per block).
 
-    Same pair function as :func:`stochastic.md.kernels.lj_half`; ``ew[b]`` receives the block's
-    (energy, virial, smallest ``r^2 - rmin2``): a negative last entry means an overlap.
-    ``uniform`` selects the scalar-coefficient loop (one pair type, mode plain or shifted).
+    Gathers the sorted working copy ``spos[k] = pos[order[k]] - image[k]``, runs the blocks and
+    adds ``sum_b fbuf[b, k]`` (blocks in a fixed order) to ``forces[order[k]]``: one call per
+    step. Same pair function as :func:`stochastic.md.kernels.lj_half`; ``ew[b]`` receives the
+    block's (energy, virial, smallest ``r^2 - rmin2``): a negative last entry means an
+    overlap. ``uniform`` selects the scalar-coefficient loop (one pair type, plain or shifted).
     """
+    for k in prange(order.shape[0]):
+        _gather_one(k, pos, order, image, spos)
     for b in prange(fbuf.shape[0]):
         _lj_block(b, spos, stypes, c12, c6, eshift, rmin2, rc2, mode, rsw, lengths, inv, start,
                   mid, end, nbr, fbuf, ew, uniform)  # fmt: skip
+    for k in prange(order.shape[0]):
+        _scatter_one(k, fbuf, order, forces)
 
 
 @njit(cache=True)
-def lj_sorted_serial(spos, stypes, c12, c6, eshift, rmin2, rc2, mode, rsw, lengths, inv, start,
-                     mid, end, nbr, fbuf, ew, uniform):  # fmt: skip
+def lj_sorted_serial(pos, order, image, spos, stypes, c12, c6, eshift, rmin2, rc2, mode, rsw,
+                     lengths, inv, start, mid, end, nbr, fbuf, ew, uniform, forces):  # fmt: skip
     """Serial twin of :func:`lj_sorted` (same blocks, one after the other)."""
+    for k in range(order.shape[0]):
+        _gather_one(k, pos, order, image, spos)
     for b in range(fbuf.shape[0]):
         _lj_block(b, spos, stypes, c12, c6, eshift, rmin2, rc2, mode, rsw, lengths, inv, start,
                   mid, end, nbr, fbuf, ew, uniform)  # fmt: skip
+    for k in range(order.shape[0]):
+        _scatter_one(k, fbuf, order, forces)
 
 
 @njit(cache=True)
@@ -460,17 +454,6 @@ def original_csr(order, start, mid, end, nbr, out_start, out_nbr):
             fill[lo] += 1
 
 
-@njit(cache=True)
-def coarse_cells(spos, origin, width, ncoarse, ccell):
-    """Coarse cell of each sorted particle at the build (cells ``width`` wide, clamped)."""
-    for k in range(spos.shape[0]):
-        idx = 0
-        for d in range(3):
-            c = int((spos[k, d] - origin[d]) / width[d])
-            idx = idx * ncoarse[d] + min(max(c, 0), ncoarse[d] - 1)
-        ccell[k] = idx
-
-
 @njit(cache=True, inline="always")
 def _disp2(k, pos, order, image, ref):
     i = order[k]
@@ -480,8 +463,23 @@ def _disp2(k, pos, order, image, ref):
     return dx * dx + dy * dy + dz * dz
 
 
+@njit(cache=True, parallel=True)
+def max_move2(pos, order, image, ref, out):
+    """Largest squared move since the build of each row block into ``out`` (threads only).
+
+    The first pass of :func:`list_expired` split over the threads; ``max(out)`` is passed to it
+    as ``big`` so that the serial kernel only runs its cell-by-cell test.
+    """
+    n, nb = order.shape[0], out.shape[0]
+    for b in prange(nb):
+        big = 0.0
+        for k in range(b * n // nb, (b + 1) * n // nb):
+            big = max(big, _disp2(k, pos, order, image, ref))
+        out[b] = big
+
+
 @njit(cache=True)
-def list_expired(pos, order, image, ref, ccell, ncoarse, periodic, skin, dcap, top):
+def list_expired(pos, order, image, ref, ccell, ncoarse, periodic, skin, dcap, top, big=-1.0):
     """Whether a pair may have entered the cutoff since the build (then rebuild).
 
     A pair missing from the list was at least ``rc + skin`` apart at the build; after moves
@@ -492,13 +490,15 @@ def list_expired(pos, order, image, ref, ccell, ncoarse, periodic, skin, dcap, t
     largest moves of adjacent cells, sum to less than ``skin``. This is the half-skin rule
     (``max d < skin/2``, Allen & Tildesley section 5.3.1) sharpened: equally safe, it only
     rebuilds when two particles that can meet have moved skin together.
-    ``top`` (ncells, 2) is scratch space.
+    ``top`` (ncells, 2) is scratch space; ``big``, if >= 0, is the largest squared move
+    (from :func:`max_move2`).
     """
     # first a plain maximum: while every move is below skin/2 nothing else is needed
     n = order.shape[0]
-    big = 0.0
-    for k in range(n):
-        big = max(big, _disp2(k, pos, order, image, ref))
+    if big < 0.0:
+        big = 0.0
+        for k in range(n):
+            big = max(big, _disp2(k, pos, order, image, ref))
     if 4.0 * big < skin * skin:
         return False
     if big >= dcap * dcap:

@@ -7,7 +7,7 @@ from typing import Literal
 
 import numpy as np
 
-from stochastic.md import cell_kernels, kernels
+from stochastic.md import cell_kernels
 from stochastic.md.errors import MDInputError
 from stochastic.md.forcefield import raise_overlap
 from stochastic.md.mixing import PairOverrides, lorentz_berthelot
@@ -128,6 +128,8 @@ class LennardJones:
         if nlist.is_sorted:
             e, w = self._compute_sorted(positions, nlist, forces)
             return e + self.e_tail, w + self.w_tail
+        from stochastic.md import kernels  # the plain path only (start-up of the sorted one)
+
         bad = np.full(2, -1, dtype=np.int64)
         e, w = kernels.lj_half(
             positions, self.lengths, self.inv, self.types, self.c12, self.c6, self.eshift,
@@ -148,13 +150,14 @@ class LennardJones:
             self._sorted_build = (id(nlist), nlist.n_builds)
             if self._fbuf.shape != (nb, n, 3):
                 self._fbuf = np.empty((nb, n, 3))
-        spos = nlist.sorted_positions(positions)
+        spos = nlist.spos
         ew = np.zeros((nb, 3))
         kernel = cell_kernels.lj_sorted if nlist.threaded else cell_kernels.lj_sorted_serial
         kernel(
-            spos, self._stypes, self.c12, self.c6, self.eshift, self.rmin2, self.cutoff**2,
-            _MODES[self.mode], self.switch_distance, self.lengths, self.inv, nlist.sstart,
-            nlist.smid, nlist.send, nlist.snbr, self._fbuf, ew, self._uniform,
+            positions, nlist.order, nlist.image, spos, self._stypes, self.c12, self.c6,
+            self.eshift, self.rmin2, self.cutoff**2, _MODES[self.mode], self.switch_distance,
+            self.lengths, self.inv, nlist.sstart, nlist.smid, nlist.send, nlist.snbr, self._fbuf,
+            ew, self._uniform, forces,
         )  # fmt: skip
         if ew[:, 2].min() < 0.0:
             pair = cell_kernels.first_overlap(
@@ -162,10 +165,6 @@ class LennardJones:
                 nlist.send, nlist.snbr,
             )  # fmt: skip
             raise_overlap(nlist.order[np.array(pair)], positions, self.system, "Lennard-Jones")
-        scatter = (
-            cell_kernels.scatter_forces if nlist.threaded else cell_kernels.scatter_forces_serial
-        )
-        scatter(self._fbuf, nlist.order, forces)
         return float(ew[:, 0].sum()), float(ew[:, 1].sum())
 
 

@@ -8,7 +8,7 @@ import math
 import numba
 import numpy as np
 
-from stochastic.md import cell_kernels, kernels
+from stochastic.md import cell_kernels
 from stochastic.md.errors import MDInputError
 from stochastic.md.system import System
 
@@ -185,6 +185,7 @@ class NeighborList:
 
     def _build_plain(self, pos: np.ndarray, grid: tuple | None) -> None:
         """All-pairs list, or (``grid`` given) the cell list in the original particle order."""
+        from stochastic.md import kernels  # imported here: the sorted path never needs it
         r2 = self.rlist * self.rlist
         self.is_sorted = False
         self._csr_ready = True
@@ -217,9 +218,10 @@ class NeighborList:
             self.send = np.zeros(n, dtype=np.int64)
             self.snbr = np.zeros(0, dtype=np.int32)
         cstart = np.zeros(int(np.prod(ncell)) + 1, dtype=np.int64)
+        cwidth = self._coarse_grid(ncell * csize)
         cell_kernels.cell_sort(
             pos, self.lengths, self.inv, origin, csize, ncell, self.order, self.image, self.spos,
-            cstart,
+            cstart, cwidth, self._ncoarse, self._ccell,
         )  # fmt: skip
         if self.blocks is not None:
             self.n_blocks = max(1, min(self.blocks, n // 64))
@@ -246,15 +248,15 @@ class NeighborList:
         self._ref = self.spos.copy()
         self.is_sorted = True
         self._csr_ready = False
-        self._coarse_grid(origin, ncell * csize)
 
-    def _coarse_grid(self, origin: np.ndarray, extent: np.ndarray) -> None:
+    def _coarse_grid(self, extent: np.ndarray) -> np.ndarray:
         """Coarse cells of the rebuild test (:func:`~stochastic.md.cell_kernels.list_expired`).
 
         A particle may move up to ``dcap`` (the skin, less where a small box needs it: an
         interior pair's plain difference stays the minimum image while ``rc + rlist + 2 dcap``
         is shorter than the box) before the list is rebuilt regardless; cells are at least
-        ``rc + 2 dcap`` wide, so particles in cells that are not adjacent cannot meet.
+        ``rc + 2 dcap`` wide, so particles in cells that are not adjacent cannot meet. Returns
+        the cell widths; :func:`~stochastic.md.cell_kernels.cell_sort` fills ``_ccell``.
         """
         dcap = self.skin
         for length, p in zip(self.lengths, self.periodic, strict=True):
@@ -264,8 +266,8 @@ class NeighborList:
         nco = np.maximum(1, np.floor(extent / (self.cutoff + 2.0 * dcap))).astype(np.int64)
         self._ncoarse = nco
         self._ccell = np.empty(len(self.order), dtype=np.int64)
-        cell_kernels.coarse_cells(self.spos, origin, extent / nco, nco, self._ccell)
         self._top = np.zeros((int(np.prod(nco)), 2))
+        return extent / nco
 
     def update(self, positions: np.ndarray) -> bool:
         """Rebuild if needed; True if rebuilt.
@@ -278,13 +280,22 @@ class NeighborList:
             self.build(positions)
             return True
         if self.is_sorted:
+            big = -1.0  # list_expired computes the largest move itself
+            if self.threaded:  # its first pass split over the threads
+                moves = np.empty(self.n_blocks)
+                cell_kernels.max_move2(positions, self.order, self.image, self._ref, moves)
+                big = float(moves.max())
+                if 4.0 * big < self.skin * self.skin:
+                    return False
             expired = cell_kernels.list_expired(
                 positions, self.order, self.image, self._ref, self._ccell, self._ncoarse,
-                self.periodic, self.skin, self._dcap, self._top,
+                self.periodic, self.skin, self._dcap, self._top, big,
             )  # fmt: skip
             if expired:
                 self.build(positions)
             return expired
+        from stochastic.md import kernels
+
         d2 = kernels.max_displacement2(positions, self._ref, self.lengths, self.inv)
         if 4.0 * d2 >= self.skin * self.skin:
             self.build(positions)
@@ -292,9 +303,11 @@ class NeighborList:
         return False
 
     def sorted_positions(self, positions: np.ndarray) -> np.ndarray:
-        """The sorted working copy ``positions[order] - image`` (cell-sorted path only)."""
-        gather = cell_kernels.gather_sorted if self.threaded else cell_kernels.gather_sorted_serial
-        gather(positions, self.order, self.image, self.spos)
+        """The sorted working copy ``positions[order] - image`` (cell-sorted path only).
+
+        The LJ kernel gathers it itself (:func:`~stochastic.md.cell_kernels.lj_sorted`).
+        """
+        np.subtract(positions[self.order], self.image, out=self.spos)
         return self.spos
 
     def pairs(self) -> np.ndarray:

@@ -135,13 +135,16 @@ class System:
         if len(set(names)) != len(names):
             raise MDInputError(f"particle type names must be unique, got {names}")
         lookup = {n: k for k, n in enumerate(names)}
-        idx = np.empty(len(self.type_names), dtype=np.int32)
-        for i, n in enumerate(self.type_names):
-            if n not in lookup:
-                raise MDInputError(
-                    f"particle {i} has unknown type {n!r}; known types: {sorted(lookup)}"
-                )
-            idx[i] = lookup[n]
+        idx = np.fromiter(
+            (lookup.get(n, -1) for n in self.type_names), dtype=np.int32,
+            count=len(self.type_names),
+        )  # fmt: skip
+        if len(idx) and idx.min() < 0:
+            i = int(np.argmin(idx))
+            raise MDInputError(
+                f"particle {i} has unknown type {self.type_names[i]!r}; "
+                f"known types: {sorted(lookup)}"
+            )
         idx.setflags(write=False)
         object.__setattr__(self, "type_index", idx)
         object.__setattr__(self, "types", tuple(self.types))
@@ -197,14 +200,13 @@ class System:
     def exclusion_csr(self) -> tuple[np.ndarray, np.ndarray]:
         """Exclusions as CSR: partners of i (both ways) are ``ex[start[i]:start[i+1]]``."""
         n = self.n_particles
-        partners: list[list[int]] = [[] for _ in range(n)]
-        for i, j in self.exclusions:
-            partners[i].append(j)
-            partners[j].append(i)
+        ex = np.array(self.exclusions, dtype=np.int64).reshape(-1, 2)
+        rows = np.concatenate([ex[:, 0], ex[:, 1]])
+        cols = np.concatenate([ex[:, 1], ex[:, 0]])
+        by_row = np.lexsort((cols, rows))  # partners of each row in ascending order
         start = np.zeros(n + 1, dtype=np.int64)
-        start[1:] = np.cumsum([len(p) for p in partners])
-        flat = np.array([j for p in partners for j in sorted(p)], dtype=np.int32)
-        return start, flat
+        start[1:] = np.cumsum(np.bincount(rows, minlength=n))
+        return start, cols[by_row].astype(np.int32)
 
     def check_cutoff(self, cutoff: float) -> None:
         """Raise if ``cutoff`` is longer than half of a periodic box length."""
