@@ -30,26 +30,35 @@ Example
 
 from __future__ import annotations
 
-from pnp.diagnostics.adapters import inputs_from_problem, profile_from_channel
-from pnp.diagnostics.api import diagnose, diagnose_problem, diagnose_solution
-from pnp.diagnostics.findings import Finding, Severity
-from pnp.diagnostics.inputs import AxialProfile, DiagnosticInputs
-from pnp.diagnostics.report import Report
-from pnp.diagnostics.solution_fields import SolutionFields
-from pnp.diagnostics.thresholds import DEFAULT_THRESHOLDS, Thresholds
+import importlib
+from typing import Any
 
-__all__ = [
-    "DEFAULT_THRESHOLDS",
-    "AxialProfile",
-    "DiagnosticInputs",
-    "Finding",
-    "Report",
-    "Severity",
-    "SolutionFields",
-    "Thresholds",
-    "diagnose",
-    "diagnose_problem",
-    "diagnose_solution",
-    "inputs_from_problem",
-    "profile_from_channel",
-]
+# name -> module, imported on first use (the modules load scipy, DOLFINx or stochastic)
+_LAZY = {
+    "AxialProfile": "pnp.diagnostics.inputs",
+    "DEFAULT_THRESHOLDS": "pnp.diagnostics.thresholds",
+    "DiagnosticInputs": "pnp.diagnostics.inputs",
+    "Finding": "pnp.diagnostics.findings",
+    "Report": "pnp.diagnostics.report",
+    "Severity": "pnp.diagnostics.findings",
+    "SolutionFields": "pnp.diagnostics.solution_fields",
+    "Thresholds": "pnp.diagnostics.thresholds",
+    "diagnose": "pnp.diagnostics.api",
+    "diagnose_problem": "pnp.diagnostics.api",
+    "diagnose_solution": "pnp.diagnostics.api",
+    "inputs_from_problem": "pnp.diagnostics.adapters",
+    "profile_from_channel": "pnp.diagnostics.adapters",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pnp.diagnostics' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -31,27 +31,35 @@ plain numbers and arrays. Each hand-over:
 
 from __future__ import annotations
 
-from pnp.hierarchy.bd_comparison import BDRunSettings, compare_bd_with_pnp
-from pnp.hierarchy.bd_fields import bd_geometry
-from pnp.hierarchy.bd_result import BDPNPComparison
-from pnp.hierarchy.chain_comparison import chain_iv_pnp, compare_with_pnp
-from pnp.hierarchy.comparison_result import ChainPNPComparison, plot_comparison
-from pnp.hierarchy.model_pore import channel_geometry
-from pnp.hierarchy.pmf_coupling import PMFExcessPotential, mu_ex_from_pmf
-from pnp.hierarchy.time_scales import TimeScales, time_scales
+import importlib
+from typing import Any
 
-__all__ = [
-    "BDPNPComparison",
-    "BDRunSettings",
-    "ChainPNPComparison",
-    "PMFExcessPotential",
-    "TimeScales",
-    "bd_geometry",
-    "chain_iv_pnp",
-    "channel_geometry",
-    "compare_bd_with_pnp",
-    "compare_with_pnp",
-    "mu_ex_from_pmf",
-    "plot_comparison",
-    "time_scales",
-]
+# name -> module, imported on first use (the modules load scipy, DOLFINx or stochastic)
+_LAZY = {
+    "BDPNPComparison": "pnp.hierarchy.bd_result",
+    "BDRunSettings": "pnp.hierarchy.bd_comparison",
+    "ChainPNPComparison": "pnp.hierarchy.comparison_result",
+    "PMFExcessPotential": "pnp.hierarchy.pmf_coupling",
+    "TimeScales": "pnp.hierarchy.time_scales",
+    "bd_geometry": "pnp.hierarchy.bd_fields",
+    "chain_iv_pnp": "pnp.hierarchy.chain_comparison",
+    "channel_geometry": "pnp.hierarchy.model_pore",
+    "compare_bd_with_pnp": "pnp.hierarchy.bd_comparison",
+    "compare_with_pnp": "pnp.hierarchy.chain_comparison",
+    "mu_ex_from_pmf": "pnp.hierarchy.pmf_coupling",
+    "plot_comparison": "pnp.hierarchy.comparison_result",
+    "time_scales": "pnp.hierarchy.time_scales",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pnp.hierarchy' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
