@@ -197,6 +197,19 @@ class FlowFields:
                 )  # fmt: skip
         return [F_mom, F_cont]
 
+    def load(self, body_force: Any = None) -> Any:
+        """The part of the momentum residual that does not depend on ``(u, p)``, negated:
+        ``int f . v weight dx - sum_ends int p_end (v . n) weight ds``, so that the residual of
+        :meth:`residuals` is ``A (u, p) - (load, 0)`` with ``A`` its (constant) Jacobian."""
+        meas = self.measures
+        v = ufl.TestFunction(self.U)
+        zero = ufl.as_vector([0.0] * self.submesh.geometry.dim)
+        form = ufl.inner(zero if body_force is None else body_force, v) * meas.weight * self.dx
+        for end, value in ((self.top, self.p_top), (self.bottom, self.p_bottom)):
+            ds = meas.surface(end).measure(self.cmesh.boundary(end))
+            form = form - sforms.pressure_end(value, v, ds, weight=meas.weight)
+        return form
+
     def set_pressure_difference(self, dp_pa: float, offset_mpa: float = 0.0) -> None:
         """Set ``p_top - p_bottom = dp_pa`` [Pa] (bottom at ``offset_mpa`` [MPa])."""
         self.p_bottom.value = offset_mpa
