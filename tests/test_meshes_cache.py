@@ -124,3 +124,28 @@ def test_refine_halves_recorded_mesh_size_and_checks_times():
     assert refine_uniformly(sq).meta["h"] == pytest.approx(sq.meta["h"] / 2)
     with pytest.raises(InputError, match="times"):
         refine_uniformly(sq, times=0)
+
+
+def test_sphere_is_cached_and_refinement_points_enter_the_key(cache_folder, monkeypatch):
+    import gmsh
+
+    from meshes.sphere import SphereGeometry, build_sphere
+
+    geo = SphereGeometry(radius=1.0, outer_radius=4.0, h_surface=0.3, h_far=1.5)
+    plain = build_sphere(geo, dim=2)
+    refined = build_sphere(geo, dim=2, refine_at=[(0, 0, 2.5)], refine_size=0.05)
+    n_plain = plain.mesh.topology.index_map(2).size_global
+    n_refined = refined.mesh.topology.index_map(2).size_global
+    assert n_refined > n_plain  # not the cached plain mesh
+    assert len(list(cache_folder.glob("sphere2d-*.npz"))) == 2
+
+    def no_gmsh(*args, **kwargs):
+        raise AssertionError("gmsh started although the mesh is cached")
+
+    monkeypatch.setattr(gmsh, "initialize", no_gmsh)
+    again = build_sphere(geo, dim=2, refine_at=[(0, 0, 2.5)], refine_size=0.05)
+    assert again.mesh.topology.index_map(2).size_global == n_refined
+    cells1, tags1 = _sorted_cells(refined)
+    cells2, tags2 = _sorted_cells(again)
+    assert cells1 == cells2
+    np.testing.assert_array_equal(tags1, tags2)

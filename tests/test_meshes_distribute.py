@@ -99,3 +99,31 @@ def test_same_tags_as_dolfinx_on_two_ranks():
     result = json.loads(line)
     assert result.pop("size") == 2
     assert result == {"channel2d": True, "channel3d": True}
+
+
+def test_morton_order_of_a_grid_is_the_z_curve():
+    from meshes.distribute import morton_order
+
+    grid = [(i, j) for j in range(4) for i in range(4)]
+    order = morton_order(np.array(grid, dtype=float) * 0.7 - 3.0)  # any offset and scale
+    z_curve = [(0, 0), (1, 0), (0, 1), (1, 1), (2, 0), (3, 0), (2, 1), (3, 1),
+               (0, 2), (1, 2), (0, 3), (1, 3), (2, 2), (3, 2), (2, 3), (3, 3)]  # fmt: skip
+    assert [grid[k] for k in order] == z_curve
+
+
+def test_serial_mesh_ignores_nodes_no_cell_uses():
+    """gmsh models keep geometry points no cell uses; the direct serial build must skip them."""
+    from meshes.distribute import serial_mesh
+
+    # unit square as two triangles, nodes listed with two unused ones in between
+    x = np.array([[0, 0], [9, 9], [1, 0], [1, 1], [-5, 2], [0, 1]], dtype=float)
+    cells = np.array([[0, 2, 3], [0, 3, 5]])
+    msh = serial_mesh(cells, x, dgmsh.ufl_mesh(2, 2, np.float64))
+    assert msh.topology.index_map(0).size_local == 4
+    assert sorted(msh.geometry.input_global_indices) == [0, 2, 3, 5]
+    corners = msh.geometry.x[msh.geometry.dofmaps[0]][:, :, :2]  # (cell, vertex, xy)
+    edges = corners[:, 1:] - corners[:, :1]
+    areas = np.abs(edges[:, 0, 0] * edges[:, 1, 1] - edges[:, 0, 1] * edges[:, 1, 0]) / 2
+    assert areas.sum() == pytest.approx(1.0, rel=1e-14)  # the unit square, nothing else
+    # the input numbering of the cells is kept (cell tags are looked up through it)
+    assert sorted(msh.topology.original_cell_index) == [0, 1]
