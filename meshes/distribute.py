@@ -164,6 +164,9 @@ def facet_cell_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every (cell, local facet) pair of each tagged facet, with the facet's value.
 
+    The tagged facets (a small part of all facets) are sorted once; each cell facet is looked
+    up among them by bisection, so no array of all cell facets is ever sorted.
+
     Parameters
     ----------
     cells
@@ -186,6 +189,45 @@ def facet_cell_pairs(
     """
     n, k = cells.shape
     base = int(max(cells.max(initial=0), facets.max(initial=0))) + 1
+    wanted = _pack(facets, base)
+    worder = np.argsort(wanted, kind="stable")
+    wsorted = wanted[worder]
+    if np.any(wsorted[1:] == wsorted[:-1]):  # a facet tagged twice: every copy gets its pairs
+        return _pairs_by_sorting(cells, facets, values, base)
+    # rows sorted once, so the facet opposite sorted vertex j is the row without column j,
+    # already in increasing order; vertex_of[c, j] is that vertex's place in the input row
+    vertex_of = np.argsort(cells, axis=1, kind="stable")
+    rows = np.take_along_axis(cells, vertex_of, axis=1)
+    hit_cell, hit_local, hit_value, found = [], [], [], np.zeros(len(wanted), dtype=bool)
+    for j in range(k):
+        key = np.zeros(n, dtype=np.int64)
+        for column in np.delete(rows, j, axis=1).T:
+            key = key * base + column
+        pos = np.minimum(np.searchsorted(wsorted, key), len(wsorted) - 1)
+        hit = np.flatnonzero(wsorted[pos] == key)
+        which = worder[pos[hit]]
+        found[which] = True
+        hit_cell.append(hit)
+        hit_local.append(vertex_of[hit, j])
+        hit_value.append(values[which])
+    if not found.all():
+        bad = int(np.flatnonzero(~found)[0])
+        _missing(facets[bad], values[bad])
+    return tuple(np.concatenate(a) for a in (hit_cell, hit_local, hit_value))
+
+
+def _missing(facet: np.ndarray, value: int) -> None:
+    raise MeshTagError(
+        f"tagged facet {facet.tolist()} (tag {int(value)}) is not a facet of any cell: the "
+        "boundary groups of the gmsh model do not match its volume mesh"
+    )
+
+
+def _pairs_by_sorting(
+    cells: np.ndarray, facets: np.ndarray, values: np.ndarray, base: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`facet_cell_pairs` by sorting all cell facets (any facet may be tagged twice)."""
+    n, k = cells.shape
     keys = np.concatenate([_pack(np.delete(cells, i, axis=1), base) for i in range(k)])
     order = np.argsort(keys, kind="stable")
     sorted_keys = keys[order]
@@ -195,10 +237,7 @@ def facet_cell_pairs(
     counts = hi - lo
     if np.any(counts == 0):
         bad = int(np.flatnonzero(counts == 0)[0])
-        raise MeshTagError(
-            f"tagged facet {facets[bad].tolist()} (tag {int(values[bad])}) is not a facet of any "
-            "cell: the boundary groups of the gmsh model do not match its volume mesh"
-        )
+        _missing(facets[bad], values[bad])
     owner = np.repeat(np.arange(len(wanted)), counts)
     start = np.repeat(np.cumsum(counts) - counts, counts)
     hits = order[lo[owner] + np.arange(len(owner)) - start]

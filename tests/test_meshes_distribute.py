@@ -127,3 +127,11 @@ def test_serial_mesh_ignores_nodes_no_cell_uses():
     assert areas.sum() == pytest.approx(1.0, rel=1e-14)  # the unit square, nothing else
     # the input numbering of the cells is kept (cell tags are looked up through it)
     assert sorted(msh.topology.original_cell_index) == [0, 1]
+
+
+def test_facet_tagged_twice_gets_its_pairs_for_each_tag():
+    cells = np.array([[0, 1, 2], [1, 3, 2]])
+    facets = np.array([[2, 1], [0, 1], [1, 2]])  # edge (1, 2) tagged 7 and 9
+    cell, local, value = facet_cell_pairs(cells, facets, np.array([7, 8, 9]))
+    found = sorted(zip(cell.tolist(), local.tolist(), value.tolist(), strict=True))
+    assert found == [(0, 0, 7), (0, 0, 9), (0, 2, 8), (1, 1, 7), (1, 1, 9)]
