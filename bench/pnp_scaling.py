@@ -37,6 +37,7 @@ Usage::
     python bench/pnp_scaling.py --variants point,steric   # a subset of the ion models
     python bench/pnp_scaling.py --dims "" --variants steric --output out.json   # grid only
     python bench/pnp_scaling.py --flow     # also PNP-Stokes per mesh ("flow_meshes" in the JSON)
+    python bench/pnp_scaling.py --quick --no-grid --compare-csr   # CSR vs PETSc insertion
     mpiexec -n 2 python bench/pnp_scaling.py --variants point --no-grid \
         --serial-reference bench/results/pnp_scaling.json \
         --output bench/results/pnp_scaling_np2.json
@@ -48,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import os
 import sys
 import time
@@ -163,7 +165,9 @@ def _timed_solve(solver: SteadyPNPSolver, voltage: float | None = None) -> tuple
     return sol, split
 
 
-def run_mesh(dim: int, spec: tuple, comm, variant: str = "point") -> dict:
+def run_mesh(
+    dim: int, spec: tuple, comm, variant: str = "point", options: SolverOptions | None = None
+) -> dict:
     hp, hb, level = spec
     t0 = time.perf_counter()
     cm = build(dim, hp, hb, level, comm)
@@ -172,7 +176,7 @@ def run_mesh(dim: int, spec: tuple, comm, variant: str = "point") -> dict:
         cm, poreflux.salt("KCl", 150.0), voltage=100.0, surface_charge=-0.1, **VARIANTS[variant]
     )
     t0 = time.perf_counter()
-    solver = SteadyPNPSolver(cm, problem)
+    solver = SteadyPNPSolver(cm, problem, options)
     setup = time.perf_counter() - t0
     cold, cold_split = _timed_solve(solver)
     warm, warm_split = _timed_solve(solver, 125.0)
@@ -183,6 +187,7 @@ def run_mesh(dim: int, spec: tuple, comm, variant: str = "point") -> dict:
         cpu_p = min(cpu_p, LAST_POISSON_CPU[0])
     row = {
         "variant": variant,
+        "csr_assembly": solver.options.csr_assembly,
         "dim": dim,
         "h_pore": hp,
         "h_bath": hb,
@@ -260,13 +265,33 @@ def robustness(comm, quick: bool, variant: str = "point") -> dict:
 
 def add_ratios(rows: list[dict]) -> None:
     """``over_point`` (cold) and ``over_point_warm``: time / the point-ion time on that mesh."""
-    point = {(r["dim"], r["dofs_psi"]): r for r in rows if r["variant"] == "point"}
+    point = {
+        (r["dim"], r["dofs_psi"], r.get("csr_assembly", True)): r
+        for r in rows
+        if r["variant"] == "point"
+    }
     for r in rows:
-        ref = point.get((r["dim"], r["dofs_psi"]))
+        ref = point.get((r["dim"], r["dofs_psi"], r.get("csr_assembly", True)))
         r["over_point"] = None if ref is None else r["solve_time_s"] / ref["solve_time_s"]
         r["over_point_warm"] = (
             None if ref is None else r["warm_solve_time_s"] / ref["warm_solve_time_s"]
         )
+
+
+def add_csr_ratios(rows: list[dict]) -> None:
+    """``csr_over_petsc`` (cold, wall and CPU) and ``csr_over_petsc_warm``: a solve with the
+    Jacobian blocks assembled through DOLFINx's CSR matrices over the same solve with per-element
+    PETSc insertion (``--compare-csr`` rows; same mesh and model, measured alternately)."""
+    old = {(r["variant"], r["dim"], r["dofs"]): r for r in rows if not r["csr_assembly"]}
+    for r in rows:
+        ref = old.get((r["variant"], r["dim"], r["dofs"]))
+        if not r["csr_assembly"] or ref is None:
+            continue
+        r["csr_over_petsc"] = r["solve_time_s"] / ref["solve_time_s"]
+        r["csr_over_petsc_warm"] = r["warm_solve_time_s"] / ref["warm_solve_time_s"]
+        new, before = r["cold_split_s"], ref["cold_split_s"]
+        r["csr_over_petsc_cpu"] = new["cpu_time_s"] / before["cpu_time_s"]
+        r["csr_over_petsc_jacobian"] = new["jacobian_assembly"] / before["jacobian_assembly"]
 
 
 def add_mpi_speedups(rows: list[dict], serial_json: Path) -> float | None:
@@ -306,6 +331,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--serial-reference", default=None, help="serial JSON of the same series: MPI speed-ups"
     )
+    parser.add_argument(
+        "--compare-csr",
+        action="store_true",
+        help="also run every mesh with per-element PETSc Jacobian insertion (csr_over_petsc)",
+    )
     args = parser.parse_args(argv)
     comm = MPI.COMM_WORLD
     PETSc.Log.begin()  # event times for the split (also on during the Poisson reference)
@@ -315,12 +345,13 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for dim in (int(d) for d in args.dims.split(",") if d):
         for spec in series[dim]:
-            for variant in variants:
-                row = run_mesh(dim, spec, comm, variant)
+            for variant, csr in itertools.product(variants, (True, False)[: 1 + args.compare_csr]):
+                row = run_mesh(dim, spec, comm, variant, SolverOptions(csr_assembly=csr))
                 rows.append(row)
                 if comm.rank == 0:
                     print(
-                        f"{variant:>20s} {dim}D dofs={row['dofs']:>8d} {row['linear_solver']:>10s} "
+                        f"{variant:>20s}{'' if csr else ' (PETSc insertion)'} {dim}D "
+                        f"dofs={row['dofs']:>8d} {row['linear_solver']:>10s} "
                         f"newton={row['newton_iterations']:>3d} lin={row['linear_iterations']:>4d} "
                         f"t={row['solve_time_s']:7.2f}s poisson={row['poisson_time_s']:6.3f}s "
                         f"cold/poisson={row['pnp_over_poisson']:6.1f} "
@@ -331,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
                         flush=True,
                     )
     add_ratios(rows)
+    add_csr_ratios(rows)
     speedup = None
     if args.serial_reference:
         speedup = add_mpi_speedups(rows, Path(args.serial_reference))
