@@ -378,6 +378,7 @@ def lj_side_by_side(rounds: int, steps: int, layer: str | None = None) -> dict:
     runs: dict[str, list[dict]] = {"poreflux_1": [], "poreflux_2": [], "lammps": [], "floor": []}
     cold = run_poreflux(1, 10)  # fills the numba and bytecode caches if they are empty
     run_poreflux(2, 10, layer)  # and the threaded kernels' cache
+    run_floor()  # and the floor's kernel
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(rounds):
             runs["floor"].append(run_floor())
@@ -401,6 +402,8 @@ def lj_side_by_side(rounds: int, steps: int, layer: str | None = None) -> dict:
         "setup_s_first_process": cold["setup_s"],
         "numba_floor_s": floor,
         "setup_over_numba_floor_s": quick["setup_s"] - floor,
+        "setup_cpu_s": quick["setup_cpu_s"],
+        "numba_floor_cpu_s": min(r["floor_cpu_s"] for r in runs["floor"]),
         "bytecode_cache": True,
         "threading_layer_2": p2.get("threading_layer"),
         "atom_steps_per_s_loop_cpu": max(r["atom_steps_per_s_loop_cpu"] for r in pf1),
