@@ -4,6 +4,7 @@ Small settings (``ci_settings``: 32 molecules, sub-ps runs) keep the generation 
 in the default suite; the shipped database is evaluated in tests/test_cg_database_predictor.py.
 """
 
+import math
 import os
 import signal
 import subprocess
@@ -83,7 +84,7 @@ def test_entry_regenerates_bit_for_bit(small_db):
 def test_model_parameters_are_recorded_and_seeded(small_db):
     db, _ = small_db
     attrs, _ = db.read("models", "m0001")
-    again = gen.model_of(1, db.seed)
+    again = gen.model_of(1, db.seed, db.settings.base_molecules)
     assert again.parameters() == attrs["parameters"]
     assert gen.model_of(1, db.seed + 1).parameters() != attrs["parameters"]
 
@@ -158,6 +159,11 @@ def test_settings_validation_and_round_trip():
         DatabaseSettings(temperature=float("nan"))
     with pytest.raises(CGInputError, match="mass_range"):
         DatabaseSettings(mass_range=(200.0, 20.0))
+    with pytest.raises(CGInputError, match="unknown molecule"):
+        DatabaseSettings(base_molecules=("benzene", "unobtanium"))
+    with pytest.raises(CGInputError, match="heldout_replicas"):
+        DatabaseSettings(heldout_replicas=0)
+    assert {"n-hexane", "toluene", "2,2-dimethylbutane"}.isdisjoint(s.base_molecules)
 
 
 def test_clean_core_removes_isolated_contacts():
@@ -210,6 +216,37 @@ def test_roughness_keeps_the_binned_boltzmann_factor_and_its_force_is_exact():
     assert np.allclose(rough.energy(x) - smooth.energy(x), roughness(x, a, s)[0], atol=2e-3 * kt)
     assert abs(rough.energy(np.array([s.r_max - 1e-9]))[0]) < 1e-9
     assert roughness(np.array([s.r_max]), a, s)[0][0] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_heldout_targets_average_independent_all_atom_replicas(monkeypatch):
+    """``replicas`` all-atom runs: g(r) is their mean and D_AA's error the standard error of the
+    replicas' D (not one run's block error). Fake trajectories: free Brownian walks with
+    D = 0.01 nm^2/ps, so each replica's MSD fit scatters around 0.01 and the replica mean lies
+    within 3 standard errors of it."""
+    from stochastic.cg.database import pipeline
+    from stochastic.cg.targets import diffusion_estimate
+    from stochastic.md.system import Box
+
+    s = ci_settings()
+    box, d_true, dt = Box((3.0, 3.0, 3.0)), 0.01, s.aa_dt * s.aa_interval
+    frames = s.aa_prod // s.aa_interval
+    seen = []
+
+    def fake(model, settings, rng):
+        steps = rng.normal(0.0, math.sqrt(2 * d_true * dt), (frames, s.n_molecules, 3))
+        com = rng.uniform(0, 3.0, (1, s.n_molecules, 3)) + np.cumsum(steps, axis=0)
+        seen.append(diffusion_estimate(com, dt, *s.d_fit_aa).value)
+        return com, box
+
+    monkeypatch.setattr(pipeline, "_aa_trajectory", fake)
+    g, d, last, _ = pipeline._aa_targets(None, s, np.random.default_rng(1), 6)
+    assert len(seen) == 6 and last.shape == (s.n_molecules, 3)
+    assert d.value == pytest.approx(np.mean(seen), rel=1e-12)
+    assert d.error == pytest.approx(np.std(seen, ddof=1) / math.sqrt(6), rel=1e-12)
+    assert abs(d.value - d_true) < 3 * d.error
+    assert np.all(np.isfinite(g.g)) and np.mean(g.g[-10:]) == pytest.approx(1.0, abs=0.2)
+    one = pipeline._aa_targets(None, s, np.random.default_rng(1), 1)[1]
+    assert one.value == seen[6] == seen[0]  # one run (the first replica): its own estimate
 
 
 def test_nve_start_at_the_canonical_mean_energy():

@@ -15,6 +15,7 @@ from importlib import resources
 import numpy as np
 import pytest
 
+from stochastic.cg.database.evaluation import fit_arrays, heldout_density
 from stochastic.cg.database.predictor import MobilityPredictor, core_wall
 from stochastic.cg.database.schema import DatabaseError, DatabaseSettings
 from stochastic.cg.errors import CGInputError
@@ -45,14 +46,16 @@ def _lj_entries(n, seed):
 def synthetic():
     mass, d, g, u, rough = _lj_entries(150, 1)
     return MobilityPredictor(S, n_components=6, n_ensemble=1, max_iter=250, residual=False,
-                             ridge_alpha=None).fit(mass, d, g, u, rough)  # fmt: skip
+                             ridge_alpha=None, use_density=False).fit(mass, d, g, u,
+                                                                      rough)  # fmt: skip
 
 
 def test_residual_target_is_exact_for_a_dilute_gas():
     """With ``residual`` (default) the network learns U/kT + ln g, which is zero for the dilute
     gas: the potentials are then recovered to round-off whatever the network does."""
     mass, d, g, u, rough = _lj_entries(40, 5)
-    p = MobilityPredictor(S, n_components=3, n_ensemble=1, max_iter=20).fit(mass, d, g, u, rough)
+    p = MobilityPredictor(S, n_components=3, n_ensemble=1, max_iter=20,
+                          use_density=False).fit(mass, d, g, u, rough)  # fmt: skip
     ok = g[0] > 0.01
     assert np.allclose(p.predict_potential(mass[0], g[0], d[0])[0][ok], u[0][ok], atol=1e-6 * KT)
 
@@ -103,7 +106,45 @@ def test_save_load_round_trip_and_version_check(synthetic, tmp_path):
     with pytest.raises(DatabaseError, match="not a poreflux"):
         MobilityPredictor.load(tmp_path / "foreign.pkl")
     with pytest.raises(CGInputError, match="not trained"):
-        MobilityPredictor(S).predict_potential(50.0, g[0], 0.01)
+        MobilityPredictor(S).predict_potential(50.0, g[0], 0.01, 5.0)
+    with pytest.raises(CGInputError, match="number density"):
+        MobilityPredictor(S).fit(mass, d, g, g, None)
+
+
+def test_pair_entropy_of_a_hard_core_step():
+    """``s2 = -2 pi rho int (g ln g - g + 1) r^2 dr``: for g = 0 below sigma and 1 beyond it is
+    the excluded volume, ``-(2/3) pi rho sigma^3`` (midpoint rule on the bin centres: exact up to
+    O(h^2) = 1e-4 relative here); an ideal gas (g = 1) has none; g > 1 everywhere lowers it."""
+    from stochastic.cg.database.predictor import pair_entropy
+
+    sigma, rho = 0.5, 4.0
+    g = np.where(S.r < sigma, 0.0, 1.0)
+    exact = -2.0 / 3.0 * np.pi * rho * sigma**3
+    assert pair_entropy(g, S.r, rho)[0] == pytest.approx(exact, rel=1e-3)
+    assert pair_entropy(np.ones_like(S.r), S.r, rho)[0] == 0.0
+    assert pair_entropy(np.full_like(S.r, 1.5), S.r, rho)[0] < 0.0
+
+
+def test_novelty_flags_inputs_outside_the_training_molecules():
+    """Groups of dilute-gas LJ entries ("molecules": sigma 0.45-0.50, 0.50-0.55, 0.55-0.60 nm):
+    a new entry inside the sampled range is no further from the data than a left-out group
+    (novelty < 1.5), one with sigma = 0.75 nm is far outside (novelty > 3); the ensemble spread
+    of the roughness is reported (>= 0)."""
+    rng = np.random.default_rng(7)
+    mass, d, g, u, rough = _lj_entries(90, 8)
+    sig = np.repeat([0.45, 0.50, 0.55], 30) + rng.uniform(0, 0.05, 90)
+    eps = 1.0 * KT
+    u = np.minimum(4 * eps * ((sig[:, None] / S.r) ** 12 - (sig[:, None] / S.r) ** 6), 50 * KT)
+    g = np.exp(-u / KT)
+    groups = np.repeat(["a", "b", "c"], 30)
+    p = MobilityPredictor(S, n_components=3, n_ensemble=2, max_iter=30, use_density=False)
+    p.fit(mass, d, g, u, rough, groups=groups)
+    inside, outside = (np.exp(-np.minimum(4 * eps * ((x / S.r) ** 12 - (x / S.r) ** 6), 50 * KT)
+                              / KT) for x in (0.52, 0.75))  # fmt: skip
+    near, far = (p.novelty(100.0, x, float(np.median(d))) for x in (inside, outside))
+    print(f"novelty inside {near:.2f}, outside {far:.2f}")
+    assert near < 1.5 and far > 3.0
+    assert p.roughness_spread(100.0, inside, float(np.median(d))) >= 0.0
 
 
 def test_core_wall_is_continuous_and_repulsive():
@@ -137,6 +178,12 @@ def test_shipped_database_meets_the_size_and_count_targets():
     s = db.settings
     assert np.all((arrays["mass"] >= s.mass_range[0]) & (arrays["mass"] <= s.mass_range[1]))
     assert np.all((arrays["rough"] >= 0) & (arrays["rough"] <= s.rough_max * KT))
+    # the training molecules bracket every held-out liquid's number density (and toluene's
+    # aromatic neighbours benzene and p-xylene are there)
+    assert {"benzene", "p-xylene", "ethylbenzene"} <= set(arrays["molecule"])
+    for name in db.keys("heldout"):
+        rho = heldout_density(db.read("heldout", name)[0], s)
+        assert arrays["density"].min() < rho < arrays["density"].max(), name
 
 
 @pytest.fixture(scope="module")
@@ -144,9 +191,15 @@ def shipped_predictor():
     from stochastic.cg.database.storage import Database
 
     db = Database.open(_shipped())
-    a = db.training_arrays()
     pred = MobilityPredictor(db.settings, n_ensemble=1, seed=0)
-    return db, pred.fit(*(a[k] for k in ("mass", "d", "g", "u", "rough")))
+    return db, pred.fit(**fit_arrays(db.training_arrays()))
+
+
+def _heldout(db, name):
+    """(mass, g_AA, D_AA, number density) of a held-out liquid, its attributes and data."""
+    attrs, data = db.read("heldout", name)
+    rho = heldout_density(attrs, db.settings)
+    return (attrs["mass"], data["g_aa"], attrs["d_aa"], rho), attrs, data
 
 
 def test_shipped_predictor_gives_a_repulsive_core_and_a_bound_liquid(shipped_predictor):
@@ -156,15 +209,15 @@ def test_shipped_predictor_gives_a_repulsive_core_and_a_bound_liquid(shipped_pre
     correction perturbs (measured 0.10-0.34 kT with the default ridge smooth part)."""
     db, pred = shipped_predictor
     for name in db.keys("heldout"):
-        attrs, data = db.read("heldout", name)
-        u, _ = pred.predict_potential(attrs["mass"], data["g_aa"], attrs["d_aa"])
+        args, attrs, data = _heldout(db, name)
+        u, _ = pred.predict_potential(*args)
         core = data["g_aa"] < 1e-3
         assert np.all(u[core] > 5 * KT), name
         ok = ~core
         assert np.min(u[ok]) < -0.1 * KT, name
         assert np.sqrt(np.mean(((u - data["u_ibi"]) / KT)[ok] ** 2)) < 1.0, name
         table = pred.predict({"M": attrs["mass"]}, {("M", "M"): RDF(S.edges, data["g_aa"])},
-                             {"M": attrs["d_aa"]}, S.temperature)[("M", "M")]  # fmt: skip
+                             {"M": attrs["d_aa"]}, S.temperature, args[3])[("M", "M")]  # fmt: skip
         assert abs(table.energy(np.array([S.r_max - 1e-9]))[0]) < 1e-6
 
 
@@ -175,12 +228,11 @@ def test_shipped_predictor_roughens_the_potential_to_slow_the_dynamics(shipped_p
     larger roughness amplitude."""
     db, pred = shipped_predictor
     for name in db.keys("heldout"):
-        attrs, data = db.read("heldout", name)
-        m, g, d = attrs["mass"], data["g_aa"], attrs["d_aa"]
-        a = [pred.predict_potential(m, g, d * f)[1] for f in (0.5, 1.0, 2.0)]
+        (m, g, d, rho), _, _ = _heldout(db, name)
+        a = [pred.predict_potential(m, g, d * f, rho)[1] for f in (0.5, 1.0, 2.0)]
         print(name, [f"{x / KT:.3f}" for x in a])
         assert a[0] > a[1] > a[2] >= 0.0, name
-        assert pred.predict_potential(0.5 * m, g, d)[1] > a[1], name
+        assert pred.predict_potential(0.5 * m, g, d, rho)[1] > a[1], name
 
 
 def test_shipped_predictor_slows_n_hexane_to_its_all_atom_mobility(shipped_predictor):
@@ -192,10 +244,10 @@ def test_shipped_predictor_slows_n_hexane_to_its_all_atom_mobility(shipped_predi
     from stochastic.cg.database.pipeline import run_cg_entry
 
     db, pred = shipped_predictor
-    attrs, data = db.read("heldout", "n-hexane")
-    m, length, g_aa, d_aa = attrs["mass"], attrs["box_length"], data["g_aa"], attrs["d_aa"]
+    (m, g_aa, d_aa, rho), attrs, data = _heldout(db, "n-hexane")
+    length = attrs["box_length"]
     ibi = run_cg_entry(data["u_ibi"], m, db.settings, length, 0)
-    u, a = pred.predict_potential(m, g_aa, d_aa)
+    u, a = pred.predict_potential(m, g_aa, d_aa, rho)
     run = run_cg_entry(u, m, db.settings, length, 0, rough=a)
     err = math.hypot(run.d.error / run.d.value, attrs["d_aa_err"] / d_aa)
     ratio, ratio_ibi = run.d.value / d_aa, ibi.d.value / d_aa

@@ -1,10 +1,11 @@
 """Command line: ``python -m stochastic.cg.database {generate,evaluate} ...``.
 
-``generate PATH --models 20 --seed 0 [--heldout] [--mpi] [--small] [--reuse-references OLD]``
+``generate PATH --models 21 --seed 0 [--heldout] [--mpi] [--small] [--reuse-references OLD]``
 builds or continues a database (under ``mpiexec -n N`` with ``--mpi``; ``OLD``: copy the
 all-atom references of an older database first, so that only the CG entries are run);
-``evaluate PATH [--plot FILE] [--json FILE]`` trains the predictor on the database and compares
-IBI, IBI + friction and the predicted potential on the held-out liquids stored in it.
+``evaluate PATH [--plot FILE] [--json FILE] [--repeats 8]`` trains the predictor on the
+database and compares IBI, IBI + friction and the predicted potential on the held-out liquids
+stored in it (``--repeats`` independent CG runs each).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     g = sub.add_parser("generate", help="generate or continue a database")
     g.add_argument("path")
-    g.add_argument("--models", type=int, default=20)
+    g.add_argument("--models", type=int, default=21)
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--heldout", action="store_true", help="add the held-out reference liquids")
     g.add_argument("--mpi", action="store_true", help="split the work over MPI ranks")
@@ -34,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--plot", default=None)
     e.add_argument("--json", default=None)
     e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--repeats", type=int, default=8,
+                   help="independent CG runs per model and liquid (errors are their standard "
+                   "error)")  # fmt: skip
     return p
 
 
@@ -71,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from stochastic.cg.database.evaluation import evaluate_database
 
-    report = evaluate_database(args.path, seed=args.seed, plot=args.plot)
+    report = evaluate_database(args.path, seed=args.seed, plot=args.plot, repeats=args.repeats)
     print(report.table())
     if args.json:
         with open(args.json, "w") as fh:

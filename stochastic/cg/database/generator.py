@@ -42,9 +42,10 @@ def unit_seed(seed: int, *keys: int) -> int:
                >> np.uint64(1))  # fmt: skip
 
 
-def model_of(index: int, seed: int) -> MoleculeModel:
-    """The randomly perturbed all-atom model number ``index``."""
-    base = trappe_model(BASE_MOLECULES[index % len(BASE_MOLECULES)])
+def model_of(index: int, seed: int, names: tuple[str, ...] = BASE_MOLECULES) -> MoleculeModel:
+    """The randomly perturbed all-atom model number ``index`` (base molecule
+    ``names[index % len(names)]``, the database's ``settings.base_molecules``)."""
+    base = trappe_model(names[index % len(names)])
     return base.perturbed(np.random.default_rng(unit_seed(seed, index, 0, 0)))
 
 
@@ -58,7 +59,7 @@ def _do_model(db: Database, done: set[str], index: int, main: Database | None = 
     """Reference run (unless stored) and missing entries of model ``index``, written to ``db``
     (a rank's shard under MPI: a stored reference is then read from ``main`` if it is there)."""
     s, seed = db.settings, db.seed
-    model = model_of(index, seed)
+    model = model_of(index, seed, s.base_molecules)
     key = model_key(index)
     if key in done:
         src = main if main is not None and key in main.keys("models") else db
@@ -94,7 +95,8 @@ def _do_model(db: Database, done: set[str], index: int, main: Database | None = 
 
 def _do_heldout(db: Database, name: str, index: int) -> None:
     model = trappe_model(name)
-    ref = reference_run(model, db.settings, unit_seed(db.seed, 10**6 + index, 0, 1))
+    ref = reference_run(model, db.settings, unit_seed(db.seed, 10**6 + index, 0, 1),
+                        db.settings.heldout_replicas)  # fmt: skip
     extra = {"molecule": name, "box_check": molecule_box(model, db.settings)}
     db.write("heldout", name, *_reference_record(ref, extra))
 

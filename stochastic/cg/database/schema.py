@@ -23,9 +23,14 @@ from stochastic.cg.errors import CGInputError
 #: Identifier stored in every database file (foreign HDF5 files are refused).
 SCHEMA_NAME: str = "poreflux-cg-mobility-database"
 #: Version of the file layout; files of another version are refused with a clear message.
-SCHEMA_VERSION: int = 2
+SCHEMA_VERSION: int = 3
 #: Training molecules of the seed paper.
-BASE_MOLECULES: tuple[str, ...] = ("3-methylpentane", "2,3,4-trimethylpentane", "ethylbenzene")
+PAPER_MOLECULES: tuple[str, ...] = ("3-methylpentane", "2,3,4-trimethylpentane", "ethylbenzene")
+#: Training molecules of the shipped database: the paper's three, linear alkanes shorter and
+#: longer than n-hexane, and aromatics lighter/denser (benzene) and heavier (p-xylene) than
+#: toluene, so that the held-out liquids lie inside the training range of mass and density.
+BASE_MOLECULES: tuple[str, ...] = (*PAPER_MOLECULES, "n-pentane", "benzene", "n-octane",
+                                   "p-xylene")  # fmt: skip
 #: Held-out physical liquids (never in the training database).
 HELDOUT_MOLECULES: tuple[str, ...] = ("n-hexane", "toluene", "2,2-dimethylbutane")
 
@@ -68,10 +73,16 @@ class DatabaseSettings:
     rough_max
         Amplitudes of the sub-bin roughness added to the entry potentials are drawn uniformly
         from ``[0, rough_max]`` kT (:func:`stochastic.cg.database.pipeline.roughness`).
+    base_molecules
+        Catalogue names (:data:`stochastic.md.trappe.CATALOGUE`) of the training molecules;
+        model ``i`` perturbs ``base_molecules[i % len(base_molecules)]``.
+    heldout_replicas
+        Independent all-atom runs per held-out liquid: its g(r) is their mean and D_AA's error
+        their standard error (one run's block error understates the run-to-run scatter).
     """
 
     temperature: float = 298.15
-    n_molecules: int = 64
+    n_molecules: int = 72
     r_max: float = 1.1
     bin_width: float = 0.02
     aa_cutoff: float = 0.9
@@ -93,9 +104,23 @@ class DatabaseSettings:
     entries_per_model: int = 20
     mass_range: tuple[float, float] = (20.0, 200.0)
     rough_max: float = 0.25
+    base_molecules: tuple[str, ...] = BASE_MOLECULES
+    heldout_replicas: int = 4
 
     def __post_init__(self) -> None:
+        names = self.base_molecules
+        if not names or not all(isinstance(x, str) and x for x in names):
+            raise CGInputError(f"database setting base_molecules must be catalogue names, got "
+                               f"{names!r}")  # fmt: skip
+        from stochastic.md.trappe import CATALOGUE
+
+        unknown = sorted(set(names) - set(CATALOGUE))
+        if unknown:
+            raise CGInputError(f"database setting base_molecules: unknown molecule(s) {unknown}; "
+                               f"known: {sorted(CATALOGUE)}")  # fmt: skip
         for f in fields(self):
+            if f.name == "base_molecules":
+                continue
             v = getattr(self, f.name)
             vals = v if isinstance(v, tuple) else (v,)
             if not all(isinstance(x, int | float) and math.isfinite(x) and x > 0 for x in vals):
@@ -139,5 +164,5 @@ def ci_settings() -> DatabaseSettings:
         n_molecules=32, r_max=0.9, aa_cutoff=0.8, aa_pack_stages=2, aa_pack_steps=100,
         aa_equil=200, aa_prod=400, aa_interval=20, cg_equil=200, cg_prod=800, cg_interval=20,
         d_fit_aa=(0.2, 0.6), d_fit_cg=(0.4, 1.2), ibi_iterations=2, ibi_equil=100,
-        ibi_prod=400, entries_per_model=2,
+        ibi_prod=400, entries_per_model=2, heldout_replicas=2,
     )  # fmt: skip

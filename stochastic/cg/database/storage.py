@@ -195,9 +195,11 @@ class Database:
             return attrs, {k: g[k][()] for k in g}
 
     def training_arrays(self) -> dict[str, np.ndarray]:
-        """All entries as arrays: mass, d, rough, model, molecule (n,), g and u (n, bins)."""
+        """All entries as arrays: mass, d, rough, model, molecule, density (beads per nm^3)
+        (n,), g and u (n, bins)."""
         out: dict[str, list] = {"mass": [], "d": [], "g": [], "u": [], "model": [], "molecule": [],
-                                "rough": []}  # fmt: skip
+                                "rough": [], "density": []}  # fmt: skip
+        n_beads = self.settings.n_molecules
         with _h5py().File(self.path, "r") as f:
             for key in sorted(f["entries"]):
                 e = f["entries"][key]
@@ -206,6 +208,7 @@ class Database:
                 out["rough"].append(float(e.attrs.get("rough", 0.0)))
                 out["model"].append(int(e.attrs["model"]))
                 out["molecule"].append(str(_decode(e.attrs["molecule"])))
+                out["density"].append(n_beads / float(e.attrs["box_length"]) ** 3)
                 out["g"].append(e["g"][()])
                 out["u"].append(e["u"][()])
         return {k: np.array(v) for k, v in out.items()}
