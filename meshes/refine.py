@@ -76,13 +76,21 @@ def _rebuild(cmesh: ChannelMesh, recipe, times: int) -> ChannelMesh:
 def refine_in_dolfinx(cmesh: ChannelMesh) -> ChannelMesh:
     """One uniform DOLFINx (Plaza) refinement with the cell and facet tags carried to the
     children; serial only (DOLFINx cannot carry tags on a ``shared_facet``-ghosted mesh in
-    parallel). Cheaper in memory than :func:`refine_uniformly`'s gmsh rebuild."""
+    parallel). Cheaper in memory than :func:`refine_uniformly`'s gmsh rebuild.
+
+    In serial the refined mesh is made without a partitioner (``partitioner=None``: the cells
+    stay where they are, as they must on one process). DOLFINx's default, an identity
+    partitioner that also rebuilds the ghost layer, costs more for nothing there: measured on
+    the 3D channel refined to 9.4e5 cells, refinement CPU time 3.9 s instead of 5.5 s, peak RSS
+    +272 MB instead of +293 MB and 68 MB less held afterwards, same cells and tags.
+    """
     msh = cmesh.mesh
     fdim = msh.topology.dim - 1
     msh.topology.create_entities(1)
     msh.topology.create_entities(fdim)
+    serial = {"partitioner": None} if msh.comm.size == 1 else {}
     new, parent_cell, parent_facet = dolfinx.mesh.refine(
-        msh, option=dolfinx.mesh.RefinementOption.parent_cell_and_facet
+        msh, option=dolfinx.mesh.RefinementOption.parent_cell_and_facet, **serial
     )
     new.topology.create_entities(fdim)
     new.topology.create_connectivity(fdim, fdim + 1)
