@@ -1,6 +1,8 @@
 """poreflux channel geometries: parametric gmsh builders with named regions and boundaries.
 
-Importing :mod:`meshes` is light; builders (which import gmsh and DOLFINx) load on first use.
+Importing :mod:`meshes` prepares the DOLFINx bindings and, where DOLFINx is installed, imports it
+(:func:`meshes.backend.load_dolfinx`: with the garbage collector paused, then frozen); the
+builders load on first use, and gmsh only when a mesh is not in the cache.
 
 >>> from meshes import build_channel, default_channel      # doctest: +SKIP
 >>> cm = build_channel(default_channel(), dim=2)            # doctest: +SKIP
@@ -13,6 +15,9 @@ import importlib
 from typing import Any
 
 from meshes import backend as _backend  # (must precede any dolfinx import)
+
+if _backend.dolfinx_available():
+    _backend.load_dolfinx()
 
 _LAZY: dict[str, str] = {
     "ChannelMesh": "meshes.record",
