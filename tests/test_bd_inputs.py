@@ -198,3 +198,8 @@ def test_mixed_precision_pair_forces_match_the_float64_sum():
     err = np.linalg.norm(out - ref, axis=0)
     assert np.max(err) < 1e-4 * np.sqrt(np.mean(ref**2)), np.max(err)
     assert np.median(err / np.linalg.norm(ref, axis=0)) < 1e-5
+
+
+def test_unknown_buffer_reference_is_refused():
+    with pytest.raises(BDInputError, match="reference must be 'buffer', 'zero' or 'ends'"):
+        BDSimulation(BDSystem(_geometry(), salt("KCl", 500.0)), 1, reference="electrode")

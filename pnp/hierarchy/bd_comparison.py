@@ -132,7 +132,8 @@ def _bd_fields(
     """Static potential of the fixed charges (V = 0), of 1 mV applied, and the self-energy."""
     kw = {"temperature": physics["temperature"], "permittivity": physics["permittivity"],
           "spacing": settings.grid_spacing}  # fmt: skip
-    fixed = static_potential_grid(cm, bdg, 0.0, surface_charge=physics["surface_charge"], **kw)
+    fixed = static_potential_grid(cm, bdg, 0.0, surface_charge=physics["surface_charge"],
+                                  walls=physics["walls"], **kw)  # fmt: skip
     unit = static_potential_grid(cm, bdg, 1.0, **kw)
     self_e = None
     if settings.self_energy_points:
@@ -204,7 +205,7 @@ def _run_pnp(
     from pnp.solvers.steady import SteadyPNPSolver
 
     problem = channel_problem(
-        cm, electrolyte, surface_charge=physics["surface_charge"],
+        cm, electrolyte, surface_charge=physics["surface_charge"], walls=physics["walls"],
         temperature=physics["temperature"], permittivity=physics["permittivity"],
     )  # fmt: skip
     solver = SteadyPNPSolver(cm, problem, solver_options)
@@ -237,6 +238,7 @@ def compare_bd_with_pnp(
     *,
     temperature: float = 298.15,
     surface_charge: float = 0.0,
+    charged_walls: Sequence[str] = ("membrane_wall", "protein_wall"),
     permittivity: Mapping[str, float] | None = None,
     settings: BDRunSettings | None = None,
     dim: int = 2,
@@ -258,7 +260,10 @@ def compare_bd_with_pnp(
     temperature
         [K].
     surface_charge
-        Uniform charge density [C/m^2] on the membrane and protein walls (fixed charge).
+        Uniform charge density [C/m^2] on the ``charged_walls`` (fixed charge).
+    charged_walls
+        Boundaries that carry ``surface_charge`` (default the membrane and protein walls;
+        ``("protein_wall",)`` charges only a protein lining of the pore, e.g. a binding site).
     permittivity
         Region -> relative permittivity (defaults of
         :func:`pnp.problems.transport.channel_problem`); the BD solvent permittivity is the
@@ -281,11 +286,13 @@ def compare_bd_with_pnp(
     from poreflux.validation import check_temperature
 
     v = _check(geometry, electrolyte, voltages)
+    if isinstance(charged_walls, str):
+        charged_walls = (charged_walls,)
     settings = settings or BDRunSettings()
     cm = build_channel(geometry, dim=dim) if cmesh is None else cmesh
     perm = region_permittivity(cm, dict(permittivity or {}))
     physics = {"temperature": check_temperature(temperature), "permittivity": perm,
-               "surface_charge": float(surface_charge),
+               "surface_charge": float(surface_charge), "walls": tuple(charged_walls),
                "eps_w": perm.get("pore", perm["bath"])}  # fmt: skip
     bdg = bd_geometry(geometry, bath_radius=settings.bath_radius, bath_length=settings.bath_length,
                       buffer_length=settings.buffer_length)  # fmt: skip
@@ -317,5 +324,6 @@ def compare_bd_with_pnp(
         meta={"pore_radius_min_nm": float(geometry.profile.min_radius),
               "thickness_nm": float(geometry.thickness), "electrolyte": dict(
                   zip(names, electrolyte.bulk, strict=True)), "temperature": temperature,
-              "surface_charge": float(surface_charge), "settings": settings.__dict__},
+              "surface_charge": float(surface_charge), "charged_walls": list(charged_walls),
+              "settings": settings.__dict__},
     )  # fmt: skip

@@ -35,9 +35,20 @@ Electroneutrality. Three exchange schemes:
   with equal probability. Its ensemble is that of ``"ions"`` (open in every species), and the
   neutral moves and transfers make the neutral composition and the inter-bath charge relax fast.
 
-``mu_ex`` starts from the Debye-Hückel limit with the contact distance and is calibrated
-iteratively during equilibration (``mu_ex += ln(c_target/c_measured)``) until the buffers hold
-their targets; the production run keeps it fixed (detailed balance).
+``mu_ex`` starts from the Debye-Hückel limit with the contact distance and is calibrated during
+equilibration by Widom test insertions into the buffers (:meth:`Buffers.widom`); the production
+run keeps it fixed (detailed balance). The potential distribution theorem of the
+grand-canonical region (Widom, J. Chem. Phys. 39, 2808 (1963); Frenkel & Smit, section 7.2) is
+exact for any activity::
+
+    <N_s>_k / V_s = A_s,k <exp(-U_test)>_k         (test ion of species s, uniform in buffer k)
+
+so ``mu_ex,s = -ln W_s,k - u_ref,s,k`` with ``W`` the measured Widom average holds the target
+``rho_s`` in buffer k; the two buffers are averaged. ``W`` depends on the concentration only
+through the weak density dependence of the excess chemical potential, so a measured ``W`` pins
+``mu_ex`` far more precisely than the buffers' ion counts would (an earlier count-based
+Robbins-Monro calibration left ``mu_ex`` with the counting noise of its last rounds, 1-3 % of
+the concentration at a few ns, an offset the production's block errors do not include).
 """
 
 from __future__ import annotations
@@ -137,7 +148,12 @@ class Buffers:
         ``reference="buffer"``: ``u_ref`` is the external energy of the buffer (the reservoir
         follows the applied potential there); ``"zero"``: ``u_ref = 0``, a reservoir at zero
         potential, for an external field that is the *unscreened* potential of fixed charges
-        (the ions screen it, so the buffer's true potential is ~0, not the bare field's).
+        (the ions screen it, so the buffer's true potential is ~0, not the bare field's);
+        ``"ends"``: ``u_ref`` is the external energy on the bath's end face (the contact plane
+        ``|z| = z_max - a``), where a finite-element field with Dirichlet ends takes the
+        electrodes' potentials: the reservoir of each bath sits at its electrode's potential
+        (the applied voltage) while the unscreened field of fixed charges, which the
+        Dirichlet ends pin to zero there, does not shift it.
         """
         g = system.geometry
         ns = len(system.names)
@@ -152,8 +168,14 @@ class Buffers:
             )
         elif reference == "zero":
             u_ref = np.zeros((ns, 2))
+        elif reference == "ends":
+            u_ref = np.array(
+                [[_end_energy(model, s, g, side, a_bath) for side in (-1, 1)] for s in range(ns)]
+            )
         else:
-            raise BDInputError(f"reference must be 'buffer' or 'zero', got {reference!r}")
+            raise BDInputError(
+                f"reference must be 'buffer', 'zero' or 'ends', got {reference!r}"
+            )
         singles = [np.eye(ns, dtype=int)[s] for s in range(ns) if rho[s] > 0]
         if exchange == "ions":
             groups = singles
@@ -182,6 +204,51 @@ class Buffers:
         """``N[s, k]``: ions of species s in buffer k."""
         lab = self.labels(st)
         return np.bincount(lab[lab >= 0], minlength=2 * self.volumes.size).reshape(-1, 2)
+
+    def widom(
+        self, st: IonState, model: KernelModel, rng: np.random.Generator, n: int
+    ) -> np.ndarray:
+        """``W[s, k]``: sums of ``exp(-U)`` over ``n`` test insertions of species s uniform in
+        buffer k (the configuration is left unchanged)."""
+        ns = self.volumes.size
+        out = np.zeros((ns, 2))
+        for s in range(ns):
+            if self.rho[s] == 0:
+                continue
+            for k in range(2):
+                z_lo, z_hi, r_max = self.regions[s, k]
+                rr, ph = r_max * np.sqrt(rng.random(n)), 2 * np.pi * rng.random(n)
+                out[s, k] = K.widom_sum(
+                    rr * np.cos(ph), rr * np.sin(ph), rng.uniform(z_lo, z_hi, n), s,
+                    st.x, st.y, st.z, st.q, st.a, st.n,
+                    model.fp, model.ip, model.table, model.pore_r, model.sq, model.sa,
+                )  # fmt: skip
+        return out
+
+    def mu_from_widom(self, w_mean: np.ndarray, valences: np.ndarray) -> np.ndarray:
+        """``mu_ex`` [kT] that holds the targets given mean Widom factors ``w_mean[s, k]``.
+
+        ``m_s = mean_k(-ln W_s,k - u_ref,s,k)`` sets the neutral (salt) combinations of
+        ``mu_ex``; its charge mode (a shift ``q_s psi``, which the system absorbs by charging
+        until its potential moves by ``psi``) is kept from the current ``mu_ex``:
+        ``mu_new = m + q psi`` with ``sum_s rho_s q_s (mu_new - mu_ex)_s = 0``. Measured, the
+        charge mode of ``m`` is a potential, not a concentration, and iterating it does not
+        converge where the Coulomb energy pins the charge (a stiff mode that random-walks with
+        the sampling noise of ``W``). Species without a target or with ``W = 0`` keep their
+        value.
+        """
+        q = np.asarray(valences, dtype=float)
+        ok = (self.rho > 0) & np.all(w_mean > 0, axis=1)
+        if not np.any(ok):
+            return self.mu_ex.copy()
+        m = self.mu_ex.copy()
+        m[ok] = np.mean(-np.log(w_mean[ok]) - self.u_ref[ok], axis=1)
+        wq = self.rho * q * ok
+        den = float(np.sum(wq * q))
+        psi = float(np.sum(wq * (self.mu_ex - m))) / den if den > 0 else 0.0
+        out = self.mu_ex.copy()
+        out[ok] = m[ok] + q[ok] * psi
+        return out
 
     def log_activity_volume(self, s: int, k: int) -> float:
         """``ln(A_s V_s)`` for buffer ``k``."""
@@ -308,6 +375,13 @@ def _reference_energy(model: KernelModel, s: int, region: np.ndarray, n: int = 4
     u = model.external_energy(s, rr * np.cos(ph), rr * np.sin(ph), rng.uniform(z_lo, z_hi, n))
     m = float(np.min(u))
     return m - math.log(float(np.mean(np.exp(-(u - m)))))
+
+
+def _end_energy(model: KernelModel, s: int, g, side: int, a: float, n: int = 1024) -> float:
+    """``-ln <exp(-U_ext)>`` over the contact plane ``z = side (z_max - a)`` of a bath end."""
+    z = side * (g.z_max - a)
+    region = np.array([z, z, g.bath_radius - a])
+    return _reference_energy(model, s, region, n)
 
 
 def _check_reachable(system: BDSystem, volumes: np.ndarray, rho: np.ndarray) -> None:

@@ -383,3 +383,16 @@ def advance_state(state: object, model: object, noise: np.ndarray, cross: np.nda
         st.x, st.y, st.z, st.sp, st.q, st.a, st.n, noise,
         m.fp, m.ip, m.table, m.dtab, m.dgrad, m.pore_r, m.sq, m.sa, st.work, cross,
     )  # fmt: skip
+
+
+@njit(**_JIT)
+def widom_sum(px, py, pz, s, x, y, z, q, a, n, fp, ip, table, pore_r, sq, sa):
+    """``sum_k exp(-U_k)`` over test insertions of species ``s`` at the points ``(px, py, pz)[k]``
+    (``U_k`` = the ion's full energy there, :func:`ion_energy`; Widom, J. Chem. Phys. 39, 2808
+    (1963))."""
+    w = 0.0
+    for k in range(px.shape[0]):
+        u = ion_energy(px[k], py[k], pz[k], s, x, y, z, q, a, n, -1, fp, ip, table, pore_r, sq, sa)
+        if u < 700.0:
+            w += math.exp(-u)
+    return w

@@ -28,6 +28,8 @@ from stochastic.langevin import InstabilityError, as_generator
 __all__ = ["BDSimulation"]
 
 CHECKPOINT = "state.npz"
+#: Widom test insertions per species, buffer and cycle during the calibration
+WIDOM_TESTS = 16
 
 
 class BDSimulation:
@@ -45,7 +47,7 @@ class BDSimulation:
     positions, species
         Optional initial ions (``(n, 3)`` nm, species indices); default: baths at target.
     reference
-        ``"buffer"`` (default) or ``"zero"``: the reservoir's potential (see
+        ``"buffer"`` (default), ``"zero"`` or ``"ends"``: the reservoir's potential (see
         :meth:`stochastic.bd.gcmc.Buffers.build`).
     gcmc_every
         BD steps per cycle.
@@ -128,47 +130,42 @@ class BDSimulation:
     ) -> None:
         """Run ``time_ns`` without recording.
 
-        With ``calibrate`` the buffers' ``mu_ex`` are adjusted after each of ``rounds`` equal
-        stretches by stochastic approximation (Robbins & Monro, Ann. Math. Stat. 22, 400 (1951)):
-        ``mu_ex += g_k ln(c_target / c_measured)`` (both buffers pooled). Electroneutrality
-        couples the species: raising one ``mu_ex`` raises the cation and anion concentrations
-        together by half as much, so only the salt (common) mode responds, with slope 1, and
-        the charge mode only shifts the system's potential. The first two thirds of the rounds
-        use the constant gain ``g = 1/2`` (it forgets the start-up transient of the baths); the
-        last third uses ``g_k = min(1/2, 1/k)``, k = 1, 2, ... (Robbins-Monro; 1/k is the
-        optimal gain for slope 1, capped so one noisy round cannot move ``mu_ex`` by more than
-        half its clipped log ratio), so that the final ``mu_ex`` is in effect the average of the
-        last third's measured corrections and its noise falls as ``1/sqrt(time)`` (a constant
-        gain leaves it at the noise of one round: in buffers of a
-        few ions that is several per cent of the concentration).
+        With ``calibrate`` the buffers' ``mu_ex`` are set after each of ``rounds`` equal
+        stretches from Widom test insertions into the buffers (``WIDOM_TESTS`` per species,
+        buffer and cycle; :meth:`stochastic.bd.gcmc.Buffers.mu_from_widom`): in the first half
+        from that round's Widom average (a fixed-point iteration; ``W`` depends on ``mu_ex``
+        only through the weak density dependence of the excess chemical potential, so it
+        converges in a few rounds), in the second half from the Widom sums pooled over all its
+        rounds so far, so that the final ``mu_ex`` carries the sampling noise of half the
+        equilibration, not of one round.
         """
         n = self._n_cycles(time_ns)
         per = max(1, n // max(1, rounds)) if calibrate else max(n, 1)
         bar = _bar(progress, n * self.cycle_ns, "BD equilibration")
-        done, k_round, approach = 0, 0, max(1, (2 * rounds) // 3)
+        done, k_round, half = 0, 0, max(1, rounds // 2)
+        pooled, pooled_n = np.zeros(self.buffers.u_ref.shape), 0
         while done < n:
             k = min(per, n - done)
-            counts = np.zeros(self.buffers.volumes.size)
+            w = np.zeros(self.buffers.u_ref.shape)
             for _ in range(k):
                 self._cycle(None, None)
                 if calibrate:
-                    counts += self.buffers.counts(self.state).sum(axis=1)
+                    w += self.buffers.widom(self.state, self.model, self.rng, WIDOM_TESTS)
             if calibrate:
                 k_round += 1
-                gain = 0.5 if k_round <= approach else min(0.5, 1.0 / (k_round - approach))
-                self._calibrate(counts / k, gain)
+                w_n = k
+                if k_round > half:
+                    pooled += w
+                    pooled_n += k
+                    w, w_n = pooled, pooled_n
+                self.buffers.mu_ex = self.buffers.mu_from_widom(
+                    w / (w_n * WIDOM_TESTS), self.system.valences
+                )
             done += k
             self.equilibrated_ns += k * self.cycle_ns
             bar.update(k * self.cycle_ns)
         bar.close()
         self.cross[:] = 0.0
-
-    def _calibrate(self, mean_counts: np.ndarray, gain: float) -> None:
-        b = self.buffers
-        expected = 2.0 * b.rho * b.volumes  # both buffers
-        ok = expected > 0
-        ratio = (expected[ok]) / np.maximum(mean_counts[ok], 0.25)
-        b.mu_ex[ok] += gain * np.clip(np.log(ratio), -1.0, 1.0)
 
     def run(self, time_ns: float, *, block_ns: float, progress: bool = False, on_block=None):
         """Production: ``time_ns`` in blocks of ``block_ns`` (``mu_ex`` fixed); ``on_block``
