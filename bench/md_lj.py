@@ -320,6 +320,34 @@ def thread_phases(steps: int, layer: str | None) -> dict:
     return out
 
 
+#: Two-thread set-ups compared by ``--layers``: numba's threading layer, OpenMP's wait policy.
+LAYERS = {
+    "omp": {"NUMBA_THREADING_LAYER": "omp"},
+    "omp_passive": {"NUMBA_THREADING_LAYER": "omp", "OMP_WAIT_POLICY": "passive"},
+    "workqueue": {"NUMBA_THREADING_LAYER": "workqueue"},
+}
+
+
+def compare_layers(steps: int, rounds: int) -> dict:
+    """Two-thread in.lj children on each of :data:`LAYERS`, alternating (``--layers``).
+
+    OpenMP threads spin while they wait for work (CPU time even when idle); ``workqueue``
+    threads sleep. Records the loop's wall and CPU time of every run, the best per layer.
+    """
+    runs: dict[str, list[dict]] = {name: [] for name in LAYERS}
+    for _ in range(rounds):
+        for name, extra in LAYERS.items():
+            env = _child_env(2) | extra
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", "--steps", str(steps)],
+                env=env, capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            runs[name].append({k: r[k] for k in ("loop_s", "loop_cpu_s", "threading_layer")})
+    best = {name: min(v, key=lambda r: r["loop_s"]) for name, v in runs.items()}
+    return {"steps": steps, "runs": runs, "best_loop_s": {k: v["loop_s"] for k, v in best.items()}}
+
+
 def run_floor() -> dict:
     """The numba floor (:func:`floor_child`) in a fresh process."""
     out = subprocess.run(
@@ -521,6 +549,10 @@ def main() -> None:
     parser.add_argument("--floor", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--phases-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
+        "--layers", type=int, default=0, metavar="STEPS",
+        help="only the two-thread loop on each threading layer (thread_layers), STEPS steps",
+    )  # fmt: skip
+    parser.add_argument(
         "--phases", type=int, default=0, metavar="STEPS",
         help="only the per-kernel time per step on 1 and 2 threads (thread_phases), STEPS steps",
     )  # fmt: skip
@@ -541,6 +573,13 @@ def main() -> None:
     for stale in ("lj_atom_steps_per_s", "lj_atom_steps_per_s_each_run", "lj_seconds"):
         result.pop(stale, None)
     load = os.getloadavg()
+    if args.layers:
+        result["thread_layers"] = compare_layers(args.layers, args.rounds) | {
+            "load_average_1min_before_after": [load[0], os.getloadavg()[0]]
+        }
+        OUT.write_text(json.dumps(result, indent=2))
+        print(json.dumps(result["thread_layers"]["best_loop_s"]))
+        return
     if args.phases:
         result["thread_phases"] = thread_phases(args.phases, args.threading_layer) | {
             "load_average_1min_before_after": [load[0], os.getloadavg()[0]]
