@@ -49,7 +49,7 @@ def test_michaelis_menten_fit_recovers_known_parameters():
         f = fit_michaelis_menten(c, exact + err * rng.standard_normal(c.size), err)
         hits += [abs(f.imax - 400.0) < f.imax_err, abs(f.k_mM - 150.0) < f.k_err]
     binom = np.sqrt(0.68 * 0.32 / n)
-    assert np.all(np.abs(hits / n - 0.683) < 4 * binom + 0.03), hits / n
+    assert np.all(np.abs(hits / n - 0.683) < 3 * binom + 0.01), hits / n
     r, e = current_ratio(300.0, 30.0, 100.0, 10.0)
     assert r == 3.0 and e == pytest.approx(3.0 * np.hypot(0.1, 0.1))
 

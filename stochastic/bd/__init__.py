@@ -16,7 +16,9 @@ functions:
   :class:`ReplicaPool` (:mod:`stochastic.bd.replicas`); the BD electrolyte's bulk conductivity
   relative to Nernst-Einstein (:func:`stochastic.bd.bulk.bulk_conductivity_ratio`);
 - a charged membrane face with multivalent counter-ions and its neutralisation profile
-  (overcharging; :mod:`stochastic.bd.wall`).
+  (overcharging; :mod:`stochastic.bd.wall`);
+- Michaelis-Menten fits of a current against concentration (single-file saturation;
+  :mod:`stochastic.bd.saturation`).
 
 See ``docs/brownian_dynamics.md`` for the model, equations and references.
 """
