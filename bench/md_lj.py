@@ -265,8 +265,7 @@ def phases_child(steps: int) -> None:
 
     def timed(name, fn):
         def call(*args):
-            t = time.perf_counter()
-            out = fn(*args)
+            t, out = time.perf_counter(), fn(*args)
             acc[name] = acc.get(name, 0.0) + time.perf_counter() - t
             return out
 
@@ -306,11 +305,7 @@ def thread_phases(steps: int, layer: str | None) -> dict:
     """:func:`phases_child` on one and on two threads, alternating (``--phases``)."""
     out = {}
     for threads in (1, 2):
-        res = subprocess.run(
-            [sys.executable, __file__, "--phases-child", "--steps", str(steps)],
-            env=_child_env(threads, layer), capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        out[f"threads_{threads}"] = json.loads(res.stdout.strip().splitlines()[-1])
+        out[f"threads_{threads}"] = _child(_child_env(threads, layer), "--phases-child", steps)
     t1, t2 = out["threads_1"]["ms_per_step"], out["threads_2"]["ms_per_step"]
     out["speedup_by_part"] = {k: t1[k] / t2[k] for k in t1 if k in t2 and t2[k] > 0}
     out["speedup_by_part"] |= {
@@ -337,36 +332,29 @@ def compare_layers(steps: int, rounds: int) -> dict:
     runs: dict[str, list[dict]] = {name: [] for name in LAYERS}
     for _ in range(rounds):
         for name, extra in LAYERS.items():
-            env = _child_env(2) | extra
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", "--steps", str(steps)],
-                env=env, capture_output=True, text=True, check=True,
-            )  # fmt: skip
-            r = json.loads(out.stdout.strip().splitlines()[-1])
+            r = _child(_child_env(2) | extra, "--child", steps)
             runs[name].append({k: r[k] for k in ("loop_s", "loop_cpu_s", "threading_layer")})
     best = {name: min(v, key=lambda r: r["loop_s"]) for name, v in runs.items()}
     return {"steps": steps, "runs": runs, "best_loop_s": {k: v["loop_s"] for k, v in best.items()}}
 
 
+def _child(env: dict, mode: str, steps: int) -> dict:
+    """Run this script as a fresh ``mode`` child process; its last output line as JSON."""
+    cmd = [sys.executable, __file__, mode, "--steps", str(steps)]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def run_floor() -> dict:
     """The numba floor (:func:`floor_child`) in a fresh process."""
-    out = subprocess.run(
-        [sys.executable, __file__, "--floor"], env=_child_env(1), capture_output=True,
-        text=True, check=True,
-    )  # fmt: skip
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return _child(_child_env(1), "--floor", 0)
 
 
 def run_poreflux(threads: int, steps: int, layer: str | None = None) -> dict:
     """One fresh process; adds its whole-process wall time."""
-    env = _child_env(threads, layer)
     t0 = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", "--steps", str(steps)],
-        env=env, capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    whole = time.perf_counter() - t0
-    return json.loads(out.stdout.strip().splitlines()[-1]) | {"whole_process_s": whole}
+    out = _child(_child_env(threads, layer), "--child", steps)
+    return out | {"whole_process_s": time.perf_counter() - t0}
 
 
 def run_lammps(lmp: str, steps: int, workdir: Path) -> dict:
