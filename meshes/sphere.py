@@ -238,6 +238,8 @@ def build_sphere(
         2 (axisymmetric, (r, z) half disc) or 3.
     comm
         MPI communicator; the mesh is built on rank 0 and distributed (ghost mode shared_facet).
+        Built meshes are kept in the on-disk cache (:mod:`meshes.cache`, keyed by the geometry
+        and the refinement points), so a rerun reads the mesh without gmsh.
     refine_at
         Points (x, y, z) [nm] around which the mesh is refined, e.g.
         ``PointCharges.positions`` (in 2D only on-axis points, x = y = 0).

@@ -15,7 +15,9 @@ Subpackages by role, each importing only those above it in this list:
 - :mod:`pnp.cli`: the ``poreflux`` command.
 
 Shared basics (units, species, electrolytes, errors) come from :mod:`poreflux`; geometries from
-:mod:`meshes`. Importing :mod:`pnp` prepares the DOLFINx bindings (:mod:`meshes.backend`).
+:mod:`meshes`. Importing :mod:`pnp` prepares the DOLFINx bindings and imports DOLFINx
+(:func:`meshes.backend.load_dolfinx`, with the garbage collector paused and then frozen); it
+loads none of the subpackages, which a script imports as it needs them.
 """
 
 from __future__ import annotations
