@@ -13,7 +13,9 @@
   of ``generate``'s wall times (no process start-up).
 * ``train_seconds`` and the held-out figures (``d_ratio_pred``, ``d_ratio_ibi``,
   ``rdf_rms_pred``, ``rdf_rms_ibi``): :func:`stochastic.cg.database.evaluation.evaluate_database`
-  on the shipped database.
+  on the shipped database (8 independent seeds per CG model and liquid; ``per_molecule`` holds
+  each run's D, the ratios with their standard errors, the novelty and the expected D error
+  of the prediction).
 
 Writes ``bench/results/cg_database.json``.
 """

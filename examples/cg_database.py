@@ -6,15 +6,15 @@ Usage::
     # models of the held-out liquids n-hexane, toluene and 2,2-dimethylbutane):
     python examples/cg_database.py --out cg_db_eval
 
-    # regenerate it from scratch first (20 all-atom models, 400 CG entries, 3 held-out liquids;
-    # about 30 min with 2 MPI ranks on a shared 2-core machine, resumable if interrupted):
+    # regenerate it from scratch first (21 all-atom models of 7 molecules, 420 CG entries,
+    # 3 held-out liquids with 4 all-atom runs each; 1000 s of CPU, 49 min of wall time with 2
+    # MPI ranks on the shared 2-core machine at load 12-29; resumable if interrupted):
     mpiexec -n 2 python examples/cg_database.py --regenerate my_db.h5 --mpi --out cg_db_eval
 
-The shipped file ``stochastic/cg/data/cg_mobility_db.h5`` holds what the second command
-produces (``--models 20 --seed 0``, default :class:`DatabaseSettings`); its all-atom references
-were carried over from the first (schema 1) database and only the CG entries regenerated
-(``python -m stochastic.cg.database generate ... --reuse-references OLD``), see
-docs/cg_database.md.
+The shipped file ``stochastic/cg/data/cg_mobility_db.h5`` (schema 3) holds what the second
+command produces (``--models 21 --seed 0``, default :class:`DatabaseSettings`), generated with
+``mpiexec -n 2 python -m stochastic.cg.database generate PATH --models 21 --seed 0 --heldout
+--mpi``; see docs/cg_database.md.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ SHIPPED = resources.files("stochastic.cg") / "data" / "cg_mobility_db.h5"
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--regenerate", metavar="PATH", help="generate (or continue) a database here")
-    p.add_argument("--models", type=int, default=20)
+    p.add_argument("--models", type=int, default=21)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--mpi", action="store_true")
     p.add_argument("--out", default="cg_db_eval", help="directory for table, plot and JSON")

@@ -235,50 +235,59 @@ def test_shipped_predictor_roughens_the_potential_to_slow_the_dynamics(shipped_p
         assert pred.predict_potential(0.5 * m, g, d, rho)[1] > a[1], name
 
 
-def test_shipped_predictor_slows_n_hexane_to_its_all_atom_mobility(shipped_predictor):
-    """CI-sized held-out check (one CG run per model): for n-hexane, whose IBI model with
-    Newtonian dynamics is several times too fast, the predicted potential gives D within the
-    acceptance band of 15 % of D_AA widened by twice the combined standard error (the all-atom
-    D_AA of 64 molecules has ~15 % error), and its g(r) RMS from the all-atom g(r) is within the
-    acceptance, 1.5x IBI's (both single runs of 24 ps, so both carry the sampling noise)."""
+def test_shipped_predictor_slows_n_hexane_and_toluene_to_their_all_atom_mobility(
+    shipped_predictor,
+):
+    """CI-sized held-out check (one CG run per model): for n-hexane and toluene, whose IBI
+    models with Newtonian dynamics are several times too fast, the predicted potential gives D
+    within the acceptance band of 15 % of D_AA widened by twice the combined standard error
+    (the CG run's block error and D_AA's run-to-run error over 4 all-atom runs, 9 and 13 %),
+    and for n-hexane a g(r) RMS from the all-atom g(r) within the acceptance, 1.5x IBI's (both
+    single 24 ps runs, so both carry the sampling noise)."""
     from stochastic.cg.database.pipeline import run_cg_entry
 
     db, pred = shipped_predictor
-    (m, g_aa, d_aa, rho), attrs, data = _heldout(db, "n-hexane")
-    length = attrs["box_length"]
-    ibi = run_cg_entry(data["u_ibi"], m, db.settings, length, 0)
-    u, a = pred.predict_potential(m, g_aa, d_aa, rho)
-    run = run_cg_entry(u, m, db.settings, length, 0, rough=a)
-    err = math.hypot(run.d.error / run.d.value, attrs["d_aa_err"] / d_aa)
-    ratio, ratio_ibi = run.d.value / d_aa, ibi.d.value / d_aa
-    rms = [np.sqrt(np.mean((x.g.g - g_aa) ** 2)) for x in (run, ibi)]
-    print(f"n-hexane D/D_AA predicted {ratio:.2f} +- {ratio * err:.2f} (IBI {ratio_ibi:.2f}), "
-          f"g RMS {rms[0]:.3f} (IBI {rms[1]:.3f}), roughness {a / KT:.3f} kT")
-    assert ratio_ibi > 2.0
-    assert abs(ratio - 1.0) < 0.15 + 2.0 * err
-    assert rms[0] < 1.5 * rms[1]
+    for name in ("n-hexane", "toluene"):
+        (m, g_aa, d_aa, rho), attrs, data = _heldout(db, name)
+        length = attrs["box_length"]
+        u, a = pred.predict_potential(m, g_aa, d_aa, rho)
+        run = run_cg_entry(u, m, db.settings, length, 0, rough=a)
+        err = math.hypot(run.d.error / run.d.value, attrs["d_aa_err"] / d_aa)
+        ratio = run.d.value / d_aa
+        print(f"{name} D/D_AA predicted {ratio:.2f} +- {ratio * err:.2f}, roughness "
+              f"{a / KT:.3f} kT")  # fmt: skip
+        assert abs(ratio - 1.0) < 0.15 + 2.0 * err, name
+        if name == "n-hexane":
+            ibi = run_cg_entry(data["u_ibi"], m, db.settings, length, 0)
+            rms = [np.sqrt(np.mean((x.g.g - g_aa) ** 2)) for x in (run, ibi)]
+            print(f"n-hexane IBI D/D_AA {ibi.d.value / d_aa:.2f}, g RMS predicted {rms[0]:.3f}, "
+                  f"IBI {rms[1]:.3f}")  # fmt: skip
+            assert ibi.d.value / d_aa > 2.0
+            assert rms[0] < 1.5 * rms[1]
 
 
 @pytest.mark.slow
 def test_heldout_evaluation_on_the_shipped_database(tmp_path):
-    """Full held-out evaluation (3 seeds per Newtonian model). Friction calibration gives D
-    within 15 % of D_AA widened by twice the combined standard error for all three liquids; the
-    predicted potential does for 2,2-dimethylbutane and n-hexane (measured 0.90 +- 0.10 and
-    0.88 +- 0.16 with the working tree's MD core, 1.08 +- 0.11 and 0.81 +- 0.15 on a fresh
-    clone) but not reliably for toluene (0.80 +- 0.05 and 0.67 +- 0.08: the acceptance is missed
-    there, see docs/cg_database.md), for which only "closer to D_AA than IBI" is asserted, as for
-    n-hexane; the predicted g(r) RMS is within the acceptance, 1.5x IBI's, for all three
-    (measured 0.78-1.15x)."""
+    """Full held-out evaluation: 8 independent seeds per CG model and liquid, D_AA from 4
+    independent all-atom runs (errors: run-to-run standard errors, combined). Friction
+    calibration and the predicted potential give D within 15 % of D_AA widened by twice the
+    combined standard error for all three liquids (measured, predicted: 2,2-dimethylbutane
+    0.89 +- 0.09, n-hexane 0.99 +- 0.10, toluene 0.91 +- 0.12; IBI 1.33, 4.05, 2.81), the
+    prediction lies within twice its own expected error (the cross-validated roughness error
+    through the learned slope, 22 %, combined with the sampling errors) and the predicted g(r)
+    RMS is within the acceptance, 1.5x IBI's, for all three (measured 0.70-0.92x)."""
     from stochastic.cg.database.evaluation import evaluate_database
 
-    report = evaluate_database(_shipped(), seed=0, plot=tmp_path / "eval.png",
-                               cross_validation=False)  # fmt: skip
+    report = evaluate_database(_shipped(), seed=0, plot=tmp_path / "eval.png")
     print(report.table())
+    assert len(report.results) == 3
     for res in report.results:
-        models = ("friction",) if res.molecule == "toluene" else ("friction", "predicted")
-        for model in models:
+        for model in ("friction", "predicted"):
             err = res.ratio_error(model)
             assert abs(res.ratio(model) - 1.0) < 0.15 + 2 * err, (res.molecule, model)
+        rel = res.ratio_error("predicted") / res.ratio("predicted")
+        assert abs(math.log(res.ratio("predicted"))) < 2 * math.hypot(res.d_model_sigma, rel)
+        assert res.novelty < 1.5, res.molecule  # inside the training data's reach
         if res.molecule in ("n-hexane", "toluene"):
             assert res.ratio("ibi") > 1.0 + 2 * res.ratio_error("ibi"), res.molecule
             assert abs(math.log(res.ratio("predicted"))) < abs(math.log(res.ratio("ibi")))
@@ -289,13 +298,16 @@ def test_heldout_evaluation_on_the_shipped_database(tmp_path):
 
 @pytest.mark.slow
 def test_by_molecule_cross_validation_beats_the_mean_potential(shipped_predictor):
-    """Leave one base molecule out: the predicted U/kT is closer to the true entry potentials
-    than the mean training potential (default 3-network predictor; measured 0.52/0.46/0.64 kT
-    vs 1.36/0.87/2.29 kT)."""
+    """Leave one base molecule out (7 molecules): the predicted U/kT is closer to the true entry
+    potentials than the mean training potential, and the roughness amplitude is predicted to
+    0.05 kT RMS for every left-out molecule (measured 0.022-0.040 kT, 0.030 RMS, with the
+    linear map of (log D*, s2, log rho, max g); the schema-2 networks on (log D*, g): 0.063)."""
     from stochastic.cg.database.evaluation import cross_validate
 
     db, _ = shipped_predictor
-    rms, base, _ = cross_validate(db.training_arrays(), MobilityPredictor(db.settings))
-    print(rms, base)
+    rms, base, rough = cross_validate(db.training_arrays(), MobilityPredictor(db.settings))
+    print(rms, base, rough)
+    assert len(rms) == 7
     for mol in rms:
         assert rms[mol] < base[mol], mol
+        assert rough[mol] < 0.05, mol
