@@ -38,6 +38,7 @@ Usage::
     python bench/pnp_scaling.py --dims "" --variants steric --output out.json   # grid only
     python bench/pnp_scaling.py --flow     # also PNP-Stokes per mesh ("flow_meshes" in the JSON)
     python bench/pnp_scaling.py --quick --no-grid --compare-csr   # CSR vs PETSc insertion
+    python bench/pnp_scaling.py --quick --no-grid --assembly-ab   # Jacobian assembly alone
     mpiexec -n 2 python bench/pnp_scaling.py --variants point --no-grid \
         --serial-reference bench/results/pnp_scaling.json \
         --output bench/results/pnp_scaling_np2.json
@@ -165,8 +166,64 @@ def _timed_solve(solver: SteadyPNPSolver, voltage: float | None = None) -> tuple
     return sol, split
 
 
+def assembly_ab(solver: SteadyPNPSolver, rounds: int = 6) -> dict:
+    """CPU time [s] of one Jacobian's non-constant blocks at the current iterate, assembled by
+    per-element PETSc insertion and through DOLFINx's CSR matrix (``CSRAssembler``), the two
+    alternated (order swapped every round); best and median of ``rounds``."""
+    import dolfinx.fem.petsc
+
+    from pnp.solvers.csr_assembly import CSRAssembler
+
+    newton = solver.newton
+    A, bcs = newton.problem.A, newton._bcs
+    blocks = [
+        (i, j, form)
+        for i, row in enumerate(newton.problem.J)
+        for j, form in enumerate(row)
+        if form is not None and (i, j) != (0, 0)
+    ]
+    mats = [A.getNestSubMatrix(i, j).duplicate() for i, j, _ in blocks]
+    asms = [CSRAssembler(form) for _, _, form in blocks]
+
+    def petsc() -> None:
+        for m, (_, _, form) in zip(mats, blocks, strict=True):
+            m.zeroEntries()
+            dolfinx.fem.petsc.assemble_matrix(m, form, bcs=bcs, diag=1.0)
+            m.assemble()
+
+    def csr() -> None:
+        for asm in asms:
+            asm.assemble(bcs)
+
+    times: dict[str, list[float]] = {"petsc": [], "csr": []}
+    for r in range(rounds):
+        order = [("petsc", petsc), ("csr", csr)][:: 1 if r % 2 == 0 else -1]
+        for name, fn in order:
+            c0 = time.process_time()
+            fn()
+            times[name].append(time.process_time() - c0)
+    for m in mats:
+        m.destroy()
+    for asm in asms:
+        asm.destroy()
+    best = {k: min(v) for k, v in times.items()}
+    return {
+        "blocks": len(blocks),
+        "petsc_cpu_s": best["petsc"],
+        "csr_cpu_s": best["csr"],
+        "csr_over_petsc": best["csr"] / best["petsc"],
+        "median_petsc_cpu_s": float(np.median(times["petsc"])),
+        "median_csr_cpu_s": float(np.median(times["csr"])),
+    }
+
+
 def run_mesh(
-    dim: int, spec: tuple, comm, variant: str = "point", options: SolverOptions | None = None
+    dim: int,
+    spec: tuple,
+    comm,
+    variant: str = "point",
+    options: SolverOptions | None = None,
+    with_assembly_ab: bool = False,
 ) -> dict:
     hp, hb, level = spec
     t0 = time.perf_counter()
@@ -217,6 +274,8 @@ def run_mesh(
         "current_pA": cold.current,
         "conservation_error": cold.conservation_error,
     }
+    if with_assembly_ab and solver.linear_solver != "lu":
+        row["jacobian_assembly_ab"] = assembly_ab(solver)
     del solver, cold, warm
     gc.collect()
     return row
@@ -336,6 +395,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also run every mesh with per-element PETSc Jacobian insertion (csr_over_petsc)",
     )
+    parser.add_argument(
+        "--assembly-ab",
+        action="store_true",
+        help="time one Jacobian's assembly both ways per Krylov mesh (jacobian_assembly_ab)",
+    )
     args = parser.parse_args(argv)
     comm = MPI.COMM_WORLD
     PETSc.Log.begin()  # event times for the split (also on during the Poisson reference)
@@ -344,9 +408,11 @@ def main(argv: list[str] | None = None) -> int:
     variants = [v for v in args.variants.split(",") if v]
     rows = []
     for dim in (int(d) for d in args.dims.split(",") if d):
-        for spec in series[dim]:
-            for variant, csr in itertools.product(variants, (True, False)[: 1 + args.compare_csr]):
-                row = run_mesh(dim, spec, comm, variant, SolverOptions(csr_assembly=csr))
+        for k, spec in enumerate(series[dim]):
+            flags = (True, False)[: 1 + args.compare_csr][:: -1 if k % 2 else 1]  # swap order
+            for variant, csr in itertools.product(variants, flags):
+                opts = SolverOptions(csr_assembly=csr)
+                row = run_mesh(dim, spec, comm, variant, opts, args.assembly_ab and csr)
                 rows.append(row)
                 if comm.rank == 0:
                     print(
