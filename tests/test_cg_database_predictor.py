@@ -221,6 +221,23 @@ def test_shipped_predictor_gives_a_repulsive_core_and_a_bound_liquid(shipped_pre
         assert abs(table.energy(np.array([S.r_max - 1e-9]))[0]) < 1e-6
 
 
+def test_predicted_potential_does_not_depend_on_the_blas_thread_count(shipped_predictor):
+    """The fit runs BLAS on one thread: trained under 1 or 2 threads, the predicted potential is
+    bit-identical (with 2 threads the ridge fit's last bits differed, and chaotic CG runs of the
+    two potentials gave held-out D ratios 0.06-0.08 apart)."""
+    from threadpoolctl import threadpool_limits
+
+    db, _ = shipped_predictor
+    arrays = fit_arrays(db.training_arrays())
+    args = _heldout(db, "toluene")[0]
+    out = []
+    for threads in (1, 2):
+        with threadpool_limits(threads):
+            p = MobilityPredictor(db.settings, n_ensemble=1, seed=0).fit(**arrays)
+            out.append(p.predict_potential(*args))
+    assert np.array_equal(out[0][0], out[1][0]) and out[0][1] == out[1][1]
+
+
 def test_shipped_predictor_roughens_the_potential_to_slow_the_dynamics(shipped_predictor):
     """The mobility direction the database was built to teach (Zwanzig: D falls with the
     roughness): for the same g(r), a lower requested D, or the same D with a lighter bead
@@ -272,7 +289,8 @@ def test_heldout_evaluation_on_the_shipped_database(tmp_path):
     independent all-atom runs (errors: run-to-run standard errors, combined). Friction
     calibration and the predicted potential give D within 15 % of D_AA widened by twice the
     combined standard error for all three liquids (measured, predicted: 2,2-dimethylbutane
-    0.89 +- 0.09, n-hexane 0.99 +- 0.10, toluene 0.91 +- 0.12; IBI 1.33, 4.05, 2.81), the
+    0.89 +- 0.09, n-hexane 0.99 +- 0.10, toluene 0.91 +- 0.12, and in another process before
+    the predictor's BLAS was pinned to one thread 0.95, 1.02, 0.99; IBI 1.33, 4.05, 2.81), the
     prediction lies within twice its own expected error (the cross-validated roughness error
     through the learned slope, 22 %, combined with the sampling errors) and the predicted g(r)
     RMS is within the acceptance, 1.5x IBI's, for all three (measured 0.70-0.92x)."""

@@ -238,7 +238,15 @@ class MobilityPredictor:
     ) -> MobilityPredictor:
         """Train on entries: masses [amu], D [nm^2/ps], CG g(r) (n, bins), smooth U [kJ/mol]
         (n, bins), roughness amplitudes [kJ/mol] (n,; default 0), number densities [1/nm^3]
-        (n,; needed if ``use_density``) and the entries' molecules (n,; for :meth:`novelty`)."""
+        (n,; needed if ``use_density``) and the entries' molecules (n,; for :meth:`novelty`).
+        BLAS runs on one thread: with several, the reductions' order (and so the last bits of
+        the fit, then the whole chaotic CG trajectory) would depend on the thread count."""
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):
+            return self._fit(mass, d, g, u, rough, density, groups)
+
+    def _fit(self, mass, d, g, u, rough, density, groups) -> MobilityPredictor:
         from sklearn.decomposition import PCA
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.neural_network import MLPRegressor
@@ -301,17 +309,17 @@ class MobilityPredictor:
         from threadpoolctl import threadpool_limits
 
         f, nb = self.fitted, len(self.settings.r)
-        xc = _compress(x, f["g_pca"], nb)
-        xs = f["x_scaler"].transform(xc)
-        xn = f["net_scaler"].transform(self._net_inputs(x, xc))
-        with threadpool_limits(1):
+        with threadpool_limits(1):  # thread-count independent results (see fit)
+            xc = _compress(x, f["g_pca"], nb)
+            xs = f["x_scaler"].transform(xc)
+            xn = f["net_scaler"].transform(self._net_inputs(x, xc))
             zk = [f["z_scaler"].inverse_transform(n.predict(xn).reshape(len(x), -1))
                   for n in f["nets"]]  # fmt: skip
-        z = np.mean(zk, axis=0)
-        if f["ridge"] is not None:
-            u = f["ridge"].predict(xs)
-        else:
-            u = f["pca"].inverse_transform(z[:, :-1])
+            z = np.mean(zk, axis=0)
+            if f["ridge"] is not None:
+                u = f["ridge"].predict(xs)
+            else:
+                u = f["pca"].inverse_transform(z[:, :-1])
         if self.residual:
             u = u + pmf_kt(x[:, 1:1 + nb])
         spread = np.std([np.maximum(zz[:, -1], 0.0) for zz in zk], axis=0)
