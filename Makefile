@@ -23,21 +23,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m pnp demo
 
-# Two worker processes (pytest-xdist, one test file per worker at a time) use both cores. The
-# suite runs in two halves, each with fresh workers, so that no process comes near MPICH's 2048
-# communicators: DOLFINx/PETSc objects of earlier tests are not all released yet, and a worker
-# that ran half of the whole suite ran out ("MatCreate ... General MPI error").
+# Two worker processes (pytest-xdist, one test file per worker at a time) use both cores.
+# (Earlier versions ran the suite in two halves because dropped solvers leaked MPI
+# communicators; tests/test_petsc_release.py now guards against that.)
 PYTEST := $(BIN)/python -m pytest -n 2 --dist loadfile -q
-FIRST_HALF := tests/test_[a-o]*.py
-SECOND_HALF := tests/test_[p-z]*.py
 
 test: $(STAMP)
-	$(PYTEST) -m "not slow" $(FIRST_HALF)
-	$(PYTEST) -m "not slow" $(SECOND_HALF)
+	$(PYTEST) -m "not slow" tests
 
 test-all: $(STAMP)
-	$(PYTEST) $(FIRST_HALF)
-	$(PYTEST) $(SECOND_HALF)
+	$(PYTEST) tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check pnp meshes stochastic tests bench examples
