@@ -197,7 +197,7 @@ def child(steps: int) -> None:
     print(json.dumps({
         "setup_s": setup, "setup_cpu_s": c0, "setup_phases_s": phases,
         "setup_phases_cpu_s": cpu_phases,
-        "jit_first_load_s": setup_loads[0] if setup_loads else 0.0,
+        "jit_first_load_s": setup_loads[0] if setup_loads else 0.0, "jit_loads_s": setup_loads,
         "kernels_before_first_step": before["kernels"],
         "kernels_loaded_in_loop": [k for k in after["kernels"] if k not in before["kernels"]],
         "jit_load_in_loop_s": sum(jit.loads) - phases["jit_load"],
