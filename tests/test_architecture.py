@@ -308,3 +308,29 @@ def test_pnp_says_clearly_when_dolfinx_is_missing():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert "DOLFINx" in out.stdout and "poreflux[fem]" in out.stdout, out.stdout + out.stderr
+
+
+def _lazy_packages() -> Iterator[Path]:
+    """``__init__.py`` files that export names lazily (a ``_LAZY`` table and ``__getattr__``)."""
+    for package in PACKAGES:
+        for init in sorted((ROOT / package).rglob("__init__.py")):
+            if "_LAZY = {" in init.read_text():
+                yield init
+
+
+@pytest.mark.parametrize("init", list(_lazy_packages()), ids=lambda p: p.parent.name)
+def test_lazy_names_are_not_also_submodules(init):
+    """A lazily exported name equal to a submodule's name is shadowed by the module as soon as
+    anything imports that submodule (``from pkg import f`` then gives the module: a
+    ``pnp.hierarchy.time_scales`` function and module did exactly that)."""
+    tree = ast.parse(init.read_text())
+    table = next(
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "_LAZY"
+    )
+    names = [key.value for key in table.keys]
+    submodules = {p.stem for p in init.parent.glob("*.py")} | {
+        p.parent.name for p in init.parent.glob("*/__init__.py")
+    }
+    assert not set(names) & submodules, f"{init}: rename the submodule or the name"

@@ -40,7 +40,7 @@ _LAZY = {
     "BDRunSettings": "pnp.hierarchy.bd_comparison",
     "ChainPNPComparison": "pnp.hierarchy.comparison_result",
     "PMFExcessPotential": "pnp.hierarchy.pmf_coupling",
-    "TimeScales": "pnp.hierarchy.time_scales",
+    "TimeScales": "pnp.hierarchy.timescales",
     "bd_geometry": "pnp.hierarchy.bd_fields",
     "chain_iv_pnp": "pnp.hierarchy.chain_comparison",
     "channel_geometry": "pnp.hierarchy.model_pore",
@@ -48,7 +48,7 @@ _LAZY = {
     "compare_with_pnp": "pnp.hierarchy.chain_comparison",
     "mu_ex_from_pmf": "pnp.hierarchy.pmf_coupling",
     "plot_comparison": "pnp.hierarchy.comparison_result",
-    "time_scales": "pnp.hierarchy.time_scales",
+    "time_scales": "pnp.hierarchy.timescales",
 }
 
 __all__ = sorted(_LAZY)
@@ -58,7 +58,9 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'pnp.hierarchy' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
 
 
 def __dir__() -> list[str]:
