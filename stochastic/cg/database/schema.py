@@ -157,11 +157,13 @@ class DatabaseSettings:
 
 
 def ci_settings() -> DatabaseSettings:
-    """A tiny configuration for tests and CI (32 molecules, two-stage packing, sub-ps all-atom
-    runs, 2 entries per model): it exercises every stage in seconds; its numbers are not
-    converged physics."""
+    """A tiny configuration for tests and CI (32 molecules of the three original training
+    liquids, two-stage packing, sub-ps all-atom runs, 2 entries per model): it exercises every
+    stage in seconds; its numbers are not converged physics. (32 molecules of the larger
+    training molecules, n-octane or p-xylene, make a box narrower than twice ``r_max``.)"""
     return DatabaseSettings(
-        n_molecules=32, r_max=0.9, aa_cutoff=0.8, aa_pack_stages=2, aa_pack_steps=100,
+        base_molecules=PAPER_MOLECULES, n_molecules=32, r_max=0.9, aa_cutoff=0.8,
+        aa_pack_stages=2, aa_pack_steps=100,
         aa_equil=200, aa_prod=400, aa_interval=20, cg_equil=200, cg_prod=800, cg_interval=20,
         d_fit_aa=(0.2, 0.6), d_fit_cg=(0.4, 1.2), ibi_iterations=2, ibi_equil=100,
         ibi_prod=400, entries_per_model=2, heldout_replicas=2,
