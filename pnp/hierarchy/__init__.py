@@ -31,8 +31,7 @@ plain numbers and arrays. Each hand-over:
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from pnp.lazy import lazy_exports
 
 # name -> module, imported on first use (the modules load scipy, DOLFINx or stochastic)
 _LAZY = {
@@ -54,14 +53,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'pnp.hierarchy' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
